@@ -1,0 +1,1 @@
+typedef int ivp_placeholder_cmd_run_;

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT
+ * core/include/ivp/plugin.h - loading user plugins (contracts.md section 1) and binding them
+ * to a problem spec.
+ *
+ * Every failure says which file and which symbol, with dlerror's text where there is one.
+ */
+#ifndef IVP_PLUGIN_LOADER_H
+#define IVP_PLUGIN_LOADER_H
+
+#include <stddef.h>
+
+#include "ivp/problem.h"
+#include "ivp/solve.h"
+#include "ivp/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A loaded plugin. Fields are read-only for callers. */
+typedef struct ivp_plugin {
+    char *path;                 /* the shared object that was dlopen'ed */
+    char *source;               /* the .c file it was built from on demand, else NULL */
+    void *handle;               /* dlopen handle */
+    ivp_rhs_fn *rhs;            /* required */
+    ivp_jac_fn *jac;            /* optional symbols: NULL when absent */
+    ivp_events_fn *events;
+    ivp_jac_sparsity_fn *jac_sparsity;
+    ivp_jac_values_fn *jac_values;
+    ivp_init_fn *init;
+    ivp_fini_fn *fini;
+    const char *const *param_names; /* NULL-terminated, or NULL when absent */
+    size_t n_params;
+    const char *const *event_names; /* NULL-terminated, or NULL when absent */
+    size_t n_events;
+    int has_dim;                /* ivp_dim present */
+    size_t dim;
+    char sha256[65];            /* hex SHA-256 of the loaded shared object */
+} ivp_plugin;
+
+/* Loads the plugin at path. A path ending in ".c" is first compiled (as ivp_plugin_build does)
+ * into a cache folder keyed by the SHA-256 of the source text and the ABI header, unless a
+ * build is already cached there; cache_dir NULL means $IVP_CACHE_DIR, else
+ * $XDG_CACHE_HOME/ivp, else ~/.cache/ivp. Concurrent loads of the same source (batch jobs) are
+ * safe: builds go to a temporary name and are renamed into place.
+ * Errors: IVP_ERR_PLUGIN (cannot open, missing rhs or ivp_abi_version, ABI mismatch,
+ * ivp_event_names missing with events, jac_values without jac_sparsity, ...) and IVP_ERR_BUILD
+ * (the compiler failed; the message holds its first lines of output). *out is NULL on error. */
+ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin **out,
+                           ivp_error *err);
+
+/* dlcloses and frees; NULL is a no-op. */
+void ivp_plugin_close(ivp_plugin *pl);
+
+/* Compiles a plugin source into a shared object with the system C compiler ($CC, else cc):
+ * cc -O2 -shared -fPIC -I<folder holding ivp_plugin.h> -o out_so source.
+ * The header is written by ivp itself (it is built in), so this works wherever ivp is
+ * installed. out_so NULL means source with ".c" replaced by ".so".
+ * IVP_ERR_BUILD with the compiler's output on failure. */
+ivp_status ivp_plugin_build(const char *source, const char *out_so, const char *cache_dir,
+                            ivp_error *err);
+
+/* A plugin bound to a problem for one solve: the parameter vector, the context (ivp_init has
+ * run), the sparsity pattern, and the ivp_system the core integrates. */
+typedef struct ivp_instance {
+    ivp_system sys;             /* what to pass to ivp_solve */
+    ivp_ctx ctx;
+    double *params;             /* in the plugin's ivp_param_names order */
+    ivp_event_opts *event_opts; /* sys.n_events entries, from the spec (defaults otherwise) */
+    size_t *sp_rows, *sp_cols;  /* owned copy of the sparsity pattern, if any */
+    const ivp_plugin *plugin;   /* borrowed */
+    int initialised;            /* ivp_init ran and succeeded: ivp_fini is due */
+} ivp_instance;
+
+/* Binds pl to prob: matches params by name (each declared one must be given, no unknown ones),
+ * checks y0 against ivp_dim, events keys against ivp_event_names, jac "plugin" against the
+ * plugin's symbols, reads and range-checks the sparsity pattern, then calls ivp_init.
+ * Spec mismatches are IVP_ERR_SPEC with the JSON path ("$.params.mu: ..."); an ivp_init
+ * failure is IVP_ERR_PLUGIN naming the code. */
+ivp_status ivp_instance_new(const ivp_plugin *pl, const ivp_problem *prob, ivp_instance **out,
+                            ivp_error *err);
+
+/* Calls ivp_fini (if ivp_init ran) and frees; NULL is a no-op. */
+void ivp_instance_free(ivp_instance *inst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IVP_PLUGIN_LOADER_H */

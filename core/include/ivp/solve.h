@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT
+ * core/include/ivp/solve.h - solve an ODE initial-value problem in-process.
+ *
+ * The C counterpart of scipy.integrate.solve_ivp (scipy 1.10 semantics): the same methods,
+ * options, step-size logic and result fields. No files are involved: results go to an
+ * ivp_sink (callbacks), which may write HDF5 (ivp/h5sink.h), keep them in memory
+ * (ivp/memsink.h), or do anything else.
+ *
+ * Thread safety: the core keeps no global mutable state; independent solves may run at once
+ * on different threads, provided their systems' callbacks are themselves thread-safe.
+ */
+#ifndef IVP_SOLVE_H
+#define IVP_SOLVE_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#define IVP_PLUGIN_NO_DECLS
+#include "ivp_plugin.h"
+
+#include "ivp/alloc.h"
+#include "ivp/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IVP_VERSION "0.1.0"
+
+/* The ODE y' = f(t, y). All pointers are borrowed and must outlive the solve. */
+typedef struct ivp_system {
+    size_t n;                 /* state dimension (>= 1) */
+    ivp_rhs_fn *rhs;          /* required */
+    ivp_jac_fn *jac;          /* optional: dense row-major Jacobian */
+    ivp_events_fn *events;    /* optional: evaluates all n_events event functions at once */
+    size_t n_events;          /* number of event functions (0 without events) */
+    /* Jacobian structure (used by the implicit methods, ignored by explicit ones). */
+    ivp_jac_values_fn *jac_values; /* optional: values at (sp_rows[k], sp_cols[k]) */
+    const size_t *sp_rows;    /* structural nonzeros, 0-based; NULL = dense */
+    const size_t *sp_cols;
+    size_t sp_nnz;
+    long lband, uband;        /* banded Jacobian; -1 when not banded */
+    const ivp_ctx *ctx;       /* passed to every callback */
+} ivp_system;
+
+/* Per-event options (scipy's event attributes). */
+typedef struct ivp_event_opts {
+    unsigned long terminal; /* 0: never stops; k > 0: stop at the k-th occurrence (true == 1) */
+    int direction;          /* -1: only + to -, +1: only - to +, 0: both */
+} ivp_event_opts;
+
+typedef struct ivp_options {
+    const char *method;        /* "RK23", "RK45", "DOP853", ... (case-insensitive); NULL = RK45 */
+    double rtol;               /* relative tolerance, > 0 (clamped up to 100*DBL_EPSILON) */
+    double atol;               /* absolute tolerance, >= 0, used when atol_vec is NULL */
+    const double *atol_vec;    /* optional: n per-component absolute tolerances */
+    double first_step;         /* 0 = automatic (scipy's select_initial_step) */
+    double max_step;           /* INFINITY = unlimited */
+    double min_step;           /* 0 = only the floating-point spacing limit */
+    unsigned long max_steps;   /* total attempted steps allowed (accepted + rejected); 0 = unlimited */
+    const double *t_eval;      /* optional: output times, sorted in the integration direction */
+    size_t n_t_eval;
+    int dense_output;          /* non-zero: emit every step's interpolant to sink->segment */
+    const ivp_event_opts *events; /* n_events entries, or NULL for non-terminal, direction 0 */
+    const volatile sig_atomic_t *interrupt; /* optional: when it becomes non-zero the solve stops
+                                               after the current step with status -2 */
+    const ivp_allocator *alloc;   /* NULL = malloc/free */
+} ivp_options;
+
+/* Fills o with solve_ivp's defaults: RK45, rtol 1e-3, atol 1e-6, no limits. */
+void ivp_options_init(ivp_options *o);
+
+/* Where results go. Every callback returns 0 to continue; anything else stops the solve with
+ * status -1 (IVP_ERR_IO) and the sink's own message, if it has one, should be kept by the sink.
+ * Any callback may be NULL (that output is not wanted). Vectors are borrowed for the call. */
+typedef struct ivp_sink {
+    /* An output point: (t0, y0) and every accepted step, or the t_eval points. */
+    int (*point)(void *ud, double t, const double *y);
+    /* Occurrence of event k (index into the system's events) at time t with state y. */
+    int (*event)(void *ud, size_t k, double t, const double *y);
+    /* One piece of the dense output on the segment from t_lo (the step's start) to t_hi (its
+     * end, or a terminal root). c holds (deg + 1) x n coefficients, row-major, highest power
+     * first, in powers of (t - t_lo): exactly one scipy.interpolate.PPoly segment.
+     * deg = ivp_method_dense_degree(method) for every segment (zero-padded). For a backward
+     * solve t_hi < t_lo, and the breakpoints decrease (PPoly accepts either order). */
+    int (*segment)(void *ud, double t_lo, double t_hi, const double *c);
+    void *ud;
+} ivp_sink;
+
+/* Final state of a solve: solve_ivp's result fields, less the arrays (those went to the sink). */
+typedef struct ivp_result {
+    int status;              /* 0 reached t_end, 1 terminal event, -1 failed, -2 interrupted */
+    char message[IVP_ERROR_MSG_MAX];
+    double t;                /* time of the last accepted step (or terminal root) */
+    unsigned long nfev;      /* right-hand side evaluations, counted as scipy counts them */
+    unsigned long njev;      /* Jacobian evaluations */
+    unsigned long nlu;       /* LU factorisations */
+    unsigned long n_steps;   /* accepted steps */
+    unsigned long n_rejected; /* rejected step attempts */
+    unsigned long n_points;  /* points sent to sink->point */
+    unsigned long n_segments; /* segments sent to sink->segment */
+    unsigned long n_events_found; /* event occurrences sent to sink->event */
+    double solve_seconds;    /* wall time of the integration (monotonic clock), sink included */
+    /* LSODA only (0 otherwise): steps taken by each family and how often it switched. */
+    unsigned long n_steps_adams, n_steps_bdf, n_switches;
+} ivp_result;
+
+/* Integrates y' = f(t, y), y(t0) = y0 from t0 to t_end (t_end < t0 integrates backward).
+ *
+ * Returns IVP_OK (status 0: reached t_end) or IVP_TERMINATED (status 1: terminal event).
+ * On invalid options or arguments returns IVP_ERR_ARG (or IVP_ERR_NOMEM) before anything is sent
+ * to the sink; res->status is then -1 and res->n_steps 0.
+ * On a failure during the integration returns the cause (IVP_ERR_STEP, IVP_ERR_RHS,
+ * IVP_ERR_MAX_STEPS, ...; IVP_ERR_INTERRUPTED for an interrupt): the sink has received
+ * everything up to the last accepted step, res->status is -1 (or -2) and res->message (like
+ * err->msg) names the cause and the time t.
+ * res is always filled. err may be NULL. */
+ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,
+                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res,
+                     ivp_error *err);
+
+/* Checks everything ivp_solve would check before integrating, without calling the system.
+ * Returns IVP_OK or IVP_ERR_ARG with a message naming the option. */
+ivp_status ivp_solve_check(const ivp_system *sys, double t0, double t_end, const double *y0,
+                           const ivp_options *opt, ivp_error *err);
+
+/* Method names, NULL-terminated, in their canonical spelling (static storage). */
+const char *const *ivp_method_names(void);
+
+/* Canonical spelling of a method name given in any case, or NULL if unknown. */
+const char *ivp_method_canonical(const char *name);
+
+/* Degree of the polynomials sink->segment receives for this method (0 if unknown):
+ * RK23 3, RK45 4, DOP853 7, Radau 3, BDF 5, LSODA 12. */
+unsigned ivp_method_dense_degree(const char *name);
+
+/* Non-zero if the method is implicit (uses a Jacobian and linear solves). */
+int ivp_method_is_implicit(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IVP_SOLVE_H */
