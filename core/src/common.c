@@ -1,2 +1,199 @@
-/* placeholder, being written */
-typedef int ivp_placeholder_common_;
+/* SPDX-License-Identifier: MIT
+ * core/src/common.c - machinery every method shares: the counted rhs call, norms, the
+ * minimum step, scipy's initial step selection, and the method registry.
+ *
+ * Reference: scipy 1.10.1 scipy/integrate/_ivp/common.py and base.py (behaviour, not code);
+ * Hairer, Norsett, Wanner, Solving ODEs I, section II.4 (initial step).
+ */
+#include "ivp_impl.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err)
+{
+    const ivp_system *sys = s->sys;
+    size_t i, n = s->n;
+    int rc = sys->rhs(t, y, f, sys->ctx);
+    s->nfev++;
+    if (rc < 0) {
+        return ivp_error_set(err, IVP_ERR_RHS, "rhs returned %d (fatal) at t = %.17g", rc, t);
+    }
+    if (rc > 0) {
+        s->last_rhs_code = rc;
+        s->last_fail_t = t;
+        return 1;
+    }
+    /* Non-finite derivatives are recoverable: a smaller step may avoid them. The sum is a
+     * cheap vectorisable test; only on failure do we look for the component. */
+    {
+        double acc = 0.0;
+        for (i = 0; i < n; i++) {
+            acc += f[i] * 0.0;
+        }
+        if (acc == 0.0) {
+            return 0;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (!isfinite(f[i])) {
+            break;
+        }
+    }
+    s->last_rhs_code = 0;
+    s->last_nonfinite = i < n ? i : 0;
+    s->last_fail_t = t;
+    return 1;
+}
+
+ivp_status ivp_recover_fail(ivp_stepper *s, const char *why, ivp_error *err)
+{
+    if (s->last_rhs_code == 0) {
+        return ivp_error_set(err, IVP_ERR_RHS,
+                             "dydt[%zu] is not finite at t = %.17g (%s; step size %.3g)",
+                             s->last_nonfinite, s->last_fail_t, why, s->h_abs);
+    }
+    return ivp_error_set(err, IVP_ERR_RHS,
+                         "rhs returned %d (recoverable) at t = %.17g (%s; step size %.3g)",
+                         s->last_rhs_code, s->last_fail_t, why, s->h_abs);
+}
+
+double ivp_min_step(const ivp_stepper *s)
+{
+    double spacing = 10.0 * fabs(nextafter(s->t, s->dir > 0.0 ? HUGE_VAL : -HUGE_VAL) - s->t);
+    return spacing > s->min_step ? spacing : s->min_step;
+}
+
+double ivp_rms_scaled(size_t n, const double *v, const double *scale)
+{
+    double acc = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double q = v[i] / scale[i];
+        acc += q * q;
+    }
+    return sqrt(acc / (double)n);
+}
+
+/* Norm with scale = atol + |y0| rtol, as select_initial_step uses it. */
+static double initial_norm(const ivp_stepper *s, const double *v, const double *y0)
+{
+    double acc = 0.0;
+    size_t i;
+    for (i = 0; i < s->n; i++) {
+        double q = v[i] / (s->atol[i] + fabs(y0[i]) * s->rtol);
+        acc += q * q;
+    }
+    return sqrt(acc / (double)s->n);
+}
+
+double ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, double *work,
+                               double *f1, ivp_error *err)
+{
+    const double *y0 = s->y;
+    size_t i, n = s->n;
+    double d0 = initial_norm(s, y0, y0);
+    double d1 = initial_norm(s, f0, y0);
+    double h0, h1, d2, acc = 0.0;
+    int rc;
+
+    if (d0 < 1e-5 || d1 < 1e-5) {
+        h0 = 1e-6;
+    } else {
+        h0 = 0.01 * d0 / d1;
+    }
+    for (i = 0; i < n; i++) {
+        work[i] = y0[i] + h0 * s->dir * f0[i];
+    }
+    rc = ivp_rhs_eval(s, s->t + h0 * s->dir, work, f1, err);
+    if (rc != 0) {
+        if (rc > 0) {
+            ivp_recover_fail(s, "while choosing the initial step; give first_step", err);
+        }
+        return 0.0;
+    }
+    for (i = 0; i < n; i++) {
+        double q = (f1[i] - f0[i]) / (s->atol[i] + fabs(y0[i]) * s->rtol);
+        acc += q * q;
+    }
+    d2 = sqrt(acc / (double)n) / h0;
+    if (d1 <= 1e-15 && d2 <= 1e-15) {
+        h1 = fmax(1e-6, h0 * 1e-3);
+    } else {
+        h1 = pow(0.01 / fmax(d1, d2), 1.0 / (order + 1.0));
+    }
+    return fmin(100.0 * h0, h1);
+}
+
+/* ---- registry ---- */
+
+typedef struct method_info {
+    const char *name;
+    unsigned dense_degree;
+    int implicit;
+    const ivp_method_type *type; /* NULL: not implemented yet */
+} method_info;
+
+static const method_info methods[] = {
+    {"RK23", 3, 0, &ivp_method_rk23},  {"RK45", 4, 0, &ivp_method_rk45},
+    {"DOP853", 7, 0, &ivp_method_dop853}, {"Radau", 3, 1, NULL},
+    {"BDF", 5, 1, NULL},               {"LSODA", 12, 1, NULL},
+};
+#define N_METHODS (sizeof methods / sizeof methods[0])
+
+static const char *const method_names[] = {"RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA",
+                                           NULL};
+
+static int name_eq(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) {
+            return 0;
+        }
+    }
+    return *a == *b;
+}
+
+static const method_info *find_info(const char *name)
+{
+    size_t k;
+    if (name == NULL) {
+        return NULL;
+    }
+    for (k = 0; k < N_METHODS; k++) {
+        if (name_eq(name, methods[k].name)) {
+            return &methods[k];
+        }
+    }
+    return NULL;
+}
+
+const char *const *ivp_method_names(void)
+{
+    return method_names;
+}
+
+const char *ivp_method_canonical(const char *name)
+{
+    const method_info *m = find_info(name);
+    return m != NULL ? m->name : NULL;
+}
+
+unsigned ivp_method_dense_degree(const char *name)
+{
+    const method_info *m = find_info(name);
+    return m != NULL ? m->dense_degree : 0;
+}
+
+int ivp_method_is_implicit(const char *name)
+{
+    const method_info *m = find_info(name);
+    return m != NULL && m->implicit;
+}
+
+const ivp_method_type *ivp_method_find(const char *name)
+{
+    const method_info *m = find_info(name);
+    return m != NULL ? m->type : NULL;
+}

@@ -1,2 +1,614 @@
-/* placeholder, being written */
-typedef int ivp_placeholder_driver_;
+/* SPDX-License-Identifier: MIT
+ * core/src/driver.c - ivp_solve: the solve_ivp driver loop (scipy 1.10.1 ivp.py semantics) on
+ * top of a method: output points, t_eval, dense-output segments and events.
+ *
+ * Everything is allocated once before the first step; the loop allocates nothing.
+ *
+ * Events follow scipy: an event k is active in a step when g_k changes sign (zeros count on
+ * both sides) in a direction it accepts; its root is found with brentq on the step's
+ * interpolant, and terminal events stop the solve at their count (integer terminal, scipy
+ * 1.13). Two deliberate differences, so that no time is written twice:
+ *  - a zero exactly at a step end is reported in that step only, not again at the start of
+ *    the next one;
+ *  - an event function that is exactly zero at t0 is reported at t0 (when the sign it takes
+ *    next matches its direction) but never terminates the solve and does not count towards
+ *    its terminal count. (scipy would stop with t = [t0, t0].)
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include "ivp_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct driver {
+    ivp_stepper s;
+    const ivp_options *opt;
+    const ivp_sink *sink;
+    unsigned deg;             /* dense degree */
+    double *dense;            /* (deg + 1) x n interpolant coefficients in x */
+    double *ppoly;            /* (deg + 1) x n PPoly coefficients */
+    double *ytmp;             /* n: interpolated state */
+    double *g_old, *g_new;    /* event values at t_old and t */
+    double *gtmp;             /* event values at an interpolated point */
+    double *roots;            /* per active event */
+    size_t *active;           /* indices of active events */
+    unsigned long *count;     /* occurrences so far, per event */
+    unsigned char *zero_done; /* g_k(t_old) == 0 was already reported */
+    int have_dense;
+    size_t brent_k;           /* event being solved */
+    double last_point_t;
+    int have_point;
+} driver;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void ivp_options_init(ivp_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->method = "RK45";
+    o->rtol = 1e-3;
+    o->atol = 1e-6;
+    o->max_step = HUGE_VAL;
+}
+
+ivp_status ivp_solve_check(const ivp_system *sys, double t0, double t_end, const double *y0,
+                           const ivp_options *opt, ivp_error *err)
+{
+    size_t i, n;
+    const char *mname;
+    if (sys == NULL || opt == NULL || y0 == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "system, options and y0 must not be NULL");
+    }
+    n = sys->n;
+    if (n == 0) {
+        return ivp_error_set(err, IVP_ERR_ARG, "the state dimension n must be at least 1");
+    }
+    if (sys->rhs == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "the system has no rhs");
+    }
+    if (sys->n_events > 0 && sys->events == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "n_events = %zu but the system has no events",
+                             sys->n_events);
+    }
+    mname = opt->method != NULL ? opt->method : "RK45";
+    if (ivp_method_canonical(mname) == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG,
+                             "unknown method '%s' (valid: RK23, RK45, DOP853, Radau, BDF, LSODA)",
+                             mname);
+    }
+    if (ivp_method_find(mname) == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "method %s is not implemented yet",
+                             ivp_method_canonical(mname));
+    }
+    if (!isfinite(t0) || !isfinite(t_end)) {
+        return ivp_error_set(err, IVP_ERR_ARG, "t_span must be finite");
+    }
+    if (t0 == t_end) {
+        return ivp_error_set(err, IVP_ERR_ARG, "t_span has equal ends (%.17g)", t0);
+    }
+    for (i = 0; i < n; i++) {
+        if (!isfinite(y0[i])) {
+            return ivp_error_set(err, IVP_ERR_ARG, "y0[%zu] is not finite", i);
+        }
+    }
+    if (!(opt->rtol > 0.0) || !isfinite(opt->rtol)) {
+        return ivp_error_set(err, IVP_ERR_ARG, "rtol must be positive and finite");
+    }
+    if (opt->atol_vec != NULL) {
+        for (i = 0; i < n; i++) {
+            if (!(opt->atol_vec[i] >= 0.0) || !isfinite(opt->atol_vec[i])) {
+                return ivp_error_set(err, IVP_ERR_ARG, "atol[%zu] must be >= 0 and finite", i);
+            }
+        }
+    } else if (!(opt->atol >= 0.0) || !isfinite(opt->atol)) {
+        return ivp_error_set(err, IVP_ERR_ARG, "atol must be >= 0 and finite");
+    }
+    if (opt->first_step != 0.0) {
+        if (!(opt->first_step > 0.0) || !isfinite(opt->first_step)) {
+            return ivp_error_set(err, IVP_ERR_ARG, "first_step must be positive");
+        }
+        if (opt->first_step > fabs(t_end - t0)) {
+            return ivp_error_set(err, IVP_ERR_ARG, "first_step %.17g exceeds |t_end - t0| = %.17g",
+                                 opt->first_step, fabs(t_end - t0));
+        }
+    }
+    if (!(opt->max_step > 0.0)) {
+        return ivp_error_set(err, IVP_ERR_ARG, "max_step must be positive");
+    }
+    if (!(opt->min_step >= 0.0) || !isfinite(opt->min_step)) {
+        return ivp_error_set(err, IVP_ERR_ARG, "min_step must be >= 0 and finite");
+    }
+    if (opt->min_step > opt->max_step) {
+        return ivp_error_set(err, IVP_ERR_ARG, "min_step %.17g exceeds max_step %.17g",
+                             opt->min_step, opt->max_step);
+    }
+    if (opt->n_t_eval > 0) {
+        double lo = fmin(t0, t_end), hi = fmax(t0, t_end), dir = t_end > t0 ? 1.0 : -1.0;
+        if (opt->t_eval == NULL) {
+            return ivp_error_set(err, IVP_ERR_ARG, "n_t_eval > 0 but t_eval is NULL");
+        }
+        for (i = 0; i < opt->n_t_eval; i++) {
+            double te = opt->t_eval[i];
+            if (!isfinite(te) || te < lo || te > hi) {
+                return ivp_error_set(err, IVP_ERR_ARG,
+                                     "t_eval[%zu] = %.17g is not within t_span [%.17g, %.17g]", i,
+                                     te, t0, t_end);
+            }
+            if (i > 0 && !(dir * (te - opt->t_eval[i - 1]) > 0.0)) {
+                return ivp_error_set(err, IVP_ERR_ARG,
+                                     "t_eval is not strictly sorted in the direction of "
+                                     "integration at index %zu",
+                                     i);
+            }
+        }
+    }
+    if (opt->events != NULL) {
+        for (i = 0; i < sys->n_events; i++) {
+            int d = opt->events[i].direction;
+            if (d < -1 || d > 1) {
+                return ivp_error_set(err, IVP_ERR_ARG, "event %zu: direction must be -1, 0 or 1",
+                                     i);
+            }
+        }
+    }
+    return IVP_OK;
+}
+
+/* ---- interpolant ---- */
+
+static ivp_status ensure_dense(driver *d, ivp_error *err)
+{
+    ivp_status st;
+    if (d->have_dense) {
+        return IVP_OK;
+    }
+    st = d->s.type->dense(&d->s, d->dense, err);
+    if (st == IVP_OK) {
+        d->have_dense = 1;
+    }
+    return st;
+}
+
+/* y(tq) on the last step, Horner in x = (tq - t_old) / (t - t_old). */
+static void dense_eval(const driver *d, double tq, double *out)
+{
+    const size_t n = d->s.n;
+    const double x = (tq - d->s.t_old) / (d->s.t - d->s.t_old);
+    const double *a = d->dense;
+    unsigned k;
+    size_t i;
+    memcpy(out, a + (size_t)d->deg * n, n * sizeof *out);
+    for (k = d->deg; k-- > 0;) {
+        const double *ak = a + (size_t)k * n;
+        for (i = 0; i < n; i++) {
+            out[i] = out[i] * x + ak[i];
+        }
+    }
+}
+
+/* The PPoly segment: c_(deg-k) = a_k / h^k. */
+static void to_ppoly(driver *d)
+{
+    const size_t n = d->s.n;
+    const double hinv = 1.0 / (d->s.t - d->s.t_old);
+    double hk = 1.0;
+    unsigned k;
+    size_t i;
+    for (k = 0; k <= d->deg; k++) {
+        const double *ak = d->dense + (size_t)k * n;
+        double *ck = d->ppoly + (size_t)(d->deg - k) * n;
+        for (i = 0; i < n; i++) {
+            ck[i] = ak[i] * hk;
+        }
+        hk *= hinv;
+    }
+}
+
+/* ---- events ---- */
+
+static int call_events(driver *d, double t, const double *y, double *g, ivp_error *err)
+{
+    const ivp_system *sys = d->s.sys;
+    int rc = sys->events(t, y, g, sys->ctx);
+    if (rc != 0) {
+        return ivp_error_set(err, IVP_ERR_EVENT, "events returned %d at t = %.17g", rc, t);
+    }
+    return 0;
+}
+
+static int event_on_interpolant(void *ud, double t, double *g, ivp_error *err)
+{
+    driver *d = ud;
+    int rc;
+    dense_eval(d, t, d->ytmp);
+    rc = call_events(d, t, d->ytmp, d->gtmp, err);
+    if (rc != 0) {
+        return rc;
+    }
+    *g = d->gtmp[d->brent_k];
+    return 0;
+}
+
+static int event_active(double g_old, double g_new, int direction)
+{
+    int up = g_old <= 0.0 && g_new >= 0.0;
+    int down = g_old >= 0.0 && g_new <= 0.0;
+    return (direction > 0 && up) || (direction < 0 && down) || (direction == 0 && (up || down));
+}
+
+/* Finds and records this step's events. Sets *terminate and *t_stop (the terminal root). */
+static ivp_status handle_events(driver *d, int first_step, int *terminate, double *t_stop,
+                                ivp_error *err)
+{
+    ivp_stepper *s = &d->s;
+    const ivp_sink *sink = d->sink;
+    const size_t m = s->sys->n_events;
+    size_t k, j, n_active = 0, n_keep;
+    int rc;
+
+    *terminate = 0;
+    rc = call_events(d, s->t, s->y, d->g_new, err);
+    if (rc != 0) {
+        return (ivp_status)rc;
+    }
+    for (k = 0; k < m; k++) {
+        int direction = d->opt->events != NULL ? d->opt->events[k].direction : 0;
+        if (d->g_old[k] == 0.0 && d->zero_done[k]) {
+            continue;
+        }
+        if (event_active(d->g_old[k], d->g_new[k], direction)) {
+            d->active[n_active++] = k;
+        }
+    }
+    memset(d->zero_done, 0, m);
+    if (n_active == 0) {
+        memcpy(d->g_old, d->g_new, m * sizeof *d->g_old);
+        return IVP_OK;
+    }
+    {
+        ivp_status st = ensure_dense(d, err);
+        if (st != IVP_OK) {
+            return st;
+        }
+    }
+    for (j = 0; j < n_active; j++) {
+        double fa, fb, root;
+        k = d->active[j];
+        d->brent_k = k;
+        rc = event_on_interpolant(d, s->t_old, &fa, err);
+        if (rc == 0) {
+            rc = event_on_interpolant(d, s->t, &fb, err);
+        }
+        if (rc != 0) {
+            return (ivp_status)rc;
+        }
+        if (fa * fb > 0.0) {
+            /* The interpolant's rounding hid a sign change of size ~eps at an end: the root
+             * is that end. */
+            root = fabs(fa) <= fabs(fb) ? s->t_old : s->t;
+        } else {
+            rc = ivp_brentq(event_on_interpolant, d, s->t_old, s->t, fa, fb, &root, err);
+            if (rc != 0) {
+                return (ivp_status)rc;
+            }
+        }
+        d->roots[j] = root;
+    }
+
+    /* Terminal events: counts rise for every active event, then the earliest root (in the
+     * direction of integration) whose count reached its limit stops the solve. */
+    n_keep = n_active;
+    {
+        size_t first_term = n_active;
+        for (j = 0; j < n_active; j++) {
+            const ivp_event_opts *eo;
+            k = d->active[j];
+            if (first_step && d->roots[j] == s->t_old) {
+                continue; /* a zero at t0: reported, never terminal, not counted */
+            }
+            d->count[k]++;
+            eo = d->opt->events != NULL ? &d->opt->events[k] : NULL;
+            if (eo != NULL && eo->terminal > 0 && d->count[k] >= eo->terminal) {
+                if (first_term == n_active ||
+                    s->dir * (d->roots[j] - d->roots[first_term]) < 0.0) {
+                    first_term = j;
+                }
+            }
+        }
+        if (first_term < n_active) {
+            double troot = d->roots[first_term];
+            /* keep the events up to and including the terminal root */
+            n_keep = 0;
+            for (j = 0; j < n_active; j++) {
+                if (j == first_term || s->dir * (d->roots[j] - troot) < 0.0) {
+                    d->active[n_keep] = d->active[j];
+                    d->roots[n_keep] = d->roots[j];
+                    n_keep++;
+                }
+            }
+            *terminate = 1;
+            *t_stop = troot;
+        }
+    }
+    for (j = 0; j < n_keep; j++) {
+        k = d->active[j];
+        dense_eval(d, d->roots[j], d->ytmp);
+        if (sink != NULL && sink->event != NULL && sink->event(sink->ud, k, d->roots[j], d->ytmp)) {
+            return ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing event %zu at "
+                                 "t = %.17g", k, d->roots[j]);
+        }
+        if (d->roots[j] == s->t && d->g_new[k] == 0.0) {
+            d->zero_done[k] = 1;
+        }
+    }
+    memcpy(d->g_old, d->g_new, m * sizeof *d->g_old);
+    return IVP_OK;
+}
+
+/* ---- output ---- */
+
+static ivp_status emit_point(driver *d, double t, const double *y, ivp_error *err)
+{
+    const ivp_sink *sink = d->sink;
+    if (d->have_point && t == d->last_point_t) {
+        return IVP_OK; /* never write the same time twice */
+    }
+    d->have_point = 1;
+    d->last_point_t = t;
+    if (sink != NULL && sink->point != NULL && sink->point(sink->ud, t, y)) {
+        return ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing the point at "
+                             "t = %.17g", t);
+    }
+    return IVP_OK;
+}
+
+/* ---- the driver ---- */
+
+static void driver_free(driver *d)
+{
+    const ivp_allocator *a = d->s.alloc;
+    if (d->s.type != NULL && d->s.type->free != NULL) {
+        d->s.type->free(&d->s);
+    }
+    ivp_free(a, d->s.y);
+    ivp_free(a, d->s.y_old);
+    ivp_free(a, d->s.atol);
+    ivp_free(a, d->dense);
+    ivp_free(a, d->ppoly);
+    ivp_free(a, d->ytmp);
+    ivp_free(a, d->g_old);
+    ivp_free(a, d->g_new);
+    ivp_free(a, d->gtmp);
+    ivp_free(a, d->roots);
+    ivp_free(a, d->active);
+    ivp_free(a, d->count);
+    ivp_free(a, d->zero_done);
+}
+
+static ivp_status driver_setup(driver *d, const ivp_system *sys, double t0, double t_end,
+                               const double *y0, const ivp_options *opt, ivp_error *err)
+{
+    ivp_stepper *s = &d->s;
+    const ivp_allocator *a = opt->alloc;
+    const size_t n = sys->n, m = sys->n_events;
+    size_t i;
+    ivp_status st;
+
+    s->type = ivp_method_find(opt->method != NULL ? opt->method : "RK45");
+    s->sys = sys;
+    s->alloc = a;
+    s->n = n;
+    s->t = t0;
+    s->t_old = t0;
+    s->t_bound = t_end;
+    s->dir = t_end > t0 ? 1.0 : -1.0;
+    s->rtol = opt->rtol < 100.0 * IVP_EPS ? 100.0 * IVP_EPS : opt->rtol;
+    s->first_step = opt->first_step;
+    s->max_step = opt->max_step;
+    s->min_step = opt->min_step;
+    d->opt = opt;
+    d->deg = s->type->dense_degree;
+
+    s->y = ivp_calloc(a, n, sizeof *s->y);
+    s->y_old = ivp_calloc(a, n, sizeof *s->y_old);
+    s->atol = ivp_calloc(a, n, sizeof *s->atol);
+    d->dense = ivp_calloc(a, (size_t)(d->deg + 1) * n, sizeof *d->dense);
+    d->ppoly = ivp_calloc(a, (size_t)(d->deg + 1) * n, sizeof *d->ppoly);
+    d->ytmp = ivp_calloc(a, n, sizeof *d->ytmp);
+    if (s->y == NULL || s->y_old == NULL || s->atol == NULL || d->dense == NULL ||
+        d->ppoly == NULL || d->ytmp == NULL) {
+        goto nomem;
+    }
+    if (m > 0) {
+        d->g_old = ivp_calloc(a, m, sizeof *d->g_old);
+        d->g_new = ivp_calloc(a, m, sizeof *d->g_new);
+        d->gtmp = ivp_calloc(a, m, sizeof *d->gtmp);
+        d->roots = ivp_calloc(a, m, sizeof *d->roots);
+        d->active = ivp_calloc(a, m, sizeof *d->active);
+        d->count = ivp_calloc(a, m, sizeof *d->count);
+        d->zero_done = ivp_calloc(a, m, sizeof *d->zero_done);
+        if (d->g_old == NULL || d->g_new == NULL || d->gtmp == NULL || d->roots == NULL ||
+            d->active == NULL || d->count == NULL || d->zero_done == NULL) {
+            goto nomem;
+        }
+    }
+    memcpy(s->y, y0, n * sizeof *s->y);
+    memcpy(s->y_old, y0, n * sizeof *s->y_old);
+    for (i = 0; i < n; i++) {
+        s->atol[i] = opt->atol_vec != NULL ? opt->atol_vec[i] : opt->atol;
+    }
+    st = s->type->alloc(s, err);
+    if (st != IVP_OK) {
+        return st;
+    }
+    return IVP_OK;
+nomem:
+    return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory setting up the solver (n = %zu)", n);
+}
+
+static void fill_result(const driver *d, ivp_result *res)
+{
+    res->nfev = d->s.nfev;
+    res->njev = d->s.njev;
+    res->nlu = d->s.nlu;
+    res->n_rejected = d->s.n_rejected;
+}
+
+ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,
+                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res,
+                     ivp_error *err)
+{
+    driver d;
+    ivp_error local_err;
+    ivp_status st;
+    double t_start;
+    size_t i_eval = 0;
+    int first = 1;
+
+    if (err == NULL) {
+        err = &local_err;
+    }
+    ivp_error_clear(err);
+    memset(res, 0, sizeof *res);
+    memset(&d, 0, sizeof d);
+    res->status = -1;
+    res->t = t0;
+
+    st = ivp_solve_check(sys, t0, t_end, y0, opt, err);
+    if (st != IVP_OK) {
+        snprintf(res->message, sizeof res->message, "%s", err->msg);
+        return st;
+    }
+    d.sink = sink;
+    t_start = now_seconds();
+    st = driver_setup(&d, sys, t0, t_end, y0, opt, err);
+    if (st != IVP_OK) {
+        goto done;
+    }
+    st = d.s.type->init(&d.s, err);
+    if (st != IVP_OK) {
+        goto done;
+    }
+    if (sys->n_events > 0) {
+        int rc = call_events(&d, t0, y0, d.g_old, err);
+        if (rc != 0) {
+            st = (ivp_status)rc;
+            goto done;
+        }
+    }
+    if (opt->n_t_eval == 0) {
+        st = emit_point(&d, t0, y0, err);
+        if (st != IVP_OK) {
+            goto done;
+        }
+    }
+
+    for (;;) {
+        ivp_stepper *s = &d.s;
+        int finished, terminate = 0;
+        double t_stop;
+
+        if (opt->interrupt != NULL && *opt->interrupt) {
+            st = ivp_error_set(err, IVP_ERR_INTERRUPTED, "interrupted at t = %.17g", s->t);
+            goto done;
+        }
+        if (opt->max_steps > 0 && res->n_steps >= opt->max_steps) {
+            st = ivp_error_set(err, IVP_ERR_MAX_STEPS,
+                               "max_steps = %lu steps reached at t = %.17g before t_end = %.17g",
+                               opt->max_steps, s->t, t_end);
+            goto done;
+        }
+        st = s->type->step(s, err);
+        if (st != IVP_OK) {
+            goto done;
+        }
+        res->n_steps++;
+        res->t = s->t;
+        d.have_dense = 0;
+        finished = s->dir * (s->t - s->t_bound) >= 0.0;
+        t_stop = s->t;
+
+        if (sys->n_events > 0) {
+            st = handle_events(&d, first, &terminate, &t_stop, err);
+            if (st != IVP_OK) {
+                goto done;
+            }
+            if (terminate) {
+                res->t = t_stop;
+            }
+        }
+        first = 0;
+
+        if (opt->n_t_eval == 0) {
+            if (terminate) {
+                dense_eval(&d, t_stop, d.ytmp);
+                st = emit_point(&d, t_stop, d.ytmp, err);
+            } else {
+                st = emit_point(&d, s->t, s->y, err);
+            }
+            if (st != IVP_OK) {
+                goto done;
+            }
+        } else {
+            while (i_eval < opt->n_t_eval && s->dir * (opt->t_eval[i_eval] - t_stop) <= 0.0) {
+                st = ensure_dense(&d, err);
+                if (st != IVP_OK) {
+                    goto done;
+                }
+                dense_eval(&d, opt->t_eval[i_eval], d.ytmp);
+                st = emit_point(&d, opt->t_eval[i_eval], d.ytmp, err);
+                if (st != IVP_OK) {
+                    goto done;
+                }
+                i_eval++;
+            }
+        }
+        if (opt->dense_output && t_stop != s->t_old) {
+            st = ensure_dense(&d, err);
+            if (st != IVP_OK) {
+                goto done;
+            }
+            to_ppoly(&d);
+            res->n_segments++;
+            if (sink != NULL && sink->segment != NULL &&
+                sink->segment(sink->ud, s->t_old, t_stop, d.ppoly)) {
+                st = ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing the dense "
+                                   "output at t = %.17g", s->t);
+                goto done;
+            }
+        }
+        if (terminate) {
+            st = IVP_TERMINATED;
+            goto done;
+        }
+        if (finished) {
+            st = IVP_OK;
+            goto done;
+        }
+    }
+
+done:
+    res->solve_seconds = now_seconds() - t_start;
+    fill_result(&d, res);
+    if (st == IVP_OK) {
+        res->status = 0;
+        snprintf(res->message, sizeof res->message,
+                 "The solver successfully reached the end of the integration interval.");
+    } else if (st == IVP_TERMINATED) {
+        res->status = 1;
+        snprintf(res->message, sizeof res->message, "A termination event occurred.");
+    } else {
+        res->status = st == IVP_ERR_INTERRUPTED ? -2 : -1;
+        snprintf(res->message, sizeof res->message, "%s", err->msg);
+    }
+    driver_free(&d);
+    return st;
+}

@@ -57,7 +57,7 @@ typedef struct ivp_options {
     double first_step;         /* 0 = automatic (scipy's select_initial_step) */
     double max_step;           /* INFINITY = unlimited */
     double min_step;           /* 0 = only the floating-point spacing limit */
-    unsigned long max_steps;   /* total attempted steps allowed (accepted + rejected); 0 = unlimited */
+    unsigned long max_steps;   /* accepted steps allowed in the whole solve; 0 = unlimited */
     const double *t_eval;      /* optional: output times, sorted in the integration direction */
     size_t n_t_eval;
     int dense_output;          /* non-zero: emit every step's interpolant to sink->segment */

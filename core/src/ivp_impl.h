@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT
+ * core/src/ivp_impl.h - private: the stepper shared by the driver and the methods, the
+ * method interface, and the common numerical machinery (scipy's base.py and common.py).
+ */
+#ifndef IVP_SRC_IVP_IMPL_H
+#define IVP_SRC_IVP_IMPL_H
+
+#include <stddef.h>
+
+#include "ivp/solve.h"
+
+#define IVP_EPS 2.220446049250313e-16
+
+/* How many recoverable rhs failures in a row a method tolerates before giving up. */
+#define IVP_MAX_RECOVERABLE 10
+/* Step-size factor after a recoverable rhs failure (as CVODE's ETACF). */
+#define IVP_RECOVER_FACTOR 0.25
+
+typedef struct ivp_stepper ivp_stepper;
+
+enum { IVP_METHOD_IMPLICIT = 1u };
+
+/* A method: scipy's OdeSolver subclass. Every op but dense may assume the previous ones ran. */
+typedef struct ivp_method_type {
+    const char *name;       /* canonical spelling */
+    unsigned flags;         /* IVP_METHOD_IMPLICIT */
+    unsigned dense_degree;  /* highest power of the step interpolant */
+    /* Allocates the method's state (s->state) for dimension s->n with s->alloc. */
+    ivp_status (*alloc)(ivp_stepper *s, ivp_error *err);
+    /* With s->t, s->y set: evaluates what the method needs at the start (f0, Jacobian) and
+     * the first step size (s->first_step if > 0, else automatic). */
+    ivp_status (*init)(ivp_stepper *s, ivp_error *err);
+    /* Advances one accepted step: on IVP_OK, s->t_old/s->y_old are the step's start and
+     * s->t/s->y its end. On failure nothing is changed except counters; err says why. */
+    ivp_status (*step)(ivp_stepper *s, ivp_error *err);
+    /* Interpolant of the last step as a polynomial in x = (t' - t_old)/(t - t_old):
+     * a[k*n + i] multiplies x^k, k = 0..dense_degree (unused powers zero). May evaluate the
+     * rhs (DOP853's extra stages). */
+    ivp_status (*dense)(ivp_stepper *s, double *a, ivp_error *err);
+    void (*free)(ivp_stepper *s); /* frees s->state; tolerates a half-built state */
+} ivp_method_type;
+
+/* State common to every method (scipy's OdeSolver attributes). Vectors have length n. */
+struct ivp_stepper {
+    const ivp_method_type *type;
+    const ivp_system *sys;
+    const ivp_allocator *alloc;
+    size_t n;
+    double t, t_old;        /* current time, start of the last step */
+    double t_bound;         /* t_end */
+    double dir;             /* +1 or -1 */
+    double *y, *y_old;      /* state at t and at t_old */
+    double *atol;           /* absolute tolerances, expanded once to n */
+    double rtol;            /* relative tolerance (clamped to >= 100 EPS) */
+    double first_step;      /* 0 = automatic */
+    double max_step;        /* INFINITY = unlimited */
+    double min_step;        /* user's lower bound on |h| (0 = none) */
+    double h_abs;           /* step size to try next */
+    unsigned long nfev, njev, nlu, n_rejected;
+    unsigned recover_run;   /* consecutive recoverable rhs failures */
+    int last_rhs_code;      /* last recoverable code (0: a non-finite value) */
+    size_t last_nonfinite;  /* component that went non-finite */
+    double last_fail_t;     /* where */
+    void *state;            /* the method's own */
+};
+
+/* Calls the system's rhs and counts it in nfev. Returns 0 on success, 1 for a recoverable
+ * failure (rhs returned > 0, or a non-finite component: remembered in s->last_*), and a
+ * negative status (err filled, naming t and the code) when rhs returned < 0. */
+int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err);
+
+/* The failure a method reports after IVP_MAX_RECOVERABLE recoverable failures in a row, or
+ * when recoverable failures drove the step below the minimum. */
+ivp_status ivp_recover_fail(ivp_stepper *s, const char *why, ivp_error *err);
+
+/* scipy's minimum step at t: 10 |nextafter(t, dir inf) - t|, raised to the user's min_step. */
+double ivp_min_step(const ivp_stepper *s);
+
+/* RMS norm of v[i] / scale[i] (scipy's norm(x / scale)). */
+double ivp_rms_scaled(size_t n, const double *v, const double *scale);
+
+/* scipy's select_initial_step (1.10.1) with f0 = f(t0, y0) known; uses work (n) for the
+ * probe state and f1 (n) for its derivative. One rhs evaluation (counted). Returns > 0, or 0
+ * with err set on an rhs failure. */
+double ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, double *work,
+                               double *f1, ivp_error *err);
+
+/* scipy.optimize.brentq (xtol = rtol = 4 EPS, maxiter 100) on f over [a, b], f(a), f(b)
+ * given with opposite signs or one of them zero. Returns 0 and the root in *root, or a
+ * negative status from f (err filled) or IVP_ERR_EVENT after 100 iterations. */
+typedef int ivp_scalar_fn(void *ud, double x, double *fx, ivp_error *err);
+int ivp_brentq(ivp_scalar_fn *f, void *ud, double a, double b, double fa, double fb,
+               double *root, ivp_error *err);
+
+/* Methods. */
+extern const ivp_method_type ivp_method_rk23;
+extern const ivp_method_type ivp_method_rk45;
+extern const ivp_method_type ivp_method_dop853;
+
+/* The implemented method of that name (any case), or NULL. */
+const ivp_method_type *ivp_method_find(const char *name);
+
+#endif /* IVP_SRC_IVP_IMPL_H */
