@@ -202,7 +202,7 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
     const double exponent = -1.0 / ((double)tab->error_order + 1.0);
     const double min_step = ivp_min_step(s);
     double h_abs, h = 0.0, t_new = t;
-    int rejected = 0;
+    int rejected = 0, recovered = 0;
     size_t i;
 
     if (s->h_abs > s->max_step) {
@@ -219,6 +219,9 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
         int rc;
         if (h_abs < min_step) {
             s->h_abs = h_abs;
+            if (s->recover_run > 0) {
+                return ivp_recover_fail(s, "the step size fell below the minimum", err);
+            }
             if (s->min_step > 0.0 && min_step == s->min_step) {
                 return ivp_error_set(err, IVP_ERR_STEP,
                                      "required step size %.3g is less than min_step %.3g at "
@@ -250,6 +253,7 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
             }
             h_abs *= IVP_RECOVER_FACTOR;
             rejected = 1;
+            recovered = 1;
             continue;
         }
 
@@ -294,7 +298,9 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
     s->t_old = t;
     s->t = t_new;
     s->h_abs = h_abs;
-    s->recover_run = 0;
+    if (!recovered) {
+        s->recover_run = 0; /* a clean step ends a run of recoverable failures */
+    }
     return IVP_OK;
 }
 
