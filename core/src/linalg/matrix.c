@@ -1,0 +1,2 @@
+/* placeholder, being written */
+typedef int ivp_placeholder_matrix_;
