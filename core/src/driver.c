@@ -460,6 +460,9 @@ static void fill_result(const driver *d, ivp_result *res)
     res->njev = d->s.njev;
     res->nlu = d->s.nlu;
     res->n_rejected = d->s.n_rejected;
+    res->n_steps_adams = d->s.n_steps_adams;
+    res->n_steps_bdf = d->s.n_steps_bdf;
+    res->n_switches = d->s.n_switches;
 }
 
 ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,

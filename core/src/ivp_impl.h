@@ -57,6 +57,7 @@ struct ivp_stepper {
     double min_step;        /* user's lower bound on |h| (0 = none) */
     double h_abs;           /* step size to try next */
     unsigned long nfev, njev, nlu, n_rejected;
+    unsigned long n_steps_adams, n_steps_bdf, n_switches; /* LSODA only */
     unsigned recover_run;   /* consecutive recoverable rhs failures */
     int last_rhs_code;      /* last recoverable code (0: a non-finite value) */
     size_t last_nonfinite;  /* component that went non-finite */
@@ -96,6 +97,9 @@ int ivp_brentq(ivp_scalar_fn *f, void *ud, double a, double b, double fa, double
 extern const ivp_method_type ivp_method_rk23;
 extern const ivp_method_type ivp_method_rk45;
 extern const ivp_method_type ivp_method_dop853;
+extern const ivp_method_type ivp_method_radau;
+extern const ivp_method_type ivp_method_bdf;
+extern const ivp_method_type ivp_method_lsoda;
 
 /* The implemented method of that name (any case), or NULL. */
 const ivp_method_type *ivp_method_find(const char *name);
