@@ -1,2 +1,909 @@
-/* placeholder, being written */
-typedef int ivp_placeholder_h5sink_;
+/* SPDX-License-Identifier: MIT
+ * core/src/h5sink.c - the HDF5 output file (contracts.md section 3), written while integrating.
+ *
+ * Memory bound: the sink's memory does not grow with the number of steps, points, events or
+ * segments. ivp_h5sink_open allocates all of it: at most four chunk buffers (/t, /y, /dense/x,
+ * /dense/c) of at most 'chunk_bytes' each (default 1 MiB, so at most 4 MiB), plus the names and
+ * O(n_events) bookkeeping; the callbacks never allocate. A record larger than 'chunk_bytes' (a
+ * state of more than chunk_bytes / 8 values, or a dense segment of more) is not buffered: it is
+ * written straight from the caller's vector, one column at a time, into chunks split along n.
+ * Inside HDF5, the chunk cache is off for those datasets (every chunk is written whole, once) and
+ * holds one 4 KiB chunk per event dataset (8 KiB per event); HDF5 bounds its metadata cache itself.
+ *
+ * Chunk dims: a chunk holds about 'chunk_bytes' and never more. A dataset whose buffer never
+ * filled (a short run) is created at ivp_h5sink_finish with a chunk just as long as its data, so
+ * small results make small files. Event datasets are written one occurrence at a time into
+ * 4 KiB chunks. 'chunk_bytes' is capped at 1 GiB (HDF5 chunks must stay below 4 GiB).
+ *
+ * The file is created as "<dir>/.<base>.tmp-XXXXXX" (a hidden, unique name in the destination
+ * folder, so a glob for *.h5 never sees it) and renamed over the final name by
+ * ivp_h5sink_finish. The format is HDF5 1.8 (libver bounds V18), so that attributes larger than
+ * 64 KiB (atol of a large system) are stored; every HDF5 1.8 or later reader opens it.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "ivp/h5sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "ivp/alloc.h"
+
+#define H5SINK_DEFAULT_CHUNK_BYTES ((size_t)1 << 20)
+#define H5SINK_MAX_CHUNK_BYTES ((size_t)1 << 30) /* HDF5 chunks must stay below 4 GiB */
+#define H5SINK_EVENT_CHUNK_BYTES ((size_t)4096)
+#define H5SINK_TEMP_TRIES 100
+#define H5SINK_TEMP_SUFFIX ".tmp-XXXXXX"
+
+/* One extendible dataset that grows along one axis by records of a x b values (row-major).
+ * Shapes as h5py shows them: rank 1 (N,), rank 2 (a, N), rank 3 (a, N, b). */
+typedef struct h5_series {
+    const char *path;   /* absolute path in the file, e.g. "/y" (borrowed) */
+    int rank;           /* 1, 2 or 3 */
+    size_t a, b;        /* a record is a x b values */
+    size_t cn;          /* records per chunk along the growing axis */
+    size_t ca, cb;      /* chunk extent along a and b */
+    int buffered;       /* records are gathered in 'buf' and written a chunk at a time */
+    size_t cache_bytes; /* HDF5 chunk cache of this dataset */
+    double *buf;        /* a x cn x b values when buffered, else NULL */
+    size_t count;       /* records waiting in 'buf' */
+    hsize_t len;        /* records already in the file */
+    hid_t dset;         /* H5I_INVALID_HID until created */
+} h5_series;
+
+struct ivp_h5sink {
+    char *path;      /* final file name */
+    char *temp;      /* temporary file name */
+    int temp_exists; /* 'temp' was created and must be removed on failure */
+    size_t n;        /* state dimension */
+    size_t n_events; /* number of event functions */
+    int dense;       /* /dense is written */
+    unsigned degree; /* d of /dense/c */
+    hid_t file;      /* H5I_INVALID_HID when closed */
+    h5_series t, y;  /* /t, /y */
+    h5_series x, c;  /* /dense/x, /dense/c */
+    h5_series *ev;   /* 2 * n_events: /events/<name>/t then /events/<name>/y */
+    char *ev_paths;  /* storage of the event dataset paths */
+    unsigned long m; /* dense segments received */
+    double last_hi;  /* t_hi of the previous segment */
+    int forward;     /* the breakpoints increase (set by the first segment) */
+    int failed;      /* a callback failed: 'err' says why */
+    ivp_error err;   /* the first failure */
+};
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+typedef struct h5_reason {
+    char text[256];
+    int found;
+} h5_reason;
+
+/* Keeps the most specific entry (the first one when walking upward). */
+static herr_t h5sink_walk(unsigned n, const H5E_error2_t *e, void *ud)
+{
+    h5_reason *r = ud;
+    (void)n;
+    if (!r->found && e != NULL && e->desc != NULL) {
+        /* Low-level I/O failures carry the system's reason as "error message = '...'". */
+        const char *key = "error message = '";
+        const char *p = strstr(e->desc, key);
+        size_t len;
+        if (p != NULL) {
+            const char *end;
+            p += strlen(key);
+            end = strchr(p, '\'');
+            len = end != NULL ? (size_t)(end - p) : strlen(p);
+        } else {
+            p = e->desc;
+            len = strlen(p);
+        }
+        if (len >= sizeof r->text) {
+            len = sizeof r->text - 1;
+        }
+        memcpy(r->text, p, len);
+        r->text[len] = '\0';
+        r->found = 1;
+    }
+    return 0;
+}
+
+/* The reason HDF5 gave for its last failure, into r->text. */
+static void h5sink_reason(h5_reason *r)
+{
+    r->found = 0;
+    r->text[0] = '\0';
+    if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5sink_walk, r) < 0 || !r->found) {
+        snprintf(r->text, sizeof r->text, "unknown HDF5 error");
+    }
+}
+
+/* Remembers an HDF5 failure (the first one only) and clears HDF5's error stack. */
+static int h5sink_fail_h5(ivp_h5sink *s, const char *what, const char *where)
+{
+    if (!s->failed) {
+        h5_reason r;
+        h5sink_reason(&r);
+        ivp_error_set(&s->err, IVP_ERR_IO, "%s: cannot write output: HDF5 failed %s %s: %s",
+                      s->path, what, where, r.text);
+        s->failed = 1;
+    }
+    H5Eclear2(H5E_DEFAULT);
+    return -1;
+}
+
+static void h5sink_strerror(int errnum, char *buf, size_t size)
+{
+    if (strerror_r(errnum, buf, size) != 0) {
+        snprintf(buf, size, "error %d", errnum);
+    }
+}
+
+/* ---- datasets ------------------------------------------------------------------------------- */
+
+/* Plans the chunk of a series whose records are a x b values, for a chunk of about
+ * 'target_bytes'. When a record fits, a chunk is cn whole records (cn >= 1); otherwise a chunk
+ * is one record long and is split along b (and a), so it never exceeds the target. */
+static void series_plan(h5_series *ser, const char *path, int rank, size_t a, size_t b,
+                        size_t target_bytes, int buffered)
+{
+    size_t elems = target_bytes / sizeof(double);
+    size_t rec = a * b; /* no overflow: checked by the caller */
+    if (elems == 0) {
+        elems = 1;
+    }
+    ser->path = path;
+    ser->rank = rank;
+    ser->a = a;
+    ser->b = b;
+    ser->count = 0;
+    ser->len = 0;
+    ser->buf = NULL;
+    ser->dset = H5I_INVALID_HID;
+    if (rec <= elems) {
+        ser->cn = elems / rec;
+        ser->ca = a;
+        ser->cb = b;
+        ser->buffered = buffered;
+    } else {
+        ser->cn = 1;
+        ser->cb = b < elems ? b : elems;
+        ser->ca = elems / ser->cb;
+        if (ser->ca > a) {
+            ser->ca = a;
+        }
+        if (ser->ca == 0) {
+            ser->ca = 1;
+        }
+        ser->buffered = 0;
+    }
+    /* Buffered and oversized series write whole chunks once: no cache. Event series write one
+     * record at a time into a chunk: cache exactly one chunk. */
+    ser->cache_bytes = buffered ? 0 : ser->ca * ser->cn * ser->cb * sizeof(double);
+}
+
+/* dims[] of the series when it holds 'along' records (or of a chunk with 'along' records when
+ * 'a', 'b' are the chunk extents). */
+static int series_dims(const h5_series *ser, size_t a, hsize_t along, size_t b, hsize_t *dims)
+{
+    switch (ser->rank) {
+    case 1:
+        dims[0] = along;
+        break;
+    case 2:
+        dims[0] = a;
+        dims[1] = along;
+        break;
+    default:
+        dims[0] = a;
+        dims[1] = along;
+        dims[2] = b;
+        break;
+    }
+    return ser->rank;
+}
+
+/* Creates the dataset, extendible along its growing axis, with chunks of 'chunk_len' records. */
+static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len)
+{
+    hsize_t dims[3], maxdims[3], chunk[3];
+    hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dapl = H5I_INVALID_HID;
+    int rank = series_dims(ser, ser->a, 0, ser->b, dims);
+    int rc = -1;
+    series_dims(ser, ser->a, H5S_UNLIMITED, ser->b, maxdims);
+    series_dims(ser, ser->ca, chunk_len, ser->cb, chunk);
+    space = H5Screate_simple(rank, dims, maxdims);
+    if (space < 0) {
+        goto fail;
+    }
+    /* Every value inside the extent is written, so chunks need no fill value (which also
+     * spares HDF5 1.10.8 a fill buffer that it leaks when a write fails). */
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0 ||
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
+        goto fail;
+    }
+    dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    if (dapl < 0 || H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, ser->cache_bytes,
+                                       H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
+        goto fail;
+    }
+    ser->dset = H5Dcreate2(s->file, ser->path, H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl, dapl);
+    if (ser->dset < 0) {
+        ser->dset = H5I_INVALID_HID;
+        goto fail;
+    }
+    rc = 0;
+fail:
+    if (rc != 0) {
+        h5sink_fail_h5(s, "creating", ser->path);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    if (dcpl >= 0) {
+        H5Pclose(dcpl);
+    }
+    if (dapl >= 0) {
+        H5Pclose(dapl);
+    }
+    return rc;
+}
+
+/* Appends 'nrec' records from 'src', laid out as a x mem_cn x b values, to the dataset. */
+static int series_write(ivp_h5sink *s, h5_series *ser, const double *src, size_t nrec,
+                        size_t mem_cn)
+{
+    hsize_t dims[3], start[3], count[3];
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    int rank;
+    int rc = -1;
+    rank = series_dims(ser, ser->a, ser->len + nrec, ser->b, dims);
+    if (H5Dset_extent(ser->dset, dims) < 0) {
+        goto fail;
+    }
+    fspace = H5Dget_space(ser->dset);
+    series_dims(ser, 0, ser->len, 0, start);
+    series_dims(ser, ser->a, nrec, ser->b, count);
+    if (fspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+        goto fail;
+    }
+    series_dims(ser, ser->a, mem_cn, ser->b, dims);
+    mspace = H5Screate_simple(rank, dims, NULL);
+    series_dims(ser, 0, 0, 0, start);
+    if (mspace < 0 || H5Sselect_hyperslab(mspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+        goto fail;
+    }
+    if (H5Dwrite(ser->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, src) < 0) {
+        goto fail;
+    }
+    ser->len += nrec;
+    rc = 0;
+fail:
+    if (rc != 0) {
+        h5sink_fail_h5(s, "writing", ser->path);
+    }
+    if (fspace >= 0) {
+        H5Sclose(fspace);
+    }
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    return rc;
+}
+
+/* Writes what is buffered. 'final': the run is over, so a dataset that does not exist yet gets a
+ * chunk as long as its data (at least 1) instead of a full one. */
+static int series_flush(ivp_h5sink *s, h5_series *ser, int final)
+{
+    if (ser->dset < 0) {
+        size_t chunk_len = ser->cn;
+        if (final && ser->buffered) {
+            chunk_len = ser->count > 0 ? ser->count : 1;
+        }
+        if (series_create(s, ser, chunk_len) != 0) {
+            return -1;
+        }
+    }
+    if (ser->buffered && ser->count > 0) {
+        if (series_write(s, ser, ser->buf, ser->count, ser->cn) != 0) {
+            return -1;
+        }
+        ser->count = 0;
+    }
+    return 0;
+}
+
+/* Appends one record of a x b values (borrowed for the call). Never allocates. */
+static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
+{
+    if (ser->buffered) {
+        size_t i;
+        if (ser->b == 1) { /* /t, /y, /dense/x: one value per row */
+            for (i = 0; i < ser->a; i++) {
+                ser->buf[i * ser->cn + ser->count] = rec[i];
+            }
+        } else {
+            for (i = 0; i < ser->a; i++) {
+                memcpy(ser->buf + (i * ser->cn + ser->count) * ser->b, rec + i * ser->b,
+                       ser->b * sizeof *ser->buf);
+            }
+        }
+        ser->count++;
+        return ser->count == ser->cn ? series_flush(s, ser, 0) : 0;
+    }
+    if (ser->dset < 0 && series_create(s, ser, ser->cn) != 0) {
+        return -1;
+    }
+    return series_write(s, ser, rec, 1, 1);
+}
+
+/* ---- callbacks ------------------------------------------------------------------------------ */
+
+static int h5sink_point(void *ud, double t, const double *y)
+{
+    ivp_h5sink *s = ud;
+    if (s->failed) {
+        return -1;
+    }
+    if (series_push(s, &s->t, &t) != 0 || series_push(s, &s->y, y) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int h5sink_event(void *ud, size_t k, double t, const double *y)
+{
+    ivp_h5sink *s = ud;
+    if (s->failed) {
+        return -1;
+    }
+    if (k >= s->n_events) {
+        ivp_error_set(&s->err, IVP_ERR_IO,
+                      "%s: cannot write output: event index %zu out of range (%zu events)", s->path,
+                      k, s->n_events);
+        s->failed = 1;
+        return -1;
+    }
+    if (series_push(s, &s->ev[2 * k], &t) != 0 || series_push(s, &s->ev[2 * k + 1], y) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int h5sink_segment(void *ud, double t_lo, double t_hi, const double *c)
+{
+    ivp_h5sink *s = ud;
+    int forward = t_hi > t_lo;
+    if (s->failed) {
+        return -1;
+    }
+    /* PPoly needs strictly monotonic breakpoints: each segment starts where the previous one
+     * ended and goes the same way. */
+    if (!isfinite(t_lo) || !isfinite(t_hi) || t_hi == t_lo) {
+        ivp_error_set(&s->err, IVP_ERR_IO,
+                      "%s: cannot write output: dense segment %lu from t = %.17g to %.17g is "
+                      "empty or not finite",
+                      s->path, s->m, t_lo, t_hi);
+        s->failed = 1;
+        return -1;
+    }
+    if (s->m > 0 && (t_lo != s->last_hi || forward != s->forward)) {
+        ivp_error_set(&s->err, IVP_ERR_IO,
+                      "%s: cannot write output: dense segment %lu from t = %.17g to %.17g does "
+                      "not continue the previous one, which ended at t = %.17g going %s",
+                      s->path, s->m, t_lo, t_hi, s->last_hi, s->forward ? "up" : "down");
+        s->failed = 1;
+        return -1;
+    }
+    if (s->m == 0) {
+        s->forward = forward;
+        if (series_push(s, &s->x, &t_lo) != 0) {
+            return -1;
+        }
+    }
+    if (series_push(s, &s->x, &t_hi) != 0 || series_push(s, &s->c, c) != 0) {
+        return -1;
+    }
+    s->last_hi = t_hi;
+    s->m++;
+    return 0;
+}
+
+ivp_sink ivp_h5sink_sink(ivp_h5sink *s)
+{
+    ivp_sink sink = {NULL, NULL, NULL, NULL};
+    if (s != NULL) {
+        sink.point = h5sink_point;
+        sink.event = h5sink_event;
+        sink.segment = s->dense ? h5sink_segment : NULL;
+        sink.ud = s;
+    }
+    return sink;
+}
+
+/* ---- open / close --------------------------------------------------------------------------- */
+
+static size_t h5sink_series_count(const ivp_h5sink *s)
+{
+    return s->ev != NULL ? 2 * s->n_events : 0;
+}
+
+/* Closes every HDF5 object; -1 (with the reason kept) if one of them fails. */
+static int h5sink_close(ivp_h5sink *s)
+{
+    h5_series *fixed[4];
+    size_t i;
+    int rc = 0;
+    fixed[0] = &s->t;
+    fixed[1] = &s->y;
+    fixed[2] = &s->x;
+    fixed[3] = &s->c;
+    for (i = 0; i < 4 + h5sink_series_count(s); i++) {
+        h5_series *ser = i < 4 ? fixed[i] : &s->ev[i - 4];
+        if (ser->dset >= 0) {
+            if (H5Dclose(ser->dset) < 0) {
+                rc = h5sink_fail_h5(s, "closing", ser->path);
+            }
+            ser->dset = H5I_INVALID_HID;
+        }
+    }
+    if (s->file >= 0) {
+        if (H5Fclose(s->file) < 0) {
+            rc = h5sink_fail_h5(s, "closing", "the file");
+        }
+        s->file = H5I_INVALID_HID;
+    }
+    return rc;
+}
+
+/* Frees s and everything it owns; HDF5 objects must be closed. */
+static void h5sink_free(ivp_h5sink *s)
+{
+    size_t i;
+    ivp_free(NULL, s->t.buf);
+    ivp_free(NULL, s->y.buf);
+    ivp_free(NULL, s->x.buf);
+    ivp_free(NULL, s->c.buf);
+    for (i = 0; i < h5sink_series_count(s); i++) {
+        ivp_free(NULL, s->ev[i].buf);
+    }
+    ivp_free(NULL, s->ev);
+    ivp_free(NULL, s->ev_paths);
+    ivp_free(NULL, s->path);
+    ivp_free(NULL, s->temp);
+    ivp_free(NULL, s);
+}
+
+/* Closes, removes the temporary file and frees: the end of every failed or discarded sink. */
+static void h5sink_abandon(ivp_h5sink *s)
+{
+    h5sink_close(s);
+    if (s->temp_exists) {
+        unlink(s->temp);
+    }
+    h5sink_free(s);
+}
+
+/* splitmix64: spreads the bits of the seed for the temporary name. */
+static uint64_t h5sink_mix(uint64_t z)
+{
+    z += UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* Creates s->temp exclusively, trying fresh names in place of its XXXXXX. Like mkstemp, but
+ * the mode is 0666 less the umask, as for any other output file. Returns 0 or an errno value. */
+static int h5sink_create_temp(ivp_h5sink *s)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t len = strlen(s->temp);
+    char *x = s->temp + len - 6;
+    struct timespec ts;
+    uint64_t seed;
+    int attempt;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        ts.tv_sec = 0;
+        ts.tv_nsec = 0;
+    }
+    seed = ((uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec) ^
+           ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
+    for (attempt = 0; attempt < H5SINK_TEMP_TRIES; attempt++) {
+        uint64_t r = h5sink_mix(seed + (uint64_t)attempt);
+        int fd, i;
+        for (i = 0; i < 6; i++) {
+            x[i] = alphabet[r % (sizeof alphabet - 1)];
+            r /= sizeof alphabet - 1;
+        }
+        fd = open(s->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            s->temp_exists = 1;
+            close(fd);
+            return 0;
+        }
+        if (errno != EEXIST) {
+            return errno;
+        }
+    }
+    return EEXIST;
+}
+
+/* Checks the configuration; IVP_OK or IVP_ERR_ARG naming the problem. */
+static ivp_status h5sink_check(const ivp_h5sink_config *cfg, ivp_error *err)
+{
+    size_t i, j;
+    if (cfg->path == NULL || cfg->path[0] == '\0') {
+        return ivp_error_set(err, IVP_ERR_ARG, "HDF5 output: no file name given");
+    }
+    if (cfg->n == 0) {
+        return ivp_error_set(err, IVP_ERR_ARG, "%s: cannot write output: state dimension is 0",
+                             cfg->path);
+    }
+    if (cfg->dense && cfg->n > SIZE_MAX / sizeof(double) / ((size_t)cfg->dense_degree + 1)) {
+        return ivp_error_set(err, IVP_ERR_ARG,
+                             "%s: cannot write output: dense degree %u with n = %zu is too large",
+                             cfg->path, cfg->dense_degree, cfg->n);
+    }
+    if (cfg->n_events > 0 && cfg->event_names == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG,
+                             "%s: cannot write output: %zu events but no event names", cfg->path,
+                             cfg->n_events);
+    }
+    for (i = 0; i < cfg->n_events; i++) {
+        const char *name = cfg->event_names[i];
+        if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL ||
+            strcmp(name, ".") == 0) {
+            return ivp_error_set(err, IVP_ERR_ARG,
+                                 "%s: cannot write output: event %zu has name \"%s\", which "
+                                 "cannot be an HDF5 group name (empty, \".\" or containing '/')",
+                                 cfg->path, i, name != NULL ? name : "(null)");
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(name, cfg->event_names[j]) == 0) {
+                return ivp_error_set(err, IVP_ERR_ARG,
+                                     "%s: cannot write output: events %zu and %zu are both named "
+                                     "\"%s\"",
+                                     cfg->path, j, i, name);
+            }
+        }
+    }
+    return IVP_OK;
+}
+
+/* Allocates the sink, its names and its chunk buffers (no files yet). */
+static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_error *err)
+{
+    size_t chunk_bytes = cfg->chunk_bytes == 0 ? H5SINK_DEFAULT_CHUNK_BYTES : cfg->chunk_bytes;
+    size_t event_bytes, path_len = strlen(cfg->path), paths_size = 0, i;
+    const char *slash = strrchr(cfg->path, '/');
+    size_t dir_len = slash != NULL ? (size_t)(slash - cfg->path) + 1 : 0;
+    h5_series *buffered[4];
+    ivp_h5sink *s = ivp_calloc(NULL, 1, sizeof *s);
+    char *p;
+    if (s == NULL) {
+        goto nomem;
+    }
+    if (chunk_bytes > H5SINK_MAX_CHUNK_BYTES) {
+        chunk_bytes = H5SINK_MAX_CHUNK_BYTES;
+    }
+    event_bytes = chunk_bytes < H5SINK_EVENT_CHUNK_BYTES ? chunk_bytes : H5SINK_EVENT_CHUNK_BYTES;
+    s->file = H5I_INVALID_HID;
+    s->n = cfg->n;
+    s->dense = cfg->dense != 0;
+    s->degree = cfg->dense_degree;
+    series_plan(&s->t, "/t", 1, 1, 1, chunk_bytes, 1);
+    series_plan(&s->y, "/y", 2, cfg->n, 1, chunk_bytes, 1);
+    series_plan(&s->x, "/dense/x", 1, 1, 1, chunk_bytes, 1);
+    series_plan(&s->c, "/dense/c", 3, s->dense ? (size_t)cfg->dense_degree + 1 : 1, cfg->n,
+                chunk_bytes, 1);
+    if (cfg->n_events > 0) {
+        s->ev = ivp_calloc(NULL, 2 * cfg->n_events, sizeof *s->ev);
+        if (s->ev == NULL) {
+            goto nomem;
+        }
+        s->n_events = cfg->n_events;
+        for (i = 0; i < s->n_events; i++) {
+            /* "/events/" name "/t" '\0', twice */
+            paths_size += 2 * (strlen("/events/") + strlen(cfg->event_names[i]) + 3);
+        }
+        s->ev_paths = ivp_alloc(NULL, paths_size);
+        if (s->ev_paths == NULL) {
+            goto nomem;
+        }
+        p = s->ev_paths;
+        for (i = 0; i < s->n_events; i++) {
+            size_t len = strlen("/events/") + strlen(cfg->event_names[i]) + 3;
+            snprintf(p, len, "/events/%s/t", cfg->event_names[i]);
+            series_plan(&s->ev[2 * i], p, 1, 1, 1, event_bytes, 0);
+            p += len;
+            snprintf(p, len, "/events/%s/y", cfg->event_names[i]);
+            series_plan(&s->ev[2 * i + 1], p, 2, cfg->n, 1, event_bytes, 0);
+            p += len;
+        }
+    }
+    s->path = ivp_alloc(NULL, path_len + 1);
+    s->temp = ivp_alloc(NULL, path_len + 2 + strlen(H5SINK_TEMP_SUFFIX));
+    if (s->path == NULL || s->temp == NULL) {
+        goto nomem;
+    }
+    memcpy(s->path, cfg->path, path_len + 1);
+    /* "<dir>/.<base>.tmp-XXXXXX" */
+    memcpy(s->temp, cfg->path, dir_len);
+    s->temp[dir_len] = '.';
+    memcpy(s->temp + dir_len + 1, cfg->path + dir_len, path_len - dir_len);
+    memcpy(s->temp + path_len + 1, H5SINK_TEMP_SUFFIX, strlen(H5SINK_TEMP_SUFFIX) + 1);
+    buffered[0] = &s->t;
+    buffered[1] = &s->y;
+    buffered[2] = &s->x;
+    buffered[3] = &s->c;
+    for (i = 0; i < (s->dense ? 4u : 2u); i++) {
+        h5_series *ser = buffered[i];
+        if (ser->buffered) {
+            ser->buf = ivp_alloc(NULL, ser->a * ser->cn * ser->b * sizeof *ser->buf);
+            if (ser->buf == NULL) {
+                goto nomem;
+            }
+        }
+    }
+    *out = s;
+    return IVP_OK;
+nomem:
+    if (s != NULL) {
+        h5sink_free(s);
+    }
+    return ivp_error_set(err, IVP_ERR_NOMEM, "%s: cannot write output: out of memory", cfg->path);
+}
+
+ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_error *err)
+{
+    ivp_h5sink *s = NULL;
+    hid_t fapl = H5I_INVALID_HID, events = H5I_INVALID_HID, group;
+    struct stat st;
+    ivp_status status;
+    char reason[128];
+    size_t i;
+    int e;
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (cfg == NULL || out == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5sink_open: cfg and out must not be NULL");
+    }
+    status = h5sink_check(cfg, err);
+    if (status != IVP_OK) {
+        return status;
+    }
+    status = h5sink_alloc(cfg, &s, err);
+    if (status != IVP_OK) {
+        return status;
+    }
+    status = IVP_ERR_IO;
+    if (s->path[strlen(s->path) - 1] == '/' || (stat(s->path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: is a directory", s->path);
+        goto fail;
+    }
+    e = h5sink_create_temp(s);
+    if (e != 0) {
+        h5sink_strerror(e, reason, sizeof reason);
+        ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: %s", s->path, reason);
+        goto fail;
+    }
+    /* Failures become messages; HDF5 must not print its error stack on stderr. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* File locking stays on, but a file system without locks (some NFS) is not an error. */
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0 ||
+        H5Pset_file_locking(fapl, 1, 1) < 0) {
+        h5sink_fail_h5(s, "setting up", "the file");
+        goto fail_h5;
+    }
+    s->file = H5Fcreate(s->temp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (s->file < 0) {
+        s->file = H5I_INVALID_HID;
+        h5sink_fail_h5(s, "creating", s->temp);
+        goto fail_h5;
+    }
+    events = H5Gcreate2(s->file, "/events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (events < 0) {
+        h5sink_fail_h5(s, "creating", "/events");
+        goto fail_h5;
+    }
+    for (i = 0; i < s->n_events; i++) {
+        group = H5Gcreate2(events, cfg->event_names[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (group < 0 || H5Gclose(group) < 0) {
+            h5sink_fail_h5(s, "creating the group of event", cfg->event_names[i]);
+            goto fail_h5;
+        }
+    }
+    if (H5Gclose(events) < 0) {
+        events = H5I_INVALID_HID;
+        h5sink_fail_h5(s, "closing", "/events");
+        goto fail_h5;
+    }
+    events = H5I_INVALID_HID;
+    if (s->dense) {
+        group = H5Gcreate2(s->file, "/dense", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (group < 0 || H5Gclose(group) < 0) {
+            h5sink_fail_h5(s, "creating", "/dense");
+            goto fail_h5;
+        }
+    }
+    H5Pclose(fapl);
+    *out = s;
+    return IVP_OK;
+fail_h5:
+    ivp_error_set(err, s->err.status, "%s", s->err.msg);
+fail:
+    if (events >= 0) {
+        H5Gclose(events);
+    }
+    if (fapl >= 0) {
+        H5Pclose(fapl);
+    }
+    h5sink_abandon(s);
+    return status;
+}
+
+/* ---- finish --------------------------------------------------------------------------------- */
+
+/* Writes a root attribute of the given types from 'value'. A NULL 'dims' makes it scalar. */
+static int h5sink_attr(ivp_h5sink *s, const char *name, hid_t ftype, hid_t mtype,
+                       const hsize_t *dims, const void *value)
+{
+    hid_t space = dims != NULL ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t attr = H5I_INVALID_HID;
+    int rc = -1;
+    if (space < 0) {
+        goto fail;
+    }
+    attr = H5Acreate2(s->file, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0 || H5Awrite(attr, mtype, value) < 0) {
+        goto fail;
+    }
+    rc = 0;
+fail:
+    if (attr >= 0 && H5Aclose(attr) < 0) {
+        rc = -1;
+    }
+    if (rc != 0) {
+        h5sink_fail_h5(s, "writing the attribute", name);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return rc;
+}
+
+/* A variable-length UTF-8 string (h5py reads it as str); NULL is written as "". */
+static int h5sink_attr_str(ivp_h5sink *s, const char *name, const char *value)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    const char *v = value != NULL ? value : "";
+    int rc;
+    if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+        rc = h5sink_fail_h5(s, "making the string type of", name);
+    } else {
+        rc = h5sink_attr(s, name, type, type, NULL, &v);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    return rc;
+}
+
+static int h5sink_attr_i64(ivp_h5sink *s, const char *name, int64_t value)
+{
+    return h5sink_attr(s, name, H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &value);
+}
+
+/* Counters are unsigned long; int64 holds every count a run can reach. */
+static int h5sink_attr_count(ivp_h5sink *s, const char *name, unsigned long value)
+{
+    return h5sink_attr_i64(s, name, value > (unsigned long)INT64_MAX ? INT64_MAX : (int64_t)value);
+}
+
+static int h5sink_attr_f64(ivp_h5sink *s, const char *name, double value)
+{
+    return h5sink_attr(s, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, NULL, &value);
+}
+
+static int h5sink_attrs(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta)
+{
+    hsize_t n = s->n;
+    int rc = 0;
+    rc |= h5sink_attr_str(s, "format", "ivp-hdf5");
+    rc |= h5sink_attr_i64(s, "format_version", 1);
+    rc |= h5sink_attr_str(s, "ivp_version", IVP_VERSION);
+    rc |= h5sink_attr_str(s, "method", meta->method);
+    rc |= h5sink_attr_f64(s, "rtol", meta->rtol);
+    if (meta->atol_vec != NULL) {
+        rc |= h5sink_attr(s, "atol", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &n, meta->atol_vec);
+    } else {
+        rc |= h5sink_attr_f64(s, "atol", meta->atol);
+    }
+    rc |= h5sink_attr_i64(s, "status", res->status);
+    rc |= h5sink_attr_str(s, "message", res->message);
+    rc |= h5sink_attr_i64(s, "success", res->status >= 0 ? 1 : 0);
+    rc |= h5sink_attr_count(s, "nfev", res->nfev);
+    rc |= h5sink_attr_count(s, "njev", res->njev);
+    rc |= h5sink_attr_count(s, "nlu", res->nlu);
+    rc |= h5sink_attr_count(s, "n_steps", res->n_steps);
+    rc |= h5sink_attr_count(s, "n_rejected", res->n_rejected);
+    rc |= h5sink_attr_f64(s, "solve_seconds", res->solve_seconds);
+    rc |= h5sink_attr_str(s, "problem", meta->problem);
+    rc |= h5sink_attr_str(s, "plugin_sha256", meta->plugin_sha256);
+    if (meta->is_lsoda) {
+        rc |= h5sink_attr_count(s, "n_steps_adams", res->n_steps_adams);
+        rc |= h5sink_attr_count(s, "n_steps_bdf", res->n_steps_bdf);
+        rc |= h5sink_attr_count(s, "n_switches", res->n_switches);
+    }
+    return rc != 0 ? -1 : 0;
+}
+
+ivp_status ivp_h5sink_finish(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta,
+                             ivp_error *err)
+{
+    ivp_status status;
+    char reason[128];
+    size_t i;
+    if (s == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5sink_finish: no sink");
+    }
+    if (res == NULL || meta == NULL) {
+        ivp_error_set(&s->err, IVP_ERR_ARG, "%s: cannot write output: no result or metadata",
+                      s->path);
+        goto fail;
+    }
+    if (s->failed) {
+        goto fail;
+    }
+    if (series_flush(s, &s->t, 1) != 0 || series_flush(s, &s->y, 1) != 0) {
+        goto fail;
+    }
+    if (s->dense && (series_flush(s, &s->x, 1) != 0 || series_flush(s, &s->c, 1) != 0)) {
+        goto fail;
+    }
+    for (i = 0; i < h5sink_series_count(s); i++) {
+        if (series_flush(s, &s->ev[i], 1) != 0) {
+            goto fail;
+        }
+    }
+    if (h5sink_attrs(s, res, meta) != 0 || h5sink_close(s) != 0) {
+        goto fail;
+    }
+    if (rename(s->temp, s->path) != 0) {
+        h5sink_strerror(errno, reason, sizeof reason);
+        ivp_error_set(&s->err, IVP_ERR_IO, "%s: cannot write output: renaming %s: %s", s->path,
+                      s->temp, reason);
+        goto fail;
+    }
+    s->temp_exists = 0;
+    h5sink_free(s);
+    ivp_error_clear(err);
+    return IVP_OK;
+fail:
+    status = ivp_error_set(err, s->err.status, "%s", s->err.msg);
+    h5sink_abandon(s);
+    return status;
+}
+
+void ivp_h5sink_discard(ivp_h5sink *s)
+{
+    if (s != NULL) {
+        h5sink_abandon(s);
+    }
+}
+
+const char *ivp_h5sink_temp_path(const ivp_h5sink *s)
+{
+    return s != NULL ? s->temp : NULL;
+}
