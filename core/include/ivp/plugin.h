@@ -39,13 +39,16 @@ typedef struct ivp_plugin {
 } ivp_plugin;
 
 /* Loads the plugin at path. A path ending in ".c" is first compiled (as ivp_plugin_build does)
- * into a cache folder keyed by the SHA-256 of the source text and the ABI header, unless a
- * build is already cached there; cache_dir NULL means $IVP_CACHE_DIR, else
+ * into a cache folder keyed by the SHA-256 of the source text, the ABI header and the compiler
+ * command (headers the source #includes are not part of the key), unless a build is already
+ * cached there; $CC is split at blanks (CC="ccache gcc" works); cache_dir NULL means $IVP_CACHE_DIR, else
  * $XDG_CACHE_HOME/ivp, else ~/.cache/ivp. Concurrent loads of the same source (batch jobs) are
  * safe: builds go to a temporary name and are renamed into place.
  * Errors: IVP_ERR_PLUGIN (cannot open, missing rhs or ivp_abi_version, ABI mismatch,
  * ivp_event_names missing with events, jac_values without jac_sparsity, ...) and IVP_ERR_BUILD
- * (the compiler failed; the message holds its first lines of output). *out is NULL on error. */
+ * (the compiler failed; the message holds its first lines of output). An unreadable .c source
+ * is IVP_ERR_PLUGIN. Messages name the .c file for plugins built from one. *out is NULL on
+ * error. */
 ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin **out,
                            ivp_error *err);
 
@@ -56,7 +59,8 @@ void ivp_plugin_close(ivp_plugin *pl);
  * cc -O2 -shared -fPIC -I<folder holding ivp_plugin.h> -o out_so source.
  * The header is written by ivp itself (it is built in), so this works wherever ivp is
  * installed. out_so NULL means source with ".c" replaced by ".so".
- * IVP_ERR_BUILD with the compiler's output on failure. */
+ * IVP_ERR_BUILD with the compiler's output on failure; IVP_ERR_ARG for an empty source name or
+ * an output equal to the source. */
 ivp_status ivp_plugin_build(const char *source, const char *out_so, const char *cache_dir,
                             ivp_error *err);
 
@@ -75,6 +79,8 @@ typedef struct ivp_instance {
 /* Binds pl to prob: matches params by name (each declared one must be given, no unknown ones),
  * checks y0 against ivp_dim, events keys against ivp_event_names, jac "plugin" against the
  * plugin's symbols, reads and range-checks the sparsity pattern, then calls ivp_init.
+ * The plugin's jac_values is used only with "jac_sparsity": "plugin" (its values are at the
+ * plugin's own positions). A failing ivp_init gets no ivp_fini.
  * Spec mismatches are IVP_ERR_SPEC with the JSON path ("$.params.mu: ..."); an ivp_init
  * failure is IVP_ERR_PLUGIN naming the code. */
 ivp_status ivp_instance_new(const ivp_plugin *pl, const ivp_problem *prob, ivp_instance **out,
