@@ -24,6 +24,8 @@
  *
  * jac_sparsity(ctx, NULL, NULL) returns the number of structural nonzeros; called again with
  * arrays of that length it fills 0-based (row, col) pairs and returns the count; < 0 is an error.
+ * It is called before ivp_init (ctx->data is still NULL): derive the pattern from ctx->n and
+ * ctx->p.
  *
  * One ivp_ctx exists per solve, so a plugin that keeps its state in ctx->data (not in globals)
  * can be used from several threads at once.

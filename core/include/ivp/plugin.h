@@ -80,7 +80,8 @@ typedef struct ivp_instance {
  * checks y0 against ivp_dim, events keys against ivp_event_names, jac "plugin" against the
  * plugin's symbols, reads and range-checks the sparsity pattern, then calls ivp_init.
  * The plugin's jac_values is used only with "jac_sparsity": "plugin" (its values are at the
- * plugin's own positions). A failing ivp_init gets no ivp_fini.
+ * plugin's own positions). jac_sparsity is called before ivp_init (ctx->data is NULL then).
+ * A failing ivp_init gets no ivp_fini.
  * Spec mismatches are IVP_ERR_SPEC with the JSON path ("$.params.mu: ..."); an ivp_init
  * failure is IVP_ERR_PLUGIN naming the code. */
 ivp_status ivp_instance_new(const ivp_plugin *pl, const ivp_problem *prob, ivp_instance **out,
