@@ -29,8 +29,9 @@ typedef struct ivp_jac {
     double *factor;          /* per column, persists between calls (scipy's jac_factor) */
     size_t n_groups;         /* CPR groups (n when dense) */
     size_t *group;           /* group of each column */
-    double *ypert, *fpert, *diff, *hstep; /* work, n each */
-    double *fsave;           /* n x (retry) work for a group's second try */
+    double *ypert, *fpert, *hstep; /* work, n each */
+    double *diff;            /* n: largest difference per column (num_jac's max_diff) */
+    double *fsave;           /* n: its scale, max(|f_r|, |f_new_r|) */
     /* plugin */
     double *rowmajor;        /* n*n buffer for a dense plugin jac (dense layout only) */
     double *vals;            /* sp_nnz values from jac_values */
