@@ -60,9 +60,12 @@ typedef struct ivp_problem {
     size_t *sp_rows, *sp_cols; /* with IVP_SPARSITY_SPEC */
     size_t sp_nnz;
     long lband, uband;       /* -1 when absent */
-    char *output;            /* spec "output" resolved against the working directory, or NULL */
+    char *output;            /* spec "output" as given (a relative path is relative to the
+                                working directory), or NULL */
     char *resolved;          /* the spec after --set overrides, with defaults filled in, as
-                                compact JSON text: stored in the HDF5 file as "problem" */
+                                compact JSON text: stored in the HDF5 file as "problem". Keys
+                                without a default (t_eval, max_steps, jac, jac_sparsity, lband,
+                                uband, output) appear only when given; plugin as written */
 } ivp_problem;
 
 /* Parses and validates spec text (len bytes, need not be NUL-terminated).
