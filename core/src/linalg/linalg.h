@@ -62,12 +62,14 @@ typedef struct ivp_linsolver ivp_linsolver;
 
 /* A solver for matrices with the structure of pattern (its kind, n, band widths or sparsity;
  * the values are not used). is_complex selects complex factorisation. IVP_ERR_NOMEM,
- * IVP_ERR_LINALG (KLU's symbolic analysis failed). */
+ * IVP_ERR_LINALG (KLU's symbolic analysis failed), IVP_ERR_ARG (sizes beyond LAPACK's or KLU's
+ * int range, a sparse pattern without its diagonal). */
 ivp_status ivp_linsolver_new(const ivp_matrix *pattern, int is_complex, const ivp_allocator *a,
                              ivp_linsolver **out, ivp_error *err);
 
 /* Factors alpha*I + beta*A (real solver). IVP_ERR_LINALG when the matrix is singular (the
- * message names the zero pivot). */
+ * message names the zero pivot), or has non-finite entries or overflows; IVP_ERR_ARG when A's
+ * structure is not the solver's or a complex solver is called. */
 ivp_status ivp_linsolver_factor(ivp_linsolver *ls, double alpha, double beta, const ivp_matrix *A,
                                 ivp_error *err);
 
@@ -75,7 +77,8 @@ ivp_status ivp_linsolver_factor(ivp_linsolver *ls, double alpha, double beta, co
 ivp_status ivp_linsolver_factor_complex(ivp_linsolver *ls, double alpha_re, double alpha_im,
                                         double beta, const ivp_matrix *A, ivp_error *err);
 
-/* Solves with the last factorisation, in place: b (real), or (re, im) (complex). */
+/* Solves with the last factorisation, in place: b (real), or (re, im) (complex; a real solver
+ * accepts a complex right-hand side). Without a successful factorisation the result is NaN. */
 void ivp_linsolver_solve(ivp_linsolver *ls, double *b);
 void ivp_linsolver_solve_complex(ivp_linsolver *ls, double *re, double *im);
 
@@ -84,8 +87,8 @@ const char *ivp_linsolver_name(const ivp_linsolver *ls);
 
 void ivp_linsolver_free(ivp_linsolver *ls);
 
-/* Below this n, dense matrices use ivp's own LU; from it on, LAPACK (measured: see
- * bench/README.md). */
-#define IVP_DENSE_LAPACK_CROSSOVER 16
+/* Below this n, dense matrices use ivp's own LU; from it on, LAPACK (measured with OpenBLAS's
+ * generic kernels: see bench/linalg/README.md). */
+#define IVP_DENSE_LAPACK_CROSSOVER 64
 
 #endif /* IVP_SRC_LINALG_LINALG_H */
