@@ -138,7 +138,7 @@ typedef struct method_info {
 static const method_info methods[] = {
     {"RK23", 3, 0, &ivp_method_rk23},  {"RK45", 4, 0, &ivp_method_rk45},
     {"DOP853", 7, 0, &ivp_method_dop853}, {"Radau", 3, 1, &ivp_method_radau},
-    {"BDF", 5, 1, &ivp_method_bdf},               {"LSODA", 12, 1, NULL},
+    {"BDF", 5, 1, &ivp_method_bdf},               {"LSODA", 12, 1, &ivp_method_lsoda},
 };
 #define N_METHODS (sizeof methods / sizeof methods[0])
 

@@ -67,6 +67,11 @@ typedef struct ivp_linsolver ivp_linsolver;
 ivp_status ivp_linsolver_new(const ivp_matrix *pattern, int is_complex, const ivp_allocator *a,
                              ivp_linsolver **out, ivp_error *err);
 
+/* As ivp_linsolver_new, but a dense pattern always gets LAPACK, whatever n: ODEPACK's choice,
+ * which LSODA keeps so that it rounds exactly as scipy's LSODA does. */
+ivp_status ivp_linsolver_new_lapack(const ivp_matrix *pattern, int is_complex,
+                                    const ivp_allocator *a, ivp_linsolver **out, ivp_error *err);
+
 /* Factors alpha*I + beta*A (real solver). IVP_ERR_LINALG when the matrix is singular (the
  * message names the zero pivot), or has non-finite entries or overflows; IVP_ERR_ARG when A's
  * structure is not the solver's or a complex solver is called. */

@@ -197,3 +197,13 @@ void ivp_linsolver_free(ivp_linsolver *ls)
     ls->type->free(ls);
     ivp_free(&a, ls);
 }
+
+ivp_status ivp_linsolver_new_lapack(const ivp_matrix *pattern, int is_complex,
+                                    const ivp_allocator *a, ivp_linsolver **out, ivp_error *err)
+{
+    if (pattern != NULL && pattern->kind == IVP_MAT_DENSE) {
+        return ivp_linsolver_new_with(&ivp_linsolver_dense_lapack, pattern, is_complex, a, out,
+                                      err);
+    }
+    return ivp_linsolver_new(pattern, is_complex, a, out, err);
+}
