@@ -1,2 +1,191 @@
-typedef int ivp_placeholder_main_;
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT
+ * cli/main.c - the ivp program: the subcommand table, top-level options and messages.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ivp/solve.h"
+#include "ivp/status.h"
+
+#include "cli.h"
+
+static const char main_usage[] =
+    "usage: ivp <command> [options]\n"
+    "       ivp --help | --version\n"
+    "\n"
+    "Solves ODE initial-value problems y' = f(t, y) given as a JSON spec and a C plugin,\n"
+    "writing the solution to an HDF5 file.\n"
+    "\n"
+    "commands:\n";
+
+static const char main_usage_tail[] =
+    "\n"
+    "Run 'ivp <command> --help' for the options of a command.\n"
+    "\n"
+    "exit codes: 0 success, 1 the solver failed (the file is still written), 2 bad usage or\n"
+    "invalid spec (nothing written), 3 the plugin could not be loaded or built, 130 interrupted\n"
+    "(the partial file is written).\n";
+
+static const cli_command main_commands[] = {
+    {.name = "run",
+     .fn = cmd_run,
+     .summary = "integrate a problem spec and write the solution to HDF5",
+     .usage =
+         "usage: ivp run SPEC [-o OUT.h5] [--set KEY=VALUE]... [--method M] [--rtol X]\n"
+         "               [--atol X] [--quiet]\n"
+         "\n"
+         "Integrates the problem in SPEC (a JSON file; '-' reads standard input) and writes\n"
+         "the solution to an HDF5 file.\n"
+         "\n"
+         "options:\n"
+         "  -o, --output FILE    output file (default: the spec's \"output\", else\n"
+         "                       <spec name>.h5 in the current folder)\n"
+         "  --set KEY=VALUE      override a spec key, e.g. --set params.mu=10 or\n"
+         "                       --set y0=[1,0] (VALUE is JSON; otherwise a string)\n"
+         "  --method M           same as --set method=M (RK23, RK45, DOP853, Radau, BDF,\n"
+         "                       LSODA)\n"
+         "  --rtol X             same as --set rtol=X\n"
+         "  --atol X             same as --set atol=X\n"
+         "  -q, --quiet          no summary, progress line or warnings (errors still go to\n"
+         "                       stderr)\n"
+         "  -h, --help           show this help\n"
+         "\n"
+         "exit codes: 0 success (status 0 or 1), 1 the solver failed (status -1, the file is\n"
+         "written), 2 bad usage or invalid spec (nothing written), 3 plugin error,\n"
+         "130 interrupted by SIGINT/SIGTERM (status -2, the partial file is written).\n"},
+    {.name = "validate",
+     .fn = cmd_validate,
+     .summary = "check a spec (and its plugin) without solving",
+     .usage =
+         "usage: ivp validate SPEC [--set KEY=VALUE]... [--method M] [--rtol X] [--atol X]\n"
+         "\n"
+         "Checks SPEC ('-' reads standard input) as 'ivp run' would - the spec, the plugin\n"
+         "and the solver options - without solving or writing anything.\n"
+         "\n"
+         "options:\n"
+         "  --set KEY=VALUE      override a spec key (VALUE is JSON; otherwise a string)\n"
+         "  --method M           same as --set method=M\n"
+         "  --rtol X             same as --set rtol=X\n"
+         "  --atol X             same as --set atol=X\n"
+         "  -q, --quiet          no warnings\n"
+         "  -h, --help           show this help\n"
+         "\n"
+         "exit codes: 0 valid, 2 invalid spec or usage, 3 plugin error.\n"},
+    {.name = "build",
+     .fn = cmd_build,
+     .summary = "compile a plugin with the right flags and include path",
+     .usage = "usage: ivp build PLUGIN.c [-o PLUGIN.so]\n"
+              "\n"
+              "Compiles a plugin source with the system C compiler ($CC, else cc) as\n"
+              "cc -O2 -shared -fPIC -I<ivp's plugin header folder> -o PLUGIN.so PLUGIN.c\n"
+              "and prints the path of the shared object.\n"
+              "\n"
+              "options:\n"
+              "  -o, --output FILE    the shared object (default: PLUGIN.c with .c replaced\n"
+              "                       by .so)\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 built, 2 bad usage, 3 the compiler failed.\n"},
+    {.name = NULL},
+};
+
+static void main_print_usage(FILE *out)
+{
+    const cli_command *c;
+    fputs(main_usage, out);
+    for (c = main_commands; c->name != NULL; c++) {
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    }
+    fputs(main_usage_tail, out);
+}
+
+void cli_usage(FILE *out, const cli_command *cmd)
+{
+    if (cmd == NULL) {
+        main_print_usage(out);
+    } else {
+        fputs(cmd->usage, out);
+    }
+}
+
+static void cli_vmessage(const char *kind, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "ivp: %s: ", kind);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vmessage("error", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vmessage("warning", fmt, ap);
+    va_end(ap);
+}
+
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vmessage("error", fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cli_usage(stderr, cmd);
+    return IVP_EXIT_USAGE;
+}
+
+int cli_exit_for_status(ivp_status s)
+{
+    switch (s) {
+    case IVP_OK:
+    case IVP_TERMINATED:
+        return IVP_EXIT_OK;
+    case IVP_ERR_SPEC:
+    case IVP_ERR_ARG:
+        return IVP_EXIT_USAGE;
+    case IVP_ERR_PLUGIN:
+    case IVP_ERR_BUILD:
+        return IVP_EXIT_PLUGIN;
+    case IVP_ERR_INTERRUPTED:
+        return IVP_EXIT_INTERRUPTED;
+    default:
+        return IVP_EXIT_SOLVER;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const cli_command *c;
+    const char *name;
+
+    if (argc < 2) {
+        return cli_usage_error(NULL, "no command given");
+    }
+    name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        main_print_usage(stdout);
+        return IVP_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+        printf("ivp %s (plugin ABI %d)\n", IVP_VERSION, IVP_PLUGIN_ABI_VERSION);
+        return IVP_EXIT_OK;
+    }
+    if (name[0] == '-') {
+        return cli_usage_error(NULL, "unknown option '%s'", name);
+    }
+    for (c = main_commands; c->name != NULL; c++) {
+        if (strcmp(c->name, name) == 0) {
+            return c->fn(argc - 1, argv + 1, c);
+        }
+    }
+    return cli_usage_error(NULL, "unknown command '%s'", name);
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT
+ * cli/args.c - option parsing shared by the subcommands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* One option: its long name, short letter (0: none), whether it takes a value, its bit. */
+typedef struct args_option {
+    const char *name;
+    char letter;
+    int takes_value;
+    unsigned bit;
+} args_option;
+
+enum { ARGS_HELP = 1u << 15 };
+
+static const args_option args_options[] = {
+    {"output", 'o', 1, CLI_OPT_OUTPUT}, {"set", 0, 1, CLI_OPT_SET},
+    {"method", 0, 1, CLI_OPT_METHOD},   {"rtol", 0, 1, CLI_OPT_RTOL},
+    {"atol", 0, 1, CLI_OPT_ATOL},       {"quiet", 'q', 0, CLI_OPT_QUIET},
+    {"help", 'h', 0, ARGS_HELP},        {NULL, 0, 0, 0},
+};
+
+/* The option called name (len bytes, a long name) or letter, or NULL. */
+static const args_option *args_find(const char *name, size_t len, char letter)
+{
+    const args_option *o;
+    for (o = args_options; o->name != NULL; o++) {
+        if (name != NULL ? (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+                         : (letter != 0 && o->letter == letter)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* "key=value" built from an option's value; NULL when out of memory. */
+static char *args_override(const char *key, const char *value)
+{
+    size_t len = strlen(key) + 1 + strlen(value) + 1;
+    char *s = malloc(len);
+    if (s != NULL) {
+        snprintf(s, len, "%s=%s", key, value);
+    }
+    return s;
+}
+
+/* Stores the value of option o; returns IVP_EXIT_OK or a usage error. */
+static int args_apply(const args_option *o, const char *value, const char *spelled,
+                      const cli_command *cmd, cli_args *a, const char **method,
+                      const char **rtol, const char **atol)
+{
+    const char *eq;
+    switch (o->bit) {
+    case CLI_OPT_OUTPUT:
+        if (value[0] == '\0') {
+            return cli_usage_error(cmd, "option '%s' needs a file name", spelled);
+        }
+        a->output = value;
+        break;
+    case CLI_OPT_SET:
+        eq = strchr(value, '=');
+        if (eq == NULL || eq == value) {
+            return cli_usage_error(cmd, "--set expects KEY=VALUE (e.g. params.mu=10), got '%s'",
+                                   value);
+        }
+        a->sets[a->n_sets++] = value;
+        break;
+    case CLI_OPT_METHOD:
+        *method = value;
+        break;
+    case CLI_OPT_RTOL:
+        *rtol = value;
+        break;
+    case CLI_OPT_ATOL:
+        *atol = value;
+        break;
+    case CLI_OPT_QUIET:
+        a->quiet = 1;
+        break;
+    default:
+        a->help = 1;
+        break;
+    }
+    return IVP_EXIT_OK;
+}
+
+int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd,
+                   cli_args *a)
+{
+    const char *method = NULL, *rtol = NULL, *atol = NULL;
+    int i, code = IVP_EXIT_OK, only_positional = 0;
+
+    memset(a, 0, sizeof *a);
+    /* At most one override per argument, plus the three built ones. */
+    a->sets = malloc(((size_t)argc + 3) * sizeof *a->sets);
+    if (a->sets == NULL) {
+        cli_error("out of memory");
+        code = IVP_EXIT_SOLVER;
+        goto done;
+    }
+    allowed |= ARGS_HELP;
+
+    for (i = 1; i < argc && !a->help; i++) {
+        const char *arg = argv[i];
+        const args_option *o = NULL;
+        const char *value = NULL;
+
+        if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            if (a->input != NULL) {
+                code = cli_usage_error(cmd, "unexpected argument '%s' (only one input is taken)",
+                                       arg);
+                goto done;
+            }
+            a->input = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_positional = 1;
+            continue;
+        }
+        if (arg[1] == '-') {
+            const char *name = arg + 2, *eq = strchr(name, '=');
+            size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+            o = args_find(name, len, 0);
+            if (o == NULL || (o->bit & allowed) == 0) {
+                code = cli_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+                goto done;
+            }
+            if (eq != NULL) {
+                if (!o->takes_value) {
+                    code = cli_usage_error(cmd, "option '--%s' takes no value", o->name);
+                    goto done;
+                }
+                value = eq + 1;
+            }
+        } else {
+            o = args_find(NULL, 0, arg[1]);
+            if (o == NULL || (o->bit & allowed) == 0) {
+                code = cli_usage_error(cmd, "unknown option '%s'", arg);
+                goto done;
+            }
+            if (arg[2] != '\0') {
+                if (!o->takes_value) {
+                    code = cli_usage_error(cmd, "unknown option '%s'", arg);
+                    goto done;
+                }
+                value = arg + 2; /* -oFILE */
+            }
+        }
+        if (o->takes_value && value == NULL) {
+            if (i + 1 >= argc) {
+                code = cli_usage_error(cmd, "option '%s' needs a value", arg);
+                goto done;
+            }
+            value = argv[++i];
+        }
+        code = args_apply(o, value, arg, cmd, a, &method, &rtol, &atol);
+        if (code != IVP_EXIT_OK) {
+            goto done;
+        }
+    }
+    if (a->help) {
+        goto done;
+    }
+    if (a->input == NULL) {
+        code = cli_usage_error(cmd, "missing %s argument",
+                               (allowed & CLI_OPT_SET) != 0 ? "SPEC" : "PLUGIN.c");
+        goto done;
+    }
+    /* Built last so that --method/--rtol/--atol win over any --set of the same key. */
+    if ((method != NULL && (a->extra[0] = args_override("method", method)) == NULL) ||
+        (rtol != NULL && (a->extra[1] = args_override("rtol", rtol)) == NULL) ||
+        (atol != NULL && (a->extra[2] = args_override("atol", atol)) == NULL)) {
+        cli_error("out of memory");
+        code = IVP_EXIT_SOLVER;
+        goto done;
+    }
+    for (i = 0; i < 3; i++) {
+        if (a->extra[i] != NULL) {
+            a->sets[a->n_sets++] = a->extra[i];
+        }
+    }
+done:
+    return code;
+}
+
+void cli_args_free(cli_args *a)
+{
+    size_t i;
+    free(a->sets);
+    for (i = 0; i < 3; i++) {
+        free(a->extra[i]);
+    }
+    memset(a, 0, sizeof *a);
+}

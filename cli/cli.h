@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT
+ * cli/cli.h - private to the ivp program: exit codes, the subcommand table, option parsing and
+ * the set-up shared by `run` and `validate`.
+ *
+ * Only cli/ prints, exits or reads argv (style.md section 1); the core returns statuses.
+ */
+#ifndef IVP_CLI_CLI_H
+#define IVP_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ivp/plugin.h"
+#include "ivp/problem.h"
+#include "ivp/solve.h"
+#include "ivp/status.h"
+
+/* Exit codes of the ivp program (contracts.md section 4). */
+typedef enum ivp_exit_code {
+    IVP_EXIT_OK = 0,            /* success (solver status 0 or 1) */
+    IVP_EXIT_SOLVER = 1,        /* the solver failed (status -1); the file is still written */
+    IVP_EXIT_USAGE = 2,         /* bad usage or invalid spec; nothing written */
+    IVP_EXIT_PLUGIN = 3,        /* the plugin could not be loaded or built */
+    IVP_EXIT_INTERRUPTED = 130  /* SIGINT/SIGTERM; the partial file is written (status -2) */
+} ivp_exit_code;
+
+/* One subcommand (git.c cmd_struct). */
+typedef struct cli_command {
+    const char *name;                                        /* "run" */
+    int (*fn)(int argc, char **argv, const struct cli_command *self); /* argv[0] is the name */
+    const char *summary;                                     /* one line for `ivp --help` */
+    const char *usage;                                       /* for `ivp <name> --help` */
+} cli_command;
+
+int cmd_run(int argc, char **argv, const cli_command *self);
+int cmd_validate(int argc, char **argv, const cli_command *self);
+int cmd_build(int argc, char **argv, const cli_command *self);
+
+/* Prints the command's usage text to out: stdout for --help, stderr on misuse. */
+void cli_usage(FILE *out, const cli_command *cmd);
+
+/* "ivp: error: <message>" on stderr, always (also with --quiet). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void cli_error(const char *fmt, ...);
+
+/* "ivp: warning: <message>" on stderr (callers skip it with --quiet). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void cli_warning(const char *fmt, ...);
+
+/* Prints "ivp: error: <message>" and the command's usage on stderr; returns IVP_EXIT_USAGE. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
+
+/* The exit code for a failed core call: spec/argument errors 2, plugin load/build 3, an
+ * interrupt 130, anything else 1. */
+int cli_exit_for_status(ivp_status s);
+
+/* Options a subcommand accepts (a bit mask for cli_args_parse). */
+enum {
+    CLI_OPT_OUTPUT = 1u << 0, /* -o, --output FILE */
+    CLI_OPT_SET = 1u << 1,    /* --set KEY=VALUE (repeatable) */
+    CLI_OPT_METHOD = 1u << 2, /* --method M */
+    CLI_OPT_RTOL = 1u << 3,   /* --rtol X */
+    CLI_OPT_ATOL = 1u << 4,   /* --atol X */
+    CLI_OPT_QUIET = 1u << 5,  /* -q, --quiet */
+    CLI_OPT_SPEC = CLI_OPT_SET | CLI_OPT_METHOD | CLI_OPT_RTOL | CLI_OPT_ATOL
+};
+
+/* A parsed command line. Strings are borrowed from argv except the overrides built from
+ * --method/--rtol/--atol, which cli_args_free releases. */
+typedef struct cli_args {
+    const char *input;       /* the one positional argument (SPEC or PLUGIN.c); "-" = stdin */
+    const char *output;      /* -o, or NULL */
+    const char **sets;       /* n_sets "KEY=VALUE" overrides: the --set ones in order, then
+                                "method=M", "rtol=X", "atol=X" (so those win) */
+    size_t n_sets;
+    char *extra[3];          /* owned: the method/rtol/atol overrides (NULL if not given) */
+    int quiet;               /* --quiet */
+    int help;                /* --help was given: print usage to stdout, exit 0 */
+} cli_args;
+
+/* Parses argv[1..argc-1] (argv[0] is the subcommand) allowing the options in 'allowed' (a mask
+ * of CLI_OPT_*; -h/--help is always allowed). Options may come before or after the positional
+ * argument; "--" ends the options; "--name=value" and "--name value" are both accepted.
+ * Returns IVP_EXIT_OK (check a->help) or, after printing the error and usage on stderr,
+ * IVP_EXIT_USAGE. a must be freed with cli_args_free on every path. */
+int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd,
+                   cli_args *a);
+
+void cli_args_free(cli_args *a);
+
+/* Everything `run` does before it solves: the problem, its plugin, the instance bound to it
+ * and the solver options, checked by ivp_solve_check. */
+typedef struct cli_setup {
+    ivp_problem *problem;   /* owned */
+    ivp_plugin *plugin;     /* owned */
+    ivp_instance *inst;     /* owned; borrows plugin */
+    ivp_options opt;        /* points into problem and inst */
+} cli_setup;
+
+/* Loads the spec a->input with a's overrides, loads and binds its plugin, fills s->opt and
+ * checks it. Warns (unless a->quiet) about Jacobian settings an explicit method ignores.
+ * Returns IVP_EXIT_OK, or prints the error and returns its exit code (2 spec, 3 plugin, 1
+ * otherwise). s must be released with cli_setup_free on every path (a zeroed s is fine). */
+int cli_setup_load(cli_setup *s, const cli_args *a);
+
+void cli_setup_free(cli_setup *s);
+
+#endif /* IVP_CLI_CLI_H */
