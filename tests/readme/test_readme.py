@@ -92,7 +92,8 @@ with tempfile.TemporaryDirectory() as work:
         f.write(prog)
     libs = subprocess.run(["pkg-config", "--libs", "hdf5-serial", "libcjson", "lapack"],
                           capture_output=True, text=True).stdout.split()
-    cmd = ["cc", "-std=c17", "-O2", "-I" + os.path.join(SRC, "core", "include"),
+    cmd = ["cc", "-std=c17", "-O2"] + os.environ.get("IVP_EXTRA_CFLAGS", "").split() + [
+           "-I" + os.path.join(SRC, "core", "include"),
            "-I" + os.path.join(SRC, "plugins"), "snippet.c", os.environ["IVP_CORE_LIB"]] + libs + \
           ["-lklu", "-ldl", "-lm", "-o", "snippet"]
     p = run(cmd, work)
