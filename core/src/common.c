@@ -59,6 +59,25 @@ ivp_status ivp_recover_fail(ivp_stepper *s, const char *why, ivp_error *err)
                          s->last_rhs_code, s->last_fail_t, why, s->h_abs);
 }
 
+ivp_status ivp_step_too_small(ivp_stepper *s, double h_abs, double min_step, int saw_failure,
+                              ivp_error *err)
+{
+    s->h_abs = h_abs;
+    if (s->recover_run > 0 || saw_failure) {
+        return ivp_recover_fail(s, "the step size fell below the minimum", err);
+    }
+    if (s->min_step > 0.0 && min_step == s->min_step) {
+        return ivp_error_set(err, IVP_ERR_STEP,
+                             "%s: required step size %.3g is less than min_step %.3g at "
+                             "t = %.17g",
+                             s->type->name, h_abs, s->min_step, s->t);
+    }
+    return ivp_error_set(err, IVP_ERR_STEP,
+                         "%s: required step size is less than spacing between numbers at "
+                         "t = %.17g (h = %.3g)",
+                         s->type->name, s->t, h_abs);
+}
+
 double ivp_min_step(const ivp_stepper *s)
 {
     double spacing = 10.0 * fabs(nextafter(s->t, s->dir > 0.0 ? HUGE_VAL : -HUGE_VAL) - s->t);

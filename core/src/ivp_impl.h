@@ -74,6 +74,12 @@ int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error
  * when recoverable failures drove the step below the minimum. */
 ivp_status ivp_recover_fail(ivp_stepper *s, const char *why, ivp_error *err);
 
+/* The failure when a method's step size h_abs fell below min_step (ivp_min_step's value) at
+ * s->t: blamed on the rhs when recoverable rhs failures drove it there (saw_failure, or a run
+ * of them), else on min_step or the spacing of floating-point numbers. Stores h_abs. */
+ivp_status ivp_step_too_small(ivp_stepper *s, double h_abs, double min_step, int saw_failure,
+                              ivp_error *err);
+
 /* scipy's minimum step at t: 10 |nextafter(t, dir inf) - t|, raised to the user's min_step. */
 double ivp_min_step(const ivp_stepper *s);
 

@@ -283,20 +283,7 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
         double c;
         int converged = 0;
         if (h_abs < min_step) {
-            s->h_abs = h_abs;
-            if (s->recover_run > 0 || saw_failure) {
-                return ivp_recover_fail(s, "the step size fell below the minimum", err);
-            }
-            if (s->min_step > 0.0 && min_step == s->min_step) {
-                return ivp_error_set(err, IVP_ERR_STEP,
-                                     "BDF: required step size %.3g is less than min_step %.3g "
-                                     "at t = %.17g",
-                                     h_abs, s->min_step, t);
-            }
-            return ivp_error_set(err, IVP_ERR_STEP,
-                                 "BDF: required step size is less than spacing between numbers "
-                                 "at t = %.17g (h = %.3g)",
-                                 t, h_abs);
+            return ivp_step_too_small(s, h_abs, min_step, saw_failure, err);
         }
         h = h_abs * s->dir;
         t_new = t + h;
