@@ -23,6 +23,7 @@ int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error
     if (rc > 0) {
         s->last_rhs_code = rc;
         s->last_fail_t = t;
+        s->last_fail_what = "rhs";
         return 1;
     }
     /* Non-finite derivatives are recoverable: a smaller step may avoid them. The sum is a
@@ -44,19 +45,39 @@ int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error
     s->last_rhs_code = 0;
     s->last_nonfinite = i < n ? i : 0;
     s->last_fail_t = t;
+    s->last_fail_what = "rhs";
     return 1;
 }
 
 ivp_status ivp_recover_fail(ivp_stepper *s, const char *why, ivp_error *err)
 {
-    if (s->last_rhs_code == 0) {
-        return ivp_error_set(err, IVP_ERR_RHS,
-                             "dydt[%zu] is not finite at t = %.17g (%s; step size %.3g)",
+    const char *what = s->last_fail_what != NULL ? s->last_fail_what : "rhs";
+    const int is_rhs = strcmp(what, "rhs") == 0;
+    const ivp_status st = is_rhs ? IVP_ERR_RHS : IVP_ERR_JAC;
+    if (s->last_rhs_code == 0 && is_rhs) {
+        return ivp_error_set(err, st, "dydt[%zu] is not finite at t = %.17g (%s; step size %.3g)",
                              s->last_nonfinite, s->last_fail_t, why, s->h_abs);
     }
-    return ivp_error_set(err, IVP_ERR_RHS,
-                         "rhs returned %d (recoverable) at t = %.17g (%s; step size %.3g)",
-                         s->last_rhs_code, s->last_fail_t, why, s->h_abs);
+    if (s->last_rhs_code == 0) {
+        return ivp_error_set(err, st,
+                             "%s gave a non-finite value in row %zu at t = %.17g (%s; step size "
+                             "%.3g)",
+                             what, s->last_nonfinite, s->last_fail_t, why, s->h_abs);
+    }
+    return ivp_error_set(err, st, "%s returned %d (recoverable) at t = %.17g (%s; step size %.3g)",
+                         what, s->last_rhs_code, s->last_fail_t, why, s->h_abs);
+}
+
+ivp_status ivp_jac_fail_count(ivp_stepper *s, int rc, ivp_error *err)
+{
+    if (rc == 0) {
+        s->jac_fail_run = 0;
+        return IVP_OK;
+    }
+    if (++s->jac_fail_run >= IVP_MAX_RECOVERABLE) {
+        return ivp_recover_fail(s, "10 Jacobian evaluations in a row failed", err);
+    }
+    return IVP_OK;
 }
 
 ivp_status ivp_step_too_small(ivp_stepper *s, double h_abs, double min_step, int saw_failure,
@@ -76,6 +97,15 @@ ivp_status ivp_step_too_small(ivp_stepper *s, double h_abs, double min_step, int
                          "%s: required step size is less than spacing between numbers at "
                          "t = %.17g (h = %.3g)",
                          s->type->name, s->t, h_abs);
+}
+
+int ivp_try_min_step(const ivp_stepper *s, double min_step, int *at_min)
+{
+    if (*at_min || !(s->min_step > 0.0) || min_step != s->min_step) {
+        return 0;
+    }
+    *at_min = 1;
+    return 1;
 }
 
 double ivp_min_step(const ivp_stepper *s)
@@ -107,8 +137,8 @@ static double initial_norm(const ivp_stepper *s, const double *v, const double *
     return sqrt(acc / (double)s->n);
 }
 
-double ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, double *work,
-                               double *f1, ivp_error *err)
+ivp_status ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, double *work,
+                                   double *f1, double *h, ivp_error *err)
 {
     const double *y0 = s->y;
     size_t i, n = s->n;
@@ -128,9 +158,9 @@ double ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, d
     rc = ivp_rhs_eval(s, s->t + h0 * s->dir, work, f1, err);
     if (rc != 0) {
         if (rc > 0) {
-            ivp_recover_fail(s, "while choosing the initial step; give first_step", err);
+            return ivp_recover_fail(s, "while choosing the initial step; give first_step", err);
         }
-        return 0.0;
+        return (ivp_status)rc;
     }
     for (i = 0; i < n; i++) {
         double q = (f1[i] - f0[i]) / (s->atol[i] + fabs(y0[i]) * s->rtol);
@@ -142,7 +172,8 @@ double ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, d
     } else {
         h1 = pow(0.01 / fmax(d1, d2), 1.0 / (order + 1.0));
     }
-    return fmin(100.0 * h0, h1);
+    *h = fmin(100.0 * h0, h1);
+    return IVP_OK;
 }
 
 /* ---- registry ---- */

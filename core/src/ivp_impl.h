@@ -59,9 +59,11 @@ struct ivp_stepper {
     unsigned long nfev, njev, nlu, n_rejected;
     unsigned long n_steps_adams, n_steps_bdf, n_switches; /* LSODA only */
     unsigned recover_run;   /* consecutive recoverable rhs failures */
+    unsigned jac_fail_run;  /* consecutive recoverable Jacobian failures */
     int last_rhs_code;      /* last recoverable code (0: a non-finite value) */
     size_t last_nonfinite;  /* component that went non-finite */
     double last_fail_t;     /* where */
+    const char *last_fail_what; /* which function: "rhs", "jac" or "jac_values" */
     void *state;            /* the method's own */
 };
 
@@ -80,6 +82,11 @@ ivp_status ivp_recover_fail(ivp_stepper *s, const char *why, ivp_error *err);
 ivp_status ivp_step_too_small(ivp_stepper *s, double h_abs, double min_step, int saw_failure,
                               ivp_error *err);
 
+/* When a rejection takes h below the user's min_step (the binding floor: min_step equals
+ * s->min_step), one step of exactly min_step is tried before giving up: returns 1 (and sets
+ * *at_min) the first time, 0 afterwards or when the floor is only the spacing of numbers. */
+int ivp_try_min_step(const ivp_stepper *s, double min_step, int *at_min);
+
 /* scipy's minimum step at t: 10 |nextafter(t, dir inf) - t|, raised to the user's min_step. */
 double ivp_min_step(const ivp_stepper *s);
 
@@ -87,10 +94,16 @@ double ivp_min_step(const ivp_stepper *s);
 double ivp_rms_scaled(size_t n, const double *v, const double *scale);
 
 /* scipy's select_initial_step (1.10.1) with f0 = f(t0, y0) known; uses work (n) for the
- * probe state and f1 (n) for its derivative. One rhs evaluation (counted). Returns > 0, or 0
- * with err set on an rhs failure. */
-double ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, double *work,
-                               double *f1, ivp_error *err);
+ * probe state and f1 (n) for its derivative. One rhs evaluation (counted). Stores the step in
+ * *h (which may be 0, as in scipy, when the probe's derivative overflows: the methods then
+ * start from their minimum step). Returns IVP_OK or the rhs failure. */
+ivp_status ivp_select_initial_step(ivp_stepper *s, const double *f0, double order, double *work,
+                                   double *f1, double *h, ivp_error *err);
+
+/* Counts a recoverable Jacobian failure (rc > 0 from ivp_jac_eval) and returns 0, or the
+ * failure once IVP_MAX_RECOVERABLE evaluations in a row have failed; a success (rc == 0)
+ * resets the count. */
+ivp_status ivp_jac_fail_count(ivp_stepper *s, int rc, ivp_error *err);
 
 /* scipy.optimize.brentq (xtol = rtol = 4 EPS, maxiter 100) on f over [a, b], f(a), f(b)
  * given with opposite signs or one of them zero. Returns 0 and the root in *root, or a

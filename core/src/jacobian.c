@@ -274,11 +274,12 @@ void ivp_jac_free(ivp_jac *jc)
 
 /* A recoverable failure of the plugin's Jacobian, remembered as ivp_rhs_eval remembers the
  * rhs's (the methods report the last one when they give up). */
-static int jac_recoverable(ivp_stepper *s, double t, int code, size_t bad)
+static int jac_recoverable(ivp_stepper *s, double t, int code, size_t bad, const char *what)
 {
     s->last_rhs_code = code;
     s->last_nonfinite = bad;
     s->last_fail_t = t;
+    s->last_fail_what = what;
     return 1;
 }
 
@@ -293,14 +294,14 @@ static int jac_eval_dense(ivp_jac *jc, ivp_stepper *s, double t, const double *y
         return ivp_error_set(err, IVP_ERR_JAC, "jac returned %d (fatal) at t = %.17g", rc, t);
     }
     if (rc > 0) {
-        return jac_recoverable(s, t, rc, 0);
+        return jac_recoverable(s, t, rc, 0, "jac");
     }
     /* Row-major J[i*n + j] to column-major v[i + j*n]. */
     for (j = 0; j < n; j++) {
         for (i = 0; i < n; i++) {
             double x = rm[i * n + j];
             if (!isfinite(x)) {
-                return jac_recoverable(s, t, 0, i);
+                return jac_recoverable(s, t, 0, i, "jac");
             }
             v[i + j * n] = x;
         }
@@ -319,12 +320,12 @@ static int jac_eval_values(ivp_jac *jc, ivp_stepper *s, double t, const double *
                              t);
     }
     if (rc > 0) {
-        return jac_recoverable(s, t, rc, 0);
+        return jac_recoverable(s, t, rc, 0, "jac_values");
     }
     memset(jc->J.v, 0, jc->J.len * sizeof *jc->J.v);
     for (k = 0; k < nnz; k++) {
         if (!isfinite(jc->vals[k])) {
-            return jac_recoverable(s, t, 0, sys->sp_rows[k]);
+            return jac_recoverable(s, t, 0, sys->sp_rows[k], "jac_values");
         }
         jc->J.v[jc->vpos[k]] += jc->vals[k]; /* duplicated pattern entries add up */
     }

@@ -10,6 +10,7 @@
 #include "linalg/linalg.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_ORDER 5
@@ -149,13 +150,20 @@ static int bdf_jac(ivp_stepper *s, bdf_state *st, double t, const double *y, ivp
     if (st->jac.source == IVP_JSRC_FD) {
         rc = ivp_rhs_eval(s, t, y, st->work, err);
         s->nfev--;
-        if (rc != 0) {
-            return rc;
-        }
+    } else {
+        rc = 0;
     }
-    rc = ivp_jac_eval(&st->jac, s, t, y, st->work, s->atol, err);
+    if (rc == 0) {
+        rc = ivp_jac_eval(&st->jac, s, t, y, st->work, s->atol, err);
+    }
     if (rc == 0) {
         s->njev++;
+    }
+    if (rc >= 0) {
+        ivp_status fs = ivp_jac_fail_count(s, rc, err);
+        if (fs != IVP_OK) {
+            return fs;
+        }
     }
     return rc;
 }
@@ -186,9 +194,9 @@ static ivp_status bdf_init(ivp_stepper *s, ivp_error *err)
     if (s->first_step > 0.0) {
         s->h_abs = s->first_step;
     } else {
-        s->h_abs = ivp_select_initial_step(s, st->fv, 1.0, st->work, st->dy, err);
-        if (s->h_abs == 0.0) {
-            return err != NULL ? err->status : IVP_ERR_RHS;
+        ivp_status rc2 = ivp_select_initial_step(s, st->fv, 1.0, st->work, st->dy, &s->h_abs, err);
+        if (rc2 != IVP_OK) {
+            return rc2;
         }
     }
     st->newton_tol = fmax(10.0 * IVP_EPS / s->rtol, fmin(0.03, sqrt(s->rtol)));
@@ -263,7 +271,7 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
     const double min_step = ivp_min_step(s);
     double h_abs, h = 0.0, t_new = t, error_norm = 0.0, safety = 0.0;
     unsigned order = st->order, j;
-    int current_jac = 0, n_iter = 0, saw_failure = 0, recovered = 0;
+    int current_jac = 0, n_iter = 0, saw_failure = 0, recovered = 0, at_min = 0;
     size_t i;
     int rc;
 
@@ -283,7 +291,12 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
         double c;
         int converged = 0;
         if (h_abs < min_step) {
-            return ivp_step_too_small(s, h_abs, min_step, saw_failure, err);
+            if (!ivp_try_min_step(s, min_step, &at_min)) {
+                return ivp_step_too_small(s, h_abs, min_step, saw_failure, err);
+            }
+            change_d(st, n, order, min_step / h_abs);
+            st->n_equal_steps = 0;
+            h_abs = min_step;
         }
         h = h_abs * s->dir;
         t_new = t + h;
@@ -324,8 +337,9 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
                 ivp_status fs = ivp_linsolver_factor(st->lu, 1.0, -c, &st->jac.J, err);
                 s->nlu++;
                 if (fs != IVP_OK) {
-                    return ivp_error_set(err, fs, "BDF: %s at t = %.17g (h = %.3g)", err->msg, t,
-                                         h);
+                    char why[IVP_ERROR_MSG_MAX];
+                    snprintf(why, sizeof why, "%s", err->msg);
+                    return ivp_error_set(err, fs, "BDF: %s at t = %.17g (h = %.3g)", why, t, h);
                 }
                 st->lu_valid = 1;
             }

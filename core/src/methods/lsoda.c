@@ -26,6 +26,7 @@
 #include "ivp_impl.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "jacobian.h"
@@ -351,7 +352,10 @@ static int ls_pjac(ivp_stepper *s, lsoda_state *st, ivp_error *err)
             if (rc < 0) {
                 return rc;
             }
-            st->fail_kind = LS_FAIL_RHS;
+            /* a difference quotient's rhs call, or the plugin's jac_values (s->last_fail_*
+             * say which; ivp_recover_fail words the message from them) */
+            st->fail_kind = strcmp(s->last_fail_what, "rhs") == 0 ? LS_FAIL_RHS : LS_FAIL_JAC;
+            st->last_jac_code = -1;
             return 1;
         }
         st->pdnorm = ivp_matrix_fnorm(&st->jc.J, st->ewt);
@@ -669,6 +673,13 @@ static ivp_status ls_recover_fail(ivp_stepper *s, const lsoda_state *st, const c
                                   ivp_error *err)
 {
     s->h_abs = fabs(st->h);
+    if (st->recover_kind == LS_FAIL_JAC && st->last_jac_code < 0) {
+        /* jac_values, described by s->last_fail_* */
+        char msg[IVP_ERROR_MSG_MAX];
+        ivp_status rc = ivp_recover_fail(s, why, err);
+        snprintf(msg, sizeof msg, "%s", err != NULL ? err->msg : "");
+        return ivp_error_set(err, rc, "LSODA: %s", msg);
+    }
     if (st->recover_kind == LS_FAIL_JAC) {
         return ivp_error_set(err, IVP_ERR_JAC,
                              "LSODA: jac returned %d (recoverable) at t = %.17g (%s; step size "

@@ -15,7 +15,9 @@
 #include "jacobian.h"
 #include "linalg/linalg.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NEWTON_MAXITER 6
@@ -135,6 +137,12 @@ static int radau_jac(ivp_stepper *s, radau_state *st, double t, const double *y,
     if (rc == 0) {
         s->njev++;
     }
+    if (rc >= 0) {
+        ivp_status fs = ivp_jac_fail_count(s, rc, err);
+        if (fs != IVP_OK) {
+            return fs;
+        }
+    }
     return rc;
 }
 
@@ -148,9 +156,10 @@ static ivp_status radau_init(ivp_stepper *s, ivp_error *err)
     if (s->first_step > 0.0) {
         s->h_abs = s->first_step;
     } else {
-        s->h_abs = ivp_select_initial_step(s, st->f, 3.0, st->work, st->y_new, err);
-        if (s->h_abs == 0.0) {
-            return err != NULL ? err->status : IVP_ERR_RHS;
+        ivp_status rc2 = ivp_select_initial_step(s, st->f, 3.0, st->work, st->y_new, &s->h_abs,
+                                                 err);
+        if (rc2 != IVP_OK) {
+            return rc2;
         }
     }
     st->have_h_abs_old = st->have_error_norm_old = 0;
@@ -177,7 +186,9 @@ static ivp_status radau_factor(ivp_stepper *s, radau_state *st, double h, ivp_er
         s->nlu++;
     }
     if (rc != IVP_OK) {
-        return ivp_error_set(err, rc, "Radau: %s at t = %.17g (h = %.3g)", err->msg, s->t, h);
+        char why[IVP_ERROR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return ivp_error_set(err, rc, "Radau: %s at t = %.17g (h = %.3g)", why, s->t, h);
     }
     st->lu_valid = 1;
     return IVP_OK;
@@ -300,11 +311,12 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
     const size_t n = s->n;
     const double t = s->t;
     const double *y = s->y;
-    const double min_step = ivp_min_step(s);
+    /* below 4 MU_REAL / DBL_MAX, MU_REAL / h would overflow */
+    const double min_step = fmax(ivp_min_step(s), 4.0 * MU_REAL / DBL_MAX);
     double h_abs, h_abs_old, error_norm_old, h = 0.0, t_new = t, error_norm = 0.0, safety = 0.0;
     double rate = -1.0, factor;
     int have_old, have_err_old, rejected = 0, n_iter = 0, recompute_jac, recovered = 0;
-    int saw_failure = 0;
+    int saw_failure = 0, at_min = 0;
     size_t i;
     int c, rc;
 
@@ -328,7 +340,11 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
         int converged = 0;
         unsigned long recover_before = s->recover_run;
         if (h_abs < min_step) {
-            return ivp_step_too_small(s, h_abs, min_step, saw_failure, err);
+            if (!ivp_try_min_step(s, min_step, &at_min)) {
+                return ivp_step_too_small(s, h_abs, min_step, saw_failure, err);
+            }
+            h_abs = min_step;
+            st->lu_valid = 0;
         }
         h = h_abs * s->dir;
         t_new = t + h;
@@ -385,7 +401,7 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
                 return (ivp_status)rc;
             }
             if (rc > 0) {
-                s->recover_run++;
+                saw_failure = 1; /* keep the old J; a smaller step may do */
                 break;
             }
             st->current_jac = 1;

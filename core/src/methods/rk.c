@@ -140,10 +140,10 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
     if (s->first_step > 0.0) {
         s->h_abs = s->first_step;
     } else {
-        s->h_abs = ivp_select_initial_step(s, st->f, (double)st->tab->error_order, st->work,
-                                           st->y_new, err);
-        if (s->h_abs == 0.0) {
-            return err != NULL ? err->status : IVP_ERR_RHS;
+        ivp_status rc2 = ivp_select_initial_step(s, st->f, (double)st->tab->error_order,
+                                                 st->work, st->y_new, &s->h_abs, err);
+        if (rc2 != IVP_OK) {
+            return rc2;
         }
     }
     st->h_previous = 0.0;
@@ -202,7 +202,7 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
     const double exponent = -1.0 / ((double)tab->error_order + 1.0);
     const double min_step = ivp_min_step(s);
     double h_abs, h = 0.0, t_new = t;
-    int rejected = 0, recovered = 0;
+    int rejected = 0, recovered = 0, at_min = 0;
     size_t i;
 
     if (s->h_abs > s->max_step) {
@@ -218,7 +218,10 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
         double error_norm;
         int rc;
         if (h_abs < min_step) {
-            return ivp_step_too_small(s, h_abs, min_step, 0, err);
+            if (!ivp_try_min_step(s, min_step, &at_min)) {
+                return ivp_step_too_small(s, h_abs, min_step, 0, err);
+            }
+            h_abs = min_step;
         }
         h = h_abs * s->dir;
         t_new = t + h;
