@@ -106,6 +106,37 @@ with tempfile.TemporaryDirectory() as work:
               and abs(float(vals[1]) - 2 * (math.exp(-10.0) - math.exp(-20.0))) < 1e-5)
         check(ok, f"C snippet solves to t = 10: {p.stdout.strip()}")
 
+# The Examples section: every command as written, run from a copy of plugins/ laid out as
+# in the source tree, and what the examples promise.
+with tempfile.TemporaryDirectory() as work:
+    import shlex
+    import shutil
+    import numpy as np
+    shutil.copytree(os.path.join(SRC, "plugins"), os.path.join(work, "plugins"))
+    os.makedirs(os.path.join(work, "build", "cli"))
+    os.symlink(IVP, os.path.join(work, "build", "cli", "ivp"))
+    cmds = [ln.split("#")[0].strip() for b in blocks("sh") if "plugins/kepler.json" in b
+            for ln in b.splitlines() if ln.strip()]
+    check(len(cmds) == 5, f"five example commands: {cmds}")
+    for c in cmds:
+        p = run(shlex.split(c), work)
+        check(p.returncode == 0, "example: " + c)
+    with h5py.File(os.path.join(work, "bouncing_ball.h5"), "r") as f:
+        check(f.attrs["status"] == 1 and abs(f["t"][-1] - math.sqrt(20 / 9.81)) < 1e-9,
+              "the ball lands at sqrt(2*10/9.81)")
+    with h5py.File(os.path.join(work, "kepler.h5"), "r") as f:
+        te = f["events/revolution/t"][()]
+        check(len(te) == 10 and np.allclose(te, math.pi * (2 * np.arange(10) + 1), atol=1e-6),
+              "Kepler: one event per orbit at pi, 3 pi, ..., 19 pi")
+    with h5py.File(os.path.join(work, "lorenz.h5"), "r") as f:
+        check(f["t"].shape == (2001,) and f["y"].shape == (3, 2001), "Lorenz: 2001 t_eval points")
+    with h5py.File(os.path.join(work, "vanderpol.h5"), "r") as f:
+        check(f["dense/c"].shape[0] == 5 and 1.9 < np.max(f["y"][0]) < 2.1,
+              "Van der Pol: dense output, limit cycle amplitude about 2")
+    with h5py.File(os.path.join(work, "vdp1000.h5"), "r") as f:
+        check(f.attrs["method"] == "BDF" and f.attrs["status"] == 0 and f["t"][-1] == 3000.0,
+              "Van der Pol mu = 1000 with BDF reaches t = 3000")
+
 if failures:
     print(f"{len(failures)} check(s) failed")
     sys.exit(1)
