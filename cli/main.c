@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * cli/main.c - the ivp program: the subcommand table, top-level options and messages.
  */
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ivp/solve.h"
@@ -162,10 +164,35 @@ int cli_exit_for_status(ivp_status s)
     }
 }
 
+/* Batch jobs run many ivp processes side by side, and the dense systems ivp hands to LAPACK
+ * are small: OpenBLAS's own threads would only compete for the cores (measured: 3-34x slower
+ * factorisations on a busy machine, bench/linalg/README.md). Unless the user chose a thread
+ * count, use one. Looked up at run time, so any BLAS works. */
+static void main_single_threaded_blas(void)
+{
+    void *self, *sym;
+    void (*set_threads)(int);
+    if (getenv("OPENBLAS_NUM_THREADS") != NULL || getenv("OMP_NUM_THREADS") != NULL) {
+        return;
+    }
+    self = dlopen(NULL, RTLD_NOW);
+    if (self == NULL) {
+        return;
+    }
+    sym = dlsym(self, "openblas_set_num_threads");
+    if (sym != NULL) {
+        memcpy(&set_threads, &sym, sizeof set_threads);
+        set_threads(1);
+    }
+    dlclose(self);
+}
+
 int main(int argc, char **argv)
 {
     const cli_command *c;
     const char *name;
+
+    main_single_threaded_blas();
 
     if (argc < 2) {
         return cli_usage_error(NULL, "no command given");
