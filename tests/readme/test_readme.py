@@ -117,7 +117,7 @@ with tempfile.TemporaryDirectory() as work:
     os.symlink(IVP, os.path.join(work, "build", "cli", "ivp"))
     cmds = [ln.split("#")[0].strip() for b in blocks("sh") if "plugins/kepler.json" in b
             for ln in b.splitlines() if ln.strip()]
-    check(len(cmds) == 5, f"five example commands: {cmds}")
+    check(len(cmds) == 6, f"six example commands: {cmds}")
     for c in cmds:
         p = run(shlex.split(c), work)
         check(p.returncode == 0, "example: " + c)
@@ -136,6 +136,11 @@ with tempfile.TemporaryDirectory() as work:
     with h5py.File(os.path.join(work, "vdp1000.h5"), "r") as f:
         check(f.attrs["method"] == "BDF" and f.attrs["status"] == 0 and f["t"][-1] == 3000.0,
               "Van der Pol mu = 1000 with BDF reaches t = 3000")
+    with h5py.File(os.path.join(work, "vdp1000-lsoda.h5"), "r") as f:
+        a = f.attrs
+        check(a["n_steps_adams"] + a["n_steps_bdf"] == a["n_steps"] and a["n_switches"] >= 1
+              and a["n_steps_bdf"] > a["n_steps_adams"],
+              "LSODA switched to BDF on stiff Van der Pol and says so in the attributes")
 
 if failures:
     print(f"{len(failures)} check(s) failed")
