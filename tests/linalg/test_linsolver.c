@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * tests/linalg/test_linsolver.c - the linear solvers of linalg.h, every back end (own dense LU,
- * LAPACK dense, LAPACK band, KLU), real and complex: solutions of alpha*I + beta*A x = b
+ * LAPACK dense, LAPACK band, KLU, UMFPACK), real and complex: solutions of alpha*I + beta*A x = b
  * against a known x (b formed here, independently of the library) and the residual;
  * singular and non-finite matrices; refactorisation; no allocation after the first factor;
  * allocation failures; structure mismatches.
@@ -624,10 +624,11 @@ static void singular_matrix_is_linalg_error(void **state)
     static const size_t rows[] = {0, 1, 3, 2, 0};
     static const size_t cols[] = {1, 0, 1, 3, 3};
     const ivp_linsolver_type *types[] = {&ivp_linsolver_dense_own, &ivp_linsolver_dense_lapack,
-                                         &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu};
+                                         &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu,
+                                         &ivp_linsolver_sparse_umfpack};
     size_t t;
     (void)state;
-    for (t = 0; t < 4; t++) {
+    for (t = 0; t < 5; t++) {
         ivp_matrix A;
         ivp_error err;
         ivp_linsolver *lr, *lc;
@@ -686,11 +687,13 @@ static void singular_matrix_is_linalg_error(void **state)
 static void nonfinite_matrix_is_linalg_error(void **state)
 {
     const ivp_linsolver_type *types[] = {&ivp_linsolver_dense_own, &ivp_linsolver_dense_lapack,
-                                         &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu};
-    const ivp_mat_kind kinds[] = {IVP_MAT_DENSE, IVP_MAT_DENSE, IVP_MAT_BAND, IVP_MAT_SPARSE};
+                                         &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu,
+                                         &ivp_linsolver_sparse_umfpack};
+    const ivp_mat_kind kinds[] = {IVP_MAT_DENSE, IVP_MAT_DENSE, IVP_MAT_BAND, IVP_MAT_SPARSE,
+                                  IVP_MAT_SPARSE};
     size_t t;
     (void)state;
-    for (t = 0; t < 4; t++) {
+    for (t = 0; t < 5; t++) {
         ivp_matrix A;
         ivp_error err;
         ivp_linsolver *lr, *lc;
@@ -842,12 +845,14 @@ static void dense_and_band_factor_solve_allocate_nothing(void **state)
 static void linsolver_new_reports_nomem_without_leaks(void **state)
 {
     const ivp_linsolver_type *types[] = {&ivp_linsolver_dense_own, &ivp_linsolver_dense_lapack,
-                                         &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu};
-    const ivp_mat_kind kinds[] = {IVP_MAT_DENSE, IVP_MAT_DENSE, IVP_MAT_BAND, IVP_MAT_SPARSE};
+                                         &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu,
+                                         &ivp_linsolver_sparse_umfpack};
+    const ivp_mat_kind kinds[] = {IVP_MAT_DENSE, IVP_MAT_DENSE, IVP_MAT_BAND, IVP_MAT_SPARSE,
+                                  IVP_MAT_SPARSE};
     size_t t;
     int cplx;
     (void)state;
-    for (t = 0; t < 4; t++) {
+    for (t = 0; t < 5; t++) {
         for (cplx = 0; cplx < 2; cplx++) {
             ivp_matrix A;
             uint64_t seed = 1u;
@@ -962,6 +967,140 @@ static void factor_rejects_mismatched_structure(void **state)
     ivp_matrix_free(&S2, NULL);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* UMFPACK                                                                                     */
+
+static void umfpack_solves_random_systems(void **state)
+{
+    static const size_t ns[] = {1, 2, 5, 30, 200, 1500};
+    (void)state;
+    random_battery(&ivp_linsolver_sparse_umfpack, IVP_MAT_SPARSE, ns, sizeof ns / sizeof ns[0],
+                   0, 0);
+}
+
+/* The Jacobian pattern of the 2-D Brusselator on an ns x ns periodic grid: two species per
+ * point (u, v interleaved, n = 2 ns^2), each coupled to the other species at its point and to
+ * itself at the four neighbours (6 entries per column with the diagonal). */
+static void make_bruss2d_pattern(ivp_matrix *A, size_t ns)
+{
+    size_t n = 2 * ns * ns, cnt = 0, col;
+    size_t *rows = xmalloc(5 * n * sizeof *rows), *cols = xmalloc(5 * n * sizeof *cols);
+    ivp_error err;
+    for (col = 0; col < n; col++) {
+        size_t p = col / 2, c = col % 2, i = p % ns, j = p / ns, q;
+        size_t nb[4] = {j * ns + (i + 1) % ns, j * ns + (i + ns - 1) % ns,
+                        ((j + 1) % ns) * ns + i, ((j + ns - 1) % ns) * ns + i};
+        rows[cnt] = 2 * p + 1 - c; /* the other species at the same point */
+        cols[cnt++] = col;
+        for (q = 0; q < 4; q++) {
+            rows[cnt] = 2 * nb[q] + c;
+            cols[cnt++] = col;
+        }
+    }
+    assert_int_equal(ivp_matrix_init_sparse(A, n, rows, cols, cnt, NULL, &err), IVP_OK);
+    free(rows);
+    free(cols);
+}
+
+/* n = 32768, the size whose slow KLU refactorisation motivated the UMFPACK back end: real and
+ * complex solves with Brusselator-like values (diffusion on the periodic grid, the reaction
+ * coupling between the species at a point), the real one refactorised with a stiffer beta. */
+static void umfpack_bruss2d_grid_n32768(void **state)
+{
+    const size_t ns = 128;
+    ivp_matrix A;
+    ivp_linsolver *lr, *lc;
+    uint64_t seed = 777u;
+    size_t j, k;
+    clock_t c0, c1;
+    double secs;
+    (void)state;
+    make_bruss2d_pattern(&A, ns);
+    assert_int_equal(A.n, 32768);
+    assert_int_equal(A.nnz, 6 * A.n);
+    for (j = 0; j < A.n; j++) {
+        for (k = A.colptr[j]; k < A.colptr[j + 1]; k++) {
+            size_t i = A.rowind[k];
+            if (i == j) {
+                A.v[k] = -4.0 * 2.0e3 - 4.4 + 0.5 * rng_uniform(&seed);
+            } else if (i / 2 == j / 2) {
+                A.v[k] = j % 2 == 0 ? 3.4 + 0.1 * rng_uniform(&seed) : -1.0;
+            } else {
+                A.v[k] = 2.0e3;
+            }
+        }
+    }
+    c0 = clock();
+    lr = new_solver(&ivp_linsolver_sparse_umfpack, &A, 0);
+    lc = new_solver(&ivp_linsolver_sparse_umfpack, &A, 1);
+    check_solve(lr, &A, 1.0, 0.0, -1.0e-3, 1e-12, 1e-14, &seed);
+    check_solve(lc, &A, 2.0, 1.5, -1.0e-3, 1e-12, 1e-14, &seed);
+    check_solve(lr, &A, 1.0, 0.0, -1.0e-1, 1e-10, 1e-14, &seed); /* refactor, stiffer */
+    c1 = clock();
+    secs = (double)(c1 - c0) / CLOCKS_PER_SEC;
+    print_message("UMFPACK n = %zu, nnz = %zu: analyse + 3 factor/solve in %.3f s CPU\n", A.n,
+                  A.nnz, secs);
+    assert_true(secs < 30.0); /* generous: sanitizer builds */
+    ivp_linsolver_free(lr);
+    ivp_linsolver_free(lc);
+    ivp_matrix_free(&A, NULL);
+}
+
+/* Sparse patterns: UMFPACK when the estimated LU work is large (2-D grids from n ~ 3000),
+ * KLU below it and for patterns that barely fill in however large. */
+static void linsolver_new_picks_umfpack_for_large_fill(void **state)
+{
+    static const size_t grid_ns[] = {16, 32, 48, 128};
+    static const char *const grid_pick[] = {"sparse-klu", "sparse-klu", "sparse-umfpack",
+                                            "sparse-umfpack"};
+    static const size_t tri_n[] = {999, 1000, 100000};
+    ivp_matrix A;
+    ivp_error err;
+    ivp_linsolver *ls;
+    size_t t, i;
+    (void)state;
+    for (t = 0; t < 4; t++) {
+        make_bruss2d_pattern(&A, grid_ns[t]);
+        assert_int_equal(ivp_linsolver_new(&A, (int)(t % 2), NULL, &ls, &err), IVP_OK);
+        assert_string_equal(ivp_linsolver_name(ls), grid_pick[t]);
+        ivp_linsolver_free(ls);
+        ivp_matrix_free(&A, NULL);
+    }
+    for (t = 0; t < 3; t++) {
+        size_t n = tri_n[t];
+        size_t *rows = xmalloc(2 * n * sizeof *rows), *cols = xmalloc(2 * n * sizeof *cols);
+        for (i = 0; i + 1 < n; i++) {
+            rows[2 * i] = i + 1;
+            cols[2 * i] = i;
+            rows[2 * i + 1] = i;
+            cols[2 * i + 1] = i + 1;
+        }
+        assert_int_equal(ivp_matrix_init_sparse(&A, n, rows, cols, 2 * (n - 1), NULL, &err),
+                         IVP_OK);
+        assert_int_equal(ivp_linsolver_new(&A, 0, NULL, &ls, &err), IVP_OK);
+        assert_string_equal(ivp_linsolver_name(ls), "sparse-klu");
+        ivp_linsolver_free(ls);
+        ivp_matrix_free(&A, NULL);
+        free(rows);
+        free(cols);
+    }
+    /* a dense-ish sparse pattern just above the size threshold: heavy fill, UMFPACK */
+    {
+        const size_t n = IVP_SPARSE_UMFPACK_MIN_N;
+        uint64_t seed = 3u;
+        make_matrix(&A, IVP_MAT_SPARSE, n, 0, 0, 10, &seed);
+        assert_int_equal(ivp_linsolver_new(&A, 0, NULL, &ls, &err), IVP_OK);
+        assert_string_equal(ivp_linsolver_name(ls), "sparse-umfpack");
+        ivp_linsolver_free(ls);
+        ivp_matrix_free(&A, NULL);
+        make_matrix(&A, IVP_MAT_SPARSE, n - 1, 0, 0, 10, &seed);
+        assert_int_equal(ivp_linsolver_new(&A, 0, NULL, &ls, &err), IVP_OK);
+        assert_string_equal(ivp_linsolver_name(ls), "sparse-klu");
+        ivp_linsolver_free(ls);
+        ivp_matrix_free(&A, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1120,9 @@ int main(void)
         cmocka_unit_test(linsolver_new_reports_nomem_without_leaks),
         cmocka_unit_test(linsolver_new_picks_back_end_by_layout_and_size),
         cmocka_unit_test(factor_rejects_mismatched_structure),
+        cmocka_unit_test(umfpack_solves_random_systems),
+        cmocka_unit_test(umfpack_bruss2d_grid_n32768),
+        cmocka_unit_test(linsolver_new_picks_umfpack_for_large_fill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,7 @@ with tempfile.TemporaryDirectory() as work:
     cmd = ["cc", "-std=c17", "-O2"] + os.environ.get("IVP_EXTRA_CFLAGS", "").split() + [
            "-I" + os.path.join(SRC, "core", "include"),
            "-I" + os.path.join(SRC, "plugins"), "snippet.c", os.environ["IVP_CORE_LIB"]] + libs + \
-          ["-lklu", "-ldl", "-lm", "-o", "snippet"]
+          ["-lklu", "-lumfpack", "-lamd", "-ldl", "-lm", "-o", "snippet"]
     p = run(cmd, work)
     check(p.returncode == 0, "README's C snippet compiles: " + p.stderr[-500:])
     if p.returncode == 0:

@@ -15,8 +15,11 @@
  * The linear solvers factor  alpha*I + beta*A  (real alpha) or  (alpha_re + i alpha_im)*I +
  * beta*A  (complex, for Radau's complex pair) and solve with the factors, in place. Their
  * workspaces are sized in ivp_linsolver_new (KLU's symbolic analysis is done there, once per
- * pattern); factor and solve never allocate, except KLU's numeric factorisation objects, which
- * are created on the first factor and refactored in place afterwards.
+ * pattern); factor and solve never allocate, except the sparse back ends' numeric
+ * factorisation objects (allocated by SuiteSparse, not by ivp's allocator): KLU creates its
+ * object on the first factor and refactors it in place afterwards; UMFPACK, which has no
+ * refactorisation, frees and rebuilds it in every factor (a small cost next to the
+ * factorisation itself at the sizes UMFPACK is chosen for).
  */
 #ifndef IVP_SRC_LINALG_LINALG_H
 #define IVP_SRC_LINALG_LINALG_H
@@ -87,7 +90,8 @@ ivp_status ivp_linsolver_factor_complex(ivp_linsolver *ls, double alpha_re, doub
 void ivp_linsolver_solve(ivp_linsolver *ls, double *b);
 void ivp_linsolver_solve_complex(ivp_linsolver *ls, double *re, double *im);
 
-/* Which back end it uses: "dense-own", "dense-lapack", "band-lapack", "sparse-klu". */
+/* Which back end it uses: "dense-own", "dense-lapack", "band-lapack", "sparse-klu",
+ * "sparse-umfpack". */
 const char *ivp_linsolver_name(const ivp_linsolver *ls);
 
 void ivp_linsolver_free(ivp_linsolver *ls);

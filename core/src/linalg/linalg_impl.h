@@ -42,6 +42,16 @@ extern const ivp_linsolver_type ivp_linsolver_dense_own;    /* dense.c */
 extern const ivp_linsolver_type ivp_linsolver_dense_lapack; /* dense.c */
 extern const ivp_linsolver_type ivp_linsolver_band_lapack;  /* band.c */
 extern const ivp_linsolver_type ivp_linsolver_sparse_klu;   /* sparse.c */
+extern const ivp_linsolver_type ivp_linsolver_sparse_umfpack; /* sparse_umf.c */
+
+/* ivp_linsolver_new gives a sparse pattern UMFPACK (multifrontal, BLAS-3) instead of KLU when
+ * n >= IVP_SPARSE_UMFPACK_MIN_N and the flops of its LU in AMD order (AMD's estimate, from the
+ * pattern alone, so the choice is deterministic) reach IVP_SPARSE_UMFPACK_MIN_FLOPS: UMFPACK
+ * wins where the factors fill in (2-D grids from n ~ 3000, 3e7 flops), KLU on patterns that
+ * barely fill (tridiagonal: KLU 8-14 times faster at every n). Measured in
+ * bench/linalg/README.md, "Sparse: KLU vs UMFPACK". Below MIN_N the AMD estimate is skipped. */
+#define IVP_SPARSE_UMFPACK_MIN_N 1000
+#define IVP_SPARSE_UMFPACK_MIN_FLOPS 3.0e7
 
 /* ivp_linsolver_new with the back end given (it must suit the pattern's kind: dense for
  * IVP_MAT_DENSE, and so on; IVP_ERR_ARG otherwise). */

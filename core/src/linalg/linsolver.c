@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT
  * core/src/linalg/linsolver.c - the ivp_linsolver object: picks a back end from the matrix
  * layout and size (dense: own LU below IVP_DENSE_LAPACK_CROSSOVER, LAPACK from it on; band:
- * LAPACK; sparse: KLU), checks that each matrix factored has the structure it was built for,
- * and dispatches.
+ * LAPACK; sparse: UMFPACK when the estimated factorisation work is large, KLU otherwise: see
+ * IVP_SPARSE_UMFPACK_MIN_FLOPS), checks that each matrix factored has the structure it was
+ * built for, and dispatches.
  */
 #include "linalg/linalg_impl.h"
 
+#include <amd.h>
 #include <math.h>
+#include <stdint.h>
 
 static const char *linsolver_kind_name(ivp_mat_kind kind)
 {
@@ -26,7 +29,7 @@ static ivp_mat_kind linsolver_type_kind(const ivp_linsolver_type *type)
     if (type == &ivp_linsolver_band_lapack) {
         return IVP_MAT_BAND;
     }
-    if (type == &ivp_linsolver_sparse_klu) {
+    if (type == &ivp_linsolver_sparse_klu || type == &ivp_linsolver_sparse_umfpack) {
         return IVP_MAT_SPARSE;
     }
     return IVP_MAT_DENSE;
@@ -70,6 +73,39 @@ ivp_status ivp_linsolver_new_with(const ivp_linsolver_type *type, const ivp_matr
     return IVP_OK;
 }
 
+/* Flops of an LU factorisation of the pattern without pivoting, in AMD's fill-reducing order
+ * (AMD's own estimate: divisions + 2 * multiply-subtracts), or 0 when AMD cannot tell (out of
+ * memory, or an index beyond its range): a deterministic measure of the factorisation work. */
+static double linsolver_sparse_flops(const ivp_matrix *pattern, const ivp_allocator *a)
+{
+    size_t n = pattern->n, nnz = pattern->nnz, k;
+    SuiteSparse_long *ap, *ai, *perm;
+    double info[AMD_INFO], flops = 0.0;
+    if (n > (size_t)INT64_MAX / 16 || nnz > (size_t)INT64_MAX / 16) {
+        return 0.0;
+    }
+    ap = ivp_calloc(a, n + 1, sizeof *ap);
+    ai = ivp_calloc(a, nnz, sizeof *ai);
+    perm = ivp_calloc(a, n, sizeof *perm);
+    if (ap == NULL || ai == NULL || perm == NULL) {
+        goto done;
+    }
+    for (k = 0; k <= n; k++) {
+        ap[k] = (SuiteSparse_long)pattern->colptr[k];
+    }
+    for (k = 0; k < nnz; k++) {
+        ai[k] = (SuiteSparse_long)pattern->rowind[k];
+    }
+    if (amd_l_order((SuiteSparse_long)n, ap, ai, perm, NULL, info) == AMD_OK) {
+        flops = info[AMD_NDIV] + 2.0 * info[AMD_NMULTSUBS_LU];
+    }
+done:
+    ivp_free(a, ap);
+    ivp_free(a, ai);
+    ivp_free(a, perm);
+    return flops;
+}
+
 ivp_status ivp_linsolver_new(const ivp_matrix *pattern, int is_complex, const ivp_allocator *a,
                              ivp_linsolver **out, ivp_error *err)
 {
@@ -88,6 +124,10 @@ ivp_status ivp_linsolver_new(const ivp_matrix *pattern, int is_complex, const iv
         break;
     case IVP_MAT_SPARSE:
         type = &ivp_linsolver_sparse_klu;
+        if (pattern->n >= IVP_SPARSE_UMFPACK_MIN_N &&
+            linsolver_sparse_flops(pattern, a) >= IVP_SPARSE_UMFPACK_MIN_FLOPS) {
+            type = &ivp_linsolver_sparse_umfpack;
+        }
         break;
     }
     return ivp_linsolver_new_with(type, pattern, is_complex, a, out, err);
