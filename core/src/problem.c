@@ -818,7 +818,7 @@ static ivp_status spec_events(spec_ctx *c, const cJSON *v, ivp_problem *p)
 static ivp_status spec_first_step(spec_ctx *c, const cJSON *v, ivp_problem *p)
 {
     char b0[32], b1[32];
-    double h, span = fabs(p->t_end - p->t0);
+    double h = 0.0, span = fabs(p->t_end - p->t0);
     ivp_status s;
     if (cJSON_IsNull(v)) {
         p->first_step = 0;
@@ -872,7 +872,7 @@ static ivp_status spec_min_step(spec_ctx *c, const cJSON *v, ivp_problem *p)
 
 static ivp_status spec_max_steps(spec_ctx *c, const cJSON *v, ivp_problem *p)
 {
-    double k;
+    double k = 0.0;
     ivp_status s = spec_integer(c, v, 1, SPEC_INT_MAX, "an integer in [1, 2^53 - 1]", &k);
     if (s == IVP_OK) {
         p->max_steps = (unsigned long)k;
@@ -918,7 +918,7 @@ static ivp_status spec_index_array(spec_ctx *c, const cJSON *v, size_t n, size_t
     cJSON_ArrayForEach(e, v)
     {
         size_t mark = spec_push_index(c, i);
-        double k;
+        double k = 0.0;
         ivp_status s = spec_integer(c, e, 0, SPEC_INT_MAX, "a non-negative integer", &k);
         if (s != IVP_OK) {
             return s;
@@ -1031,7 +1031,7 @@ static ivp_status spec_jac_sparsity(spec_ctx *c, const cJSON *v, ivp_problem *p)
 
 static ivp_status spec_band(spec_ctx *c, const cJSON *v, long *out)
 {
-    double k;
+    double k = 0.0;
     ivp_status s = spec_integer(c, v, 0, SPEC_INT_MAX, "a non-negative integer", &k);
     if (s == IVP_OK) {
         *out = (long)k;
