@@ -59,6 +59,13 @@ static int args_apply(const args_option *o, const char *value, const char *spell
         if (value[0] == '\0') {
             return cli_usage_error(cmd, "option '%s' needs a file name", spelled);
         }
+        if (strcmp(value, "-") == 0) {
+            return cli_usage_error(cmd,
+                                   "option '%s': '-' (standard output) cannot be an output: the "
+                                   "file is written under a temporary name and renamed when "
+                                   "complete; give a file name (./- for a file called '-')",
+                                   spelled);
+        }
         a->output = value;
         break;
     case CLI_OPT_SET:

@@ -21,7 +21,10 @@ typedef enum ivp_exit_code {
     IVP_EXIT_SOLVER = 1,        /* the solver failed (status -1); the file is still written */
     IVP_EXIT_USAGE = 2,         /* bad usage or invalid spec; nothing written */
     IVP_EXIT_PLUGIN = 3,        /* the plugin could not be loaded or built */
-    IVP_EXIT_INTERRUPTED = 130  /* SIGINT/SIGTERM; the partial file is written (status -2) */
+    IVP_EXIT_CRASH = 4,         /* the solve crashed (a signal such as SIGSEGV or SIGABRT, nearly
+                                   always in the plugin) or the plugin called exit(); no file */
+    IVP_EXIT_INTERRUPTED = 130  /* SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGXCPU or SIGPIPE;
+                                   the partial file is written (status -2) */
 } ivp_exit_code;
 
 /* One subcommand (git.c cmd_struct). */

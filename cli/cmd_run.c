@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: MIT
  * cli/cmd_run.c - `ivp run SPEC`: integrate a spec and write the HDF5 file.
  *
- * The file is written under a temporary name by the h5sink and renamed into place only when it
- * is complete, so a failed or interrupted run never leaves a half-written result under the
- * final name, and an invalid spec (exit 2) never touches an existing one.
+ * The file is written under a temporary name by the writer (ivp/writer.h) and renamed into place
+ * only when it is complete: a failed or interrupted solve ends in a complete file that says so
+ * (status -1 or -2), a crash or an output error leaves no file, and an invalid spec (exit 2)
+ * never touches an existing one.
  */
+/* sigaltstack and SA_ONSTACK are XSI. */
+#if !defined(_XOPEN_SOURCE) || _XOPEN_SOURCE < 700
+#undef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+
+#include <float.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +22,7 @@
 #include <unistd.h>
 
 #include "ivp/h5sink.h"
+#include "ivp/writer.h"
 #include "ivp/plugin.h"
 #include "ivp/problem.h"
 #include "ivp/solve.h"
@@ -20,52 +30,438 @@
 
 #include "cli.h"
 
-/* Set by the SIGINT/SIGTERM handler and polled by the solver between steps (options.interrupt).
- * The one piece of mutable static state in the program: a signal handler has no user data, and
- * a volatile sig_atomic_t object is all C lets it write. */
+/* ---- signals, crashes and exit() during the run -----------------------------------------
+ *
+ * A signal handler has no user data, so what the handlers need lives in static storage: the one
+ * place the program keeps mutable static state. Everything a handler touches is a volatile
+ * sig_atomic_t, a volatile scalar written by one plain store, or a buffer filled before the
+ * flag that publishes it is set.
+ *
+ * - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGXCPU, SIGPIPE: the solve stops after the
+ *   current step (options.interrupt), the partial file is completed with status -2, exit 130.
+ *   A second one of these (SIGPIPE excepted: writing the messages may raise it again) removes the
+ *   temporary file and ends the process with that signal's default action. A signal the parent
+ *   ignores (nohup, a background job) stays ignored.
+ * - SIGXFSZ is ignored, so a write over the file size limit fails with EFBIG and is reported
+ *   like any other write error (exit 1, no file).
+ * - SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS (a crash, nearly always in the
+ *   plugin): the temporary file is removed, a message names the signal, the plugin function and
+ *   its t, and the process ends with IVP_EXIT_CRASH. The handler runs on its own stack, so a
+ *   stack overflow is caught too.
+ * - exit() (or quick_exit()) called by the plugin during the solve: an atexit handler removes the
+ *   temporary file, says so, and ends with IVP_EXIT_CRASH instead of the plugin's status.
+ *   _exit() and SIGKILL cannot be caught: they leave the hidden temporary file behind. */
+
+/* Set by the termination handler and polled by the solver between steps (options.interrupt). */
 static volatile sig_atomic_t run_signal_caught;
+
+/* run_temp holds the temporary output file while run_temp_armed is set. */
+static volatile sig_atomic_t run_temp_armed;
+static char run_temp[4096];
+/* The final output and the plugin, for the messages (set before the handlers can need them). */
+static char run_out[1024];
+static char run_plugin[1024];
+/* Non-zero while ivp_solve runs (the atexit handler acts only then). */
+static volatile sig_atomic_t run_solving;
+/* The plugin function being called (a string literal, NULL between calls) and its t. */
+static const char *volatile run_in_fn;
+static volatile double run_last_t;
+static volatile sig_atomic_t run_any_call;
+
+/* The plugin's functions, called through the wrappers below that keep run_in_fn / run_last_t. */
+static ivp_rhs_fn *run_plugin_rhs;
+static ivp_jac_fn *run_plugin_jac;
+static ivp_events_fn *run_plugin_events;
+static ivp_jac_values_fn *run_plugin_jac_values;
+
+#define RUN_WRAP(name, fn, type)                                                         \
+    static int run_call_##name(double t, const double *y, double *out, const ivp_ctx *ctx) \
+    {                                                                                    \
+        int rc;                                                                          \
+        run_last_t = t;                                                                  \
+        run_any_call = 1;                                                                \
+        run_in_fn = #name;                                                               \
+        rc = fn(t, y, out, ctx);                                                         \
+        run_in_fn = NULL;                                                                \
+        return rc;                                                                       \
+    }
+RUN_WRAP(rhs, run_plugin_rhs, ivp_rhs_fn)
+RUN_WRAP(jac, run_plugin_jac, ivp_jac_fn)
+RUN_WRAP(events, run_plugin_events, ivp_events_fn)
+RUN_WRAP(jac_values, run_plugin_jac_values, ivp_jac_values_fn)
+#undef RUN_WRAP
+
+/* A copy of the instance's system whose plugin calls go through the wrappers. */
+static ivp_system run_wrap_system(const ivp_system *sys)
+{
+    ivp_system w = *sys;
+    run_plugin_rhs = sys->rhs;
+    run_plugin_jac = sys->jac;
+    run_plugin_events = sys->events;
+    run_plugin_jac_values = sys->jac_values;
+    w.rhs = sys->rhs != NULL ? run_call_rhs : NULL;
+    w.jac = sys->jac != NULL ? run_call_jac : NULL;
+    w.events = sys->events != NULL ? run_call_events : NULL;
+    w.jac_values = sys->jac_values != NULL ? run_call_jac_values : NULL;
+    return w;
+}
+
+/* Copies src into a static buffer, cut short if it must be (messages only). */
+static void run_copy(char *dst, size_t size, const char *src)
+{
+    size_t len = strlen(src);
+    if (len >= size) {
+        len = size - 1;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Removes the temporary file, once; async-signal-safe. */
+static void run_remove_temp(void)
+{
+    if (run_temp_armed) {
+        run_temp_armed = 0;
+        unlink(run_temp);
+    }
+}
+
+/* ---- an async-signal-safe message ---- */
+
+typedef struct run_msg {
+    char buf[3072];
+    size_t len;
+} run_msg;
+
+static void run_msg_str(run_msg *m, const char *s)
+{
+    while (*s != '\0' && m->len < sizeof m->buf) {
+        m->buf[m->len++] = *s++;
+    }
+}
+
+static void run_msg_char(run_msg *m, char c)
+{
+    if (m->len < sizeof m->buf) {
+        m->buf[m->len++] = c;
+    }
+}
+
+/* v with 10 significant digits, as %.10g would print it (to within the last digit). */
+static void run_msg_double(run_msg *m, double v)
+{
+    char dig[10];
+    unsigned long long d;
+    int e = 0, nd = 10, i;
+    if (v != v) {
+        run_msg_str(m, "nan");
+        return;
+    }
+    if (v < 0) {
+        run_msg_char(m, '-');
+        v = -v;
+    }
+    if (v > DBL_MAX) {
+        run_msg_str(m, "inf");
+        return;
+    }
+    if (v == 0) {
+        run_msg_char(m, '0');
+        return;
+    }
+    while (v >= 10.0) {
+        v /= 10.0;
+        e++;
+    }
+    while (v < 1.0) {
+        v *= 10.0;
+        e--;
+    }
+    d = (unsigned long long)(v * 1e9 + 0.5);
+    if (d >= 10000000000ULL) {
+        d /= 10;
+        e++;
+    }
+    for (i = 9; i >= 0; i--) {
+        dig[i] = (char)('0' + (int)(d % 10));
+        d /= 10;
+    }
+    while (nd > 1 && dig[nd - 1] == '0') {
+        nd--;
+    }
+    if (e >= 0 && e < 10) {
+        for (i = 0; i <= e; i++) {
+            run_msg_char(m, i < nd ? dig[i] : '0');
+        }
+        if (nd > e + 1) {
+            run_msg_char(m, '.');
+            for (i = e + 1; i < nd; i++) {
+                run_msg_char(m, dig[i]);
+            }
+        }
+    } else if (e < 0 && e >= -4) {
+        run_msg_str(m, "0.");
+        for (i = -1; i > e; i--) {
+            run_msg_char(m, '0');
+        }
+        for (i = 0; i < nd; i++) {
+            run_msg_char(m, dig[i]);
+        }
+    } else {
+        run_msg_char(m, dig[0]);
+        if (nd > 1) {
+            run_msg_char(m, '.');
+            for (i = 1; i < nd; i++) {
+                run_msg_char(m, dig[i]);
+            }
+        }
+        run_msg_char(m, 'e');
+        run_msg_char(m, e < 0 ? '-' : '+');
+        if (e < 0) {
+            e = -e;
+        }
+        if (e >= 100) {
+            run_msg_char(m, (char)('0' + e / 100));
+        }
+        run_msg_char(m, (char)('0' + e / 10 % 10));
+        run_msg_char(m, (char)('0' + e % 10));
+    }
+}
+
+static void run_msg_write(const run_msg *m)
+{
+    size_t done = 0;
+    while (done < m->len) {
+        ssize_t w = write(STDERR_FILENO, m->buf + done, m->len - done);
+        if (w <= 0) {
+            break;
+        }
+        done += (size_t)w;
+    }
+}
+
+/* "in the plugin P, in rhs at t = T" or, outside the plugin's functions, "after ..." */
+static void run_msg_where(run_msg *m)
+{
+    const char *fn = run_in_fn;
+    if (fn != NULL) {
+        run_msg_str(m, "in the plugin ");
+        run_msg_str(m, run_plugin);
+        run_msg_str(m, ", in ");
+        run_msg_str(m, fn);
+        run_msg_str(m, " at t = ");
+        run_msg_double(m, run_last_t);
+    } else {
+        run_msg_str(m, "outside the plugin's functions (plugin ");
+        run_msg_str(m, run_plugin);
+        if (run_any_call) {
+            run_msg_str(m, ", last called at t = ");
+            run_msg_double(m, run_last_t);
+        }
+        run_msg_str(m, ")");
+    }
+}
+
+static void run_msg_nothing_written(run_msg *m)
+{
+    run_msg_str(m, "; nothing was written (the temporary file was removed; an existing ");
+    run_msg_str(m, run_out);
+    run_msg_str(m, " is unchanged)\n");
+}
+
+/* ---- the handlers ---- */
+
+typedef struct run_signal_name {
+    int sig;
+    const char *name;
+    const char *what;
+} run_signal_name;
+
+static const run_signal_name run_crash_signals[] = {
+    {SIGSEGV, "SIGSEGV", "invalid memory access"},
+    {SIGBUS, "SIGBUS", "bus error"},
+    {SIGFPE, "SIGFPE", "arithmetic exception, e.g. integer division by zero"},
+    {SIGILL, "SIGILL", "illegal instruction"},
+    {SIGABRT, "SIGABRT", "abort() was called"},
+    {SIGTRAP, "SIGTRAP", "trap"},
+    {SIGSYS, "SIGSYS", "bad system call"},
+};
+#define RUN_N_CRASH (sizeof run_crash_signals / sizeof run_crash_signals[0])
+
+static const run_signal_name run_term_signals[] = {
+    {SIGINT, "SIGINT", "interrupt"},
+    {SIGTERM, "SIGTERM", "termination request"},
+    {SIGHUP, "SIGHUP", "hangup"},
+    {SIGQUIT, "SIGQUIT", "quit"},
+    {SIGUSR1, "SIGUSR1", "user signal 1"},
+    {SIGXCPU, "SIGXCPU", "CPU time limit exceeded"},
+    {SIGPIPE, "SIGPIPE", "broken pipe"},
+};
+#define RUN_N_TERM (sizeof run_term_signals / sizeof run_term_signals[0])
 
 static void run_on_signal(int sig)
 {
-    run_signal_caught = sig;
+    if (run_signal_caught == 0) {
+        run_signal_caught = sig;
+    } else if (sig != SIGPIPE) {
+        /* The second one: end now, leaving nothing behind. */
+        run_remove_temp();
+        signal(sig, SIG_DFL);
+        raise(sig); /* delivered when this handler returns */
+    }
 }
 
-/* The previous handlers, restored when the solve is over. */
+static void run_on_crash(int sig)
+{
+    run_msg m;
+    size_t i;
+    run_remove_temp();
+    m.len = 0;
+    run_msg_str(&m, "ivp: error: the solve crashed ");
+    run_msg_where(&m);
+    run_msg_str(&m, ": ");
+    for (i = 0; i < RUN_N_CRASH; i++) {
+        if (run_crash_signals[i].sig == sig) {
+            run_msg_str(&m, run_crash_signals[i].name);
+            run_msg_str(&m, " (");
+            run_msg_str(&m, run_crash_signals[i].what);
+            run_msg_str(&m, ")");
+        }
+    }
+    run_msg_nothing_written(&m);
+    run_msg_write(&m);
+    _exit(IVP_EXIT_CRASH);
+}
+
+/* exit() or quick_exit() while solving can only come from the plugin. */
+static void run_at_exit(void)
+{
+    run_msg m;
+    if (!run_solving) {
+        return;
+    }
+    run_solving = 0;
+    run_remove_temp();
+    m.len = 0;
+    run_msg_str(&m, "ivp: error: the process was ended by exit() during the solve, ");
+    run_msg_where(&m);
+    run_msg_str(&m, " (a plugin must return an error code, not exit)");
+    run_msg_nothing_written(&m);
+    run_msg_write(&m);
+    _exit(IVP_EXIT_CRASH);
+}
+
+static const char *run_signal_name_of(int sig)
+{
+    size_t i;
+    for (i = 0; i < RUN_N_TERM; i++) {
+        if (run_term_signals[i].sig == sig) {
+            return run_term_signals[i].name;
+        }
+    }
+    return "a signal";
+}
+
+/* The previous dispositions, restored when the run is over. */
 typedef struct run_signals {
-    struct sigaction old[2];   /* SIGINT, SIGTERM */
-    int installed[2];
+    struct sigaction old_term[RUN_N_TERM];
+    int installed_term[RUN_N_TERM];
+    struct sigaction old_crash[RUN_N_CRASH];
+    int installed_crash[RUN_N_CRASH];
+    struct sigaction old_xfsz;
+    int installed_xfsz;
+    stack_t old_stack;
+    int installed_stack;
 } run_signals;
 
-static const int run_signal_numbers[2] = {SIGINT, SIGTERM};
+/* The crash handler's own stack, so that a stack overflow in the plugin is reported too. */
+static union {
+    max_align_t align;
+    char bytes[1 << 16];
+} run_alt_stack;
 
-/* SA_RESETHAND: a second signal gets the default action and ends the process at once. A signal
- * the parent ignores (a background job of a non-interactive shell, nohup) stays ignored. */
 static void run_signals_install(run_signals *rs)
 {
     struct sigaction sa;
-    int i;
+    stack_t ss;
+    size_t i;
+
+    run_signal_caught = 0;
+    /* Termination: every one of them blocked while the handler runs. */
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = run_on_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    run_signal_caught = 0;
-    for (i = 0; i < 2; i++) {
-        if (sigaction(run_signal_numbers[i], NULL, &rs->old[i]) == 0 &&
-            rs->old[i].sa_handler != SIG_IGN &&
-            sigaction(run_signal_numbers[i], &sa, NULL) == 0) {
-            rs->installed[i] = 1;
+    for (i = 0; i < RUN_N_TERM; i++) {
+        sigaddset(&sa.sa_mask, run_term_signals[i].sig);
+    }
+    for (i = 0; i < RUN_N_TERM; i++) {
+        if (sigaction(run_term_signals[i].sig, NULL, &rs->old_term[i]) == 0 &&
+            rs->old_term[i].sa_handler != SIG_IGN &&
+            sigaction(run_term_signals[i].sig, &sa, NULL) == 0) {
+            rs->installed_term[i] = 1;
+        }
+    }
+    /* File size limit: a failed write (EFBIG), not a killed process. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGXFSZ, &sa, &rs->old_xfsz) == 0) {
+        rs->installed_xfsz = 1;
+    }
+    /* Crashes: on the alternate stack, once (a fault in the handler gets the default action). */
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = run_alt_stack.bytes;
+    ss.ss_size = sizeof run_alt_stack.bytes;
+    ss.ss_flags = 0;
+    if (sigaltstack(&ss, &rs->old_stack) == 0) {
+        rs->installed_stack = 1;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = run_on_crash;
+    sigfillset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+    for (i = 0; i < RUN_N_CRASH; i++) {
+        if (sigaction(run_crash_signals[i].sig, &sa, &rs->old_crash[i]) == 0) {
+            rs->installed_crash[i] = 1;
         }
     }
 }
 
 static void run_signals_restore(run_signals *rs)
 {
-    int i;
-    for (i = 0; i < 2; i++) {
-        if (rs->installed[i]) {
-            sigaction(run_signal_numbers[i], &rs->old[i], NULL);
-            rs->installed[i] = 0;
+    size_t i;
+    for (i = 0; i < RUN_N_TERM; i++) {
+        if (rs->installed_term[i]) {
+            sigaction(run_term_signals[i].sig, &rs->old_term[i], NULL);
+            rs->installed_term[i] = 0;
         }
+    }
+    for (i = 0; i < RUN_N_CRASH; i++) {
+        if (rs->installed_crash[i]) {
+            sigaction(run_crash_signals[i].sig, &rs->old_crash[i], NULL);
+            rs->installed_crash[i] = 0;
+        }
+    }
+    if (rs->installed_xfsz) {
+        sigaction(SIGXFSZ, &rs->old_xfsz, NULL);
+        rs->installed_xfsz = 0;
+    }
+    if (rs->installed_stack) {
+        sigaltstack(&rs->old_stack, NULL);
+        rs->installed_stack = 0;
+    }
+}
+
+/* Registers run_at_exit once per process (it cannot be removed; it does nothing when no solve
+ * is running). Registered after the HDF5 library has started, so it runs before HDF5's own
+ * atexit clean-up. */
+static void run_register_at_exit(void)
+{
+    static int registered;
+    if (!registered) {
+        registered = 1;
+        atexit(run_at_exit);
+        at_quick_exit(run_at_exit);
     }
 }
 
@@ -220,14 +616,16 @@ static void run_summary(const ivp_problem *p, const ivp_result *res, const char 
 
 int cmd_run(int argc, char **argv, const cli_command *self)
 {
+    const ivp_writer_ops *writer = &ivp_h5sink_writer;
     cli_args args;
     cli_setup setup;
     run_signals signals;
     run_progress progress;
-    ivp_h5sink_config cfg;
-    ivp_h5sink_meta meta;
-    ivp_h5sink *h5 = NULL;
-    ivp_sink h5_sink, sink;
+    ivp_writer_config cfg;
+    ivp_writer_meta meta;
+    void *w = NULL;
+    ivp_system sys;
+    ivp_sink file_sink, sink;
     ivp_result res;
     ivp_error err;
     ivp_status st;
@@ -255,8 +653,21 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     if (out == NULL) {
         goto done;
     }
+    /* "-", a directory, a device, a FIFO or a socket: refused before anything is solved. */
+    ivp_error_clear(&err);
+    if (ivp_outfile_check(out, &err) != IVP_OK) {
+        cli_error("%s", err.msg);
+        code = IVP_EXIT_USAGE;
+        goto done;
+    }
+    run_copy(run_out, sizeof run_out, out);
+    run_copy(run_plugin, sizeof run_plugin,
+             setup.plugin->source != NULL ? setup.plugin->source : setup.plugin->path);
+    run_any_call = 0;
+    run_in_fn = NULL;
 
-    /* Installed before the file exists, so an early signal still ends in a complete file. */
+    /* Installed before the file exists, so an early signal still ends in a complete file. The
+     * plugin was loaded (and compiled, with its own handling of signals) before this. */
     run_signals_install(&signals);
     setup.opt.interrupt = &run_signal_caught;
 
@@ -268,21 +679,32 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     cfg.dense = p->dense_output;
     cfg.dense_degree = ivp_method_dense_degree(p->method);
     ivp_error_clear(&err);
-    st = ivp_h5sink_open(&cfg, &h5, &err);
+    st = writer->open(&cfg, &w, &err);
     if (st != IVP_OK) {
-        h5 = NULL;
+        w = NULL;
         cli_error("unwritable output path: %s", err.msg[0] != '\0' ? err.msg : out);
         code = st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_USAGE;
         goto done;
     }
+    run_copy(run_temp, sizeof run_temp, writer->temp_path(w));
+    run_temp_armed = strlen(writer->temp_path(w)) < sizeof run_temp;
+    run_register_at_exit();
 
-    h5_sink = ivp_h5sink_sink(h5);
+    file_sink = writer->sink(w);
     show_progress = !args.quiet && isatty(STDERR_FILENO);
-    sink = show_progress ? run_progress_sink(&progress, &h5_sink, p) : h5_sink;
+    sink = show_progress ? run_progress_sink(&progress, &file_sink, p) : file_sink;
 
     memset(&res, 0, sizeof res);
-    ivp_solve(&setup.inst->sys, p->t0, p->t_end, p->y0, &setup.opt, &sink, &res, &err);
+    sys = run_wrap_system(&setup.inst->sys);
+    run_solving = 1;
+    ivp_solve(&sys, p->t0, p->t_end, p->y0, &setup.opt, &sink, &res, &err);
+    run_solving = 0;
     run_progress_clear(&progress);
+    if (res.status == -2 && run_signal_caught != 0) {
+        size_t len = strlen(res.message);
+        snprintf(res.message + len, sizeof res.message - len, " (%s)",
+                 run_signal_name_of(run_signal_caught));
+    }
 
     memset(&meta, 0, sizeof meta);
     meta.method = p->method;
@@ -292,8 +714,9 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     meta.problem = p->resolved;
     meta.plugin_sha256 = setup.plugin->sha256;
     meta.is_lsoda = strcmp(p->method, "LSODA") == 0;
-    st = ivp_h5sink_finish(h5, &res, &meta, &err);
-    h5 = NULL; /* freed by finish either way */
+    st = writer->finish(w, &res, &meta, &err);
+    w = NULL; /* freed by finish either way */
+    run_temp_armed = 0;
     if (st != IVP_OK) {
         cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
         code = IVP_EXIT_SOLVER;
@@ -313,7 +736,10 @@ int cmd_run(int argc, char **argv, const cli_command *self)
         code = IVP_EXIT_SOLVER;
     }
 done:
-    ivp_h5sink_discard(h5);
+    if (w != NULL) {
+        writer->discard(w);
+    }
+    run_temp_armed = 0;
     run_signals_restore(&signals);
     free(out);
     cli_setup_free(&setup);

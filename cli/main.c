@@ -26,8 +26,8 @@ static const char main_usage_tail[] =
     "Run 'ivp <command> --help' for the options of a command.\n"
     "\n"
     "exit codes: 0 success, 1 the solver failed (the file is still written), 2 bad usage or\n"
-    "invalid spec (nothing written), 3 the plugin could not be loaded or built, 130 interrupted\n"
-    "(the partial file is written).\n";
+    "invalid spec (nothing written), 3 the plugin could not be loaded or built, 4 the plugin\n"
+    "crashed or called exit() (nothing written), 130 interrupted (the partial file is written).\n";
 
 static const cli_command main_commands[] = {
     {.name = "run",
@@ -42,7 +42,8 @@ static const cli_command main_commands[] = {
          "\n"
          "options:\n"
          "  -o, --output FILE    output file (default: the spec's \"output\", else\n"
-         "                       <spec name>.h5 in the current folder)\n"
+         "                       <spec name>.h5 in the current folder); a regular file,\n"
+         "                       not '-', a device or a FIFO\n"
          "  --set KEY=VALUE      override a spec key, e.g. --set params.mu=10 or\n"
          "                       --set y0=[1,0] (VALUE is JSON; otherwise a string)\n"
          "  --method M           same as --set method=M (RK23, RK45, DOP853, Radau, BDF,\n"
@@ -54,8 +55,10 @@ static const cli_command main_commands[] = {
          "  -h, --help           show this help\n"
          "\n"
          "exit codes: 0 success (status 0 or 1), 1 the solver failed (status -1, the file is\n"
-         "written), 2 bad usage or invalid spec (nothing written), 3 plugin error,\n"
-         "130 interrupted by SIGINT/SIGTERM (status -2, the partial file is written).\n"},
+         "written) or the output could not be written (nothing written), 2 bad usage or\n"
+         "invalid spec (nothing written), 3 plugin error, 4 the plugin crashed or called\n"
+         "exit() (nothing written), 130 interrupted by SIGINT, SIGTERM, SIGHUP, SIGQUIT,\n"
+         "SIGUSR1, SIGXCPU or SIGPIPE (status -2, the partial file is written).\n"},
     {.name = "validate",
      .fn = cmd_validate,
      .summary = "check a spec (and its plugin) without solving",

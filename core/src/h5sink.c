@@ -15,23 +15,18 @@
  * small results make small files. Event datasets are written one occurrence at a time into
  * 4 KiB chunks. 'chunk_bytes' is capped at 1 GiB (HDF5 chunks must stay below 4 GiB).
  *
- * The file is created as "<dir>/.<base>.tmp-XXXXXX" (a hidden, unique name in the destination
- * folder, so a glob for *.h5 never sees it) and renamed over the final name by
- * ivp_h5sink_finish. The format is HDF5 1.8 (libver bounds V18), so that attributes larger than
+ * The file is created under a hidden temporary name in the destination folder and renamed over
+ * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). The format is HDF5 1.8 (libver bounds V18), so that attributes larger than
  * 64 KiB (atol of a large system) are stored; every HDF5 1.8 or later reader opens it.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "ivp/h5sink.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -40,8 +35,6 @@
 #define H5SINK_DEFAULT_CHUNK_BYTES ((size_t)1 << 20)
 #define H5SINK_MAX_CHUNK_BYTES ((size_t)1 << 30) /* HDF5 chunks must stay below 4 GiB */
 #define H5SINK_EVENT_CHUNK_BYTES ((size_t)4096)
-#define H5SINK_TEMP_TRIES 100
-#define H5SINK_TEMP_SUFFIX ".tmp-XXXXXX"
 
 /* One extendible dataset that grows along one axis by records of a x b values (row-major).
  * Shapes as h5py shows them: rank 1 (N,), rank 2 (a, N), rank 3 (a, N, b). */
@@ -61,8 +54,7 @@ typedef struct h5_series {
 
 struct ivp_h5sink {
     char *path;      /* final file name */
-    char *temp;      /* temporary file name */
-    int temp_exists; /* 'temp' was created and must be removed on failure */
+    ivp_outfile out; /* the temporary file and its final name */
     size_t n;        /* state dimension */
     size_t n_events; /* number of event functions */
     int dense;       /* /dense is written */
@@ -137,13 +129,6 @@ static int h5sink_fail_h5(ivp_h5sink *s, const char *what, const char *where)
     }
     H5Eclear2(H5E_DEFAULT);
     return -1;
-}
-
-static void h5sink_strerror(int errnum, char *buf, size_t size)
-{
-    if (strerror_r(errnum, buf, size) != 0) {
-        snprintf(buf, size, "error %d", errnum);
-    }
 }
 
 /* ---- datasets ------------------------------------------------------------------------------- */
@@ -478,7 +463,6 @@ static void h5sink_free(ivp_h5sink *s)
     ivp_free(NULL, s->ev);
     ivp_free(NULL, s->ev_paths);
     ivp_free(NULL, s->path);
-    ivp_free(NULL, s->temp);
     ivp_free(NULL, s);
 }
 
@@ -486,55 +470,8 @@ static void h5sink_free(ivp_h5sink *s)
 static void h5sink_abandon(ivp_h5sink *s)
 {
     h5sink_close(s);
-    if (s->temp_exists) {
-        unlink(s->temp);
-    }
+    ivp_outfile_discard(&s->out);
     h5sink_free(s);
-}
-
-/* splitmix64: spreads the bits of the seed for the temporary name. */
-static uint64_t h5sink_mix(uint64_t z)
-{
-    z += UINT64_C(0x9E3779B97F4A7C15);
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* Creates s->temp exclusively, trying fresh names in place of its XXXXXX. Like mkstemp, but
- * the mode is 0666 less the umask, as for any other output file. Returns 0 or an errno value. */
-static int h5sink_create_temp(ivp_h5sink *s)
-{
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    size_t len = strlen(s->temp);
-    char *x = s->temp + len - 6;
-    struct timespec ts;
-    uint64_t seed;
-    int attempt;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        ts.tv_sec = 0;
-        ts.tv_nsec = 0;
-    }
-    seed = ((uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec) ^
-           ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
-    for (attempt = 0; attempt < H5SINK_TEMP_TRIES; attempt++) {
-        uint64_t r = h5sink_mix(seed + (uint64_t)attempt);
-        int fd, i;
-        for (i = 0; i < 6; i++) {
-            x[i] = alphabet[r % (sizeof alphabet - 1)];
-            r /= sizeof alphabet - 1;
-        }
-        fd = open(s->temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            s->temp_exists = 1;
-            close(fd);
-            return 0;
-        }
-        if (errno != EEXIST) {
-            return errno;
-        }
-    }
-    return EEXIST;
 }
 
 /* Checks the configuration; IVP_OK or IVP_ERR_ARG naming the problem. */
@@ -584,8 +521,6 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
 {
     size_t chunk_bytes = cfg->chunk_bytes == 0 ? H5SINK_DEFAULT_CHUNK_BYTES : cfg->chunk_bytes;
     size_t event_bytes, path_len = strlen(cfg->path), paths_size = 0, i;
-    const char *slash = strrchr(cfg->path, '/');
-    size_t dir_len = slash != NULL ? (size_t)(slash - cfg->path) + 1 : 0;
     h5_series *buffered[4];
     ivp_h5sink *s = ivp_calloc(NULL, 1, sizeof *s);
     char *p;
@@ -631,16 +566,10 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
         }
     }
     s->path = ivp_alloc(NULL, path_len + 1);
-    s->temp = ivp_alloc(NULL, path_len + 2 + strlen(H5SINK_TEMP_SUFFIX));
-    if (s->path == NULL || s->temp == NULL) {
+    if (s->path == NULL) {
         goto nomem;
     }
     memcpy(s->path, cfg->path, path_len + 1);
-    /* "<dir>/.<base>.tmp-XXXXXX" */
-    memcpy(s->temp, cfg->path, dir_len);
-    s->temp[dir_len] = '.';
-    memcpy(s->temp + dir_len + 1, cfg->path + dir_len, path_len - dir_len);
-    memcpy(s->temp + path_len + 1, H5SINK_TEMP_SUFFIX, strlen(H5SINK_TEMP_SUFFIX) + 1);
     buffered[0] = &s->t;
     buffered[1] = &s->y;
     buffered[2] = &s->x;
@@ -667,11 +596,8 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
 {
     ivp_h5sink *s = NULL;
     hid_t fapl = H5I_INVALID_HID, events = H5I_INVALID_HID, group;
-    struct stat st;
     ivp_status status;
-    char reason[128];
     size_t i;
-    int e;
     if (out != NULL) {
         *out = NULL;
     }
@@ -686,17 +612,16 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
     if (status != IVP_OK) {
         return status;
     }
+    status = ivp_outfile_create(&s->out, s->path, err);
+    if (status != IVP_OK) {
+        goto fail;
+    }
     status = IVP_ERR_IO;
-    if (s->path[strlen(s->path) - 1] == '/' || (stat(s->path, &st) == 0 && S_ISDIR(st.st_mode))) {
-        ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: is a directory", s->path);
-        goto fail;
-    }
-    e = h5sink_create_temp(s);
-    if (e != 0) {
-        h5sink_strerror(e, reason, sizeof reason);
-        ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: %s", s->path, reason);
-        goto fail;
-    }
+    /* No clean-up of HDF5 at exit: a file whose close failed (a write error such as EFBIG or
+     * ENOSPC while flushing) stays registered, and HDF5 1.10's exit-time clean-up crashes on it
+     * (SIGSEGV after the error was reported). Every file is closed or discarded explicitly.
+     * Only effective before HDF5's first use, so the return value is ignored. */
+    (void)H5dont_atexit();
     /* Failures become messages; HDF5 must not print its error stack on stderr. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -706,10 +631,10 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
         h5sink_fail_h5(s, "setting up", "the file");
         goto fail_h5;
     }
-    s->file = H5Fcreate(s->temp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    s->file = H5Fcreate(s->out.temp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (s->file < 0) {
         s->file = H5I_INVALID_HID;
-        h5sink_fail_h5(s, "creating", s->temp);
+        h5sink_fail_h5(s, "creating", s->out.temp);
         goto fail_h5;
     }
     events = H5Gcreate2(s->file, "/events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -853,7 +778,6 @@ ivp_status ivp_h5sink_finish(ivp_h5sink *s, const ivp_result *res, const ivp_h5s
                              ivp_error *err)
 {
     ivp_status status;
-    char reason[128];
     size_t i;
     if (s == NULL) {
         return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5sink_finish: no sink");
@@ -880,13 +804,10 @@ ivp_status ivp_h5sink_finish(ivp_h5sink *s, const ivp_result *res, const ivp_h5s
     if (h5sink_attrs(s, res, meta) != 0 || h5sink_close(s) != 0) {
         goto fail;
     }
-    if (rename(s->temp, s->path) != 0) {
-        h5sink_strerror(errno, reason, sizeof reason);
-        ivp_error_set(&s->err, IVP_ERR_IO, "%s: cannot write output: renaming %s: %s", s->path,
-                      s->temp, reason);
+    if (ivp_outfile_commit(&s->out, &s->err) != IVP_OK) {
         goto fail;
     }
-    s->temp_exists = 0;
+    ivp_outfile_discard(&s->out);
     h5sink_free(s);
     ivp_error_clear(err);
     return IVP_OK;
@@ -905,5 +826,40 @@ void ivp_h5sink_discard(ivp_h5sink *s)
 
 const char *ivp_h5sink_temp_path(const ivp_h5sink *s)
 {
-    return s != NULL ? s->temp : NULL;
+    return s != NULL ? s->out.temp : NULL;
 }
+
+/* ---- the writer interface (ivp/writer.h) ----------------------------------------------------- */
+
+static ivp_status h5sink_w_open(const ivp_writer_config *cfg, void **w, ivp_error *err)
+{
+    ivp_h5sink *s = NULL;
+    ivp_status st = ivp_h5sink_open(cfg, &s, err);
+    *w = s;
+    return st;
+}
+
+static ivp_sink h5sink_w_sink(void *w)
+{
+    return ivp_h5sink_sink(w);
+}
+
+static ivp_status h5sink_w_finish(void *w, const ivp_result *res, const ivp_writer_meta *meta,
+                                  ivp_error *err)
+{
+    return ivp_h5sink_finish(w, res, meta, err);
+}
+
+static void h5sink_w_discard(void *w)
+{
+    ivp_h5sink_discard(w);
+}
+
+static const char *h5sink_w_temp_path(const void *w)
+{
+    return ivp_h5sink_temp_path(w);
+}
+
+const ivp_writer_ops ivp_h5sink_writer = {"ivp-hdf5", h5sink_w_open, h5sink_w_sink,
+                                          h5sink_w_finish, h5sink_w_discard,
+                                          h5sink_w_temp_path};

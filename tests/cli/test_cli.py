@@ -8,7 +8,7 @@ written with status -1), 2 (usage or spec error, nothing written, an existing ou
 the progress line on a terminal.
 
 Environment (from ivp_add_python_test): IVP_BIN, IVP_SOURCE_DIR, IVP_BUILD_DIR, IVP_CACHE_DIR.
-Arguments: --slow, --failing, --norhs (prebuilt MODULE plugins), --osc-source (plugin source
+Arguments: --slow, --failing, --norhs, --crash (prebuilt MODULE plugins), --osc-source (plugin source
 compiled on demand by ivp).
 """
 
@@ -22,6 +22,8 @@ import re
 import select
 import shutil
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -577,43 +579,58 @@ class TestRunPluginErrors(CliCase):
 
 # ---------------------------------------------------------------------------------------------
 class TestInterrupt(CliCase):
-    """Exit 130: the partial file is written with status -2; no temporary files remain."""
+    """Exit 130: the partial file is written with status -2; no temporary files remain. Every
+    signal that ends a batch job (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGXCPU, SIGPIPE)
+    is handled alike."""
 
-    def interrupt(self, sig):
+    TERM_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                    signal.SIGUSR1, signal.SIGXCPU, signal.SIGPIPE]
+
+    def start_slow(self, ignore=()):
         # ~1e5 steps of ~1 ms each: far longer than the test waits.
         spec = self.write_spec({"plugin": PLUGINS["slow"], "t_span": [0, 1000], "y0": [1],
                                 "params": {"delay": 2e-4}, "max_step": 0.01, "rtol": 1e-8,
                                 "atol": 1e-12}, schema=True)
-        out = self.out()
-        # Default dispositions in the child, whatever the test runner ignores.
-        proc = subprocess.Popen(
-            [IVP, "run", spec, "-o", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True,
-            preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL),
-                                signal.signal(signal.SIGTERM, signal.SIG_DFL)))
+
+        def child_dispositions():
+            # Default dispositions in the child, whatever the test runner ignores.
+            for sig in self.TERM_SIGNALS:
+                signal.signal(sig, signal.SIG_IGN if sig in ignore else signal.SIG_DFL)
+
+        proc = subprocess.Popen([IVP, "run", spec, "-o", self.out()], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=child_dispositions)
+        # The temporary file appears when the sink opens, just before integrating.
+        deadline = time.monotonic() + 60
+        while not os.listdir(self.outdir) and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        time.sleep(0.5)
+        return proc
+
+    def finish(self, proc, sig):
         try:
-            # The temporary file appears when the sink opens, just before integrating.
-            deadline = time.monotonic() + 60
-            while not os.listdir(self.outdir) and time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.02)
-            time.sleep(0.5)
             self.assertIsNone(proc.poll(), "ivp ended before it was signalled")
             proc.send_signal(sig)
-            stdout, stderr = proc.communicate(timeout=60)
+            return proc.communicate(timeout=60)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+
+    def interrupt(self, sig, ignore=()):
+        proc = self.start_slow(ignore)
+        stdout, stderr = self.finish(proc, sig)
         self.assertEqual(proc.returncode, 130, stderr)
         self.assertEqual(stdout, "")
         self.assertIn("ivp: error: ", stderr)
-        self.assert_only_files(self.outdir, ["out.h5"])
-        with h5py.File(out, "r") as f:
+        self.assert_only_files(self.outdir, ["out.h5"])   # no .out.h5.tmp-* left
+        with h5py.File(self.out(), "r") as f:
             a = f.attrs
             self.assertEqual(int(a["status"]), -2)
             self.assertEqual(int(a["success"]), 0)
+            self.assertIn(f"({signal.Signals(sig).name})", text_attr(a["message"]))
             n_steps = int(a["n_steps"])
             self.assertGreater(n_steps, 5)
             t, y = f["t"][()], f["y"][()]
@@ -622,12 +639,208 @@ class TestInterrupt(CliCase):
             self.assertTrue(0 < t[-1] < 1000)
             self.assertTrue(np.all(np.diff(t) > 0))
             np.testing.assert_allclose(y[0], np.exp(-t), rtol=1e-6)
+        self.assertIn(signal.Signals(sig).name, stderr)
 
     def test_sigint(self):
         self.interrupt(signal.SIGINT)
 
     def test_sigterm(self):
         self.interrupt(signal.SIGTERM)
+
+    def test_sighup(self):
+        self.interrupt(signal.SIGHUP)
+
+    def test_sigquit(self):
+        self.interrupt(signal.SIGQUIT)
+
+    def test_sigusr1(self):
+        self.interrupt(signal.SIGUSR1)
+
+    def test_sigxcpu(self):
+        self.interrupt(signal.SIGXCPU)
+
+    def test_sigpipe(self):
+        self.interrupt(signal.SIGPIPE)
+
+    def test_ignored_sighup_stays_ignored(self):
+        # Under nohup, a hangup must not stop the run; SIGTERM still does.
+        proc = self.start_slow(ignore=(signal.SIGHUP,))
+        try:
+            os.kill(proc.pid, signal.SIGHUP)
+            time.sleep(0.5)
+        finally:
+            stdout, stderr = self.finish(proc, signal.SIGTERM)
+        self.assertEqual(proc.returncode, 130, stderr)
+        with h5py.File(self.out(), "r") as f:
+            self.assertIn("(SIGTERM)", text_attr(f.attrs["message"]))
+
+    def test_file_size_limit_is_a_write_error(self):
+        # SIGXFSZ is ignored: going over RLIMIT_FSIZE is a failed write (EFBIG), reported like
+        # any output error - exit 1, no file, no temporary file - not a killed process.
+        spec = self.write_spec({"plugin": PLUGINS["crash"], "t_span": [0, 1], "y0": [1],
+                                "params": {"mode": 0, "t_crash": 0},
+                                "t_eval": {"linspace": [0, 1, 200000]}}, schema=True)
+        out = self.out()
+        with open(out, "wb") as f:
+            f.write(PRECIOUS)
+        limit = 256 * 1024    # /t and /y need 3.2 MB
+
+        def small_files():
+            import resource
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        proc = subprocess.run([IVP, "run", spec, "-o", out], capture_output=True, text=True,
+                              timeout=120, preexec_fn=small_files)
+        self.assert_exit(proc, 1)
+        self.assert_error_line(proc, out, "File too large")
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), PRECIOUS)
+        self.assert_only_files(self.outdir, ["out.h5"])
+
+
+# ---------------------------------------------------------------------------------------------
+class TestPluginCrash(CliCase):
+    """Exit 4: a plugin that crashes or calls exit() during the solve leaves no file (the
+    temporary one is removed, an existing output is untouched), and the message names the
+    signal, the plugin function and t."""
+
+    def crash(self, mode, *fragments, fn="rhs", t_crash=0.5):
+        spec = self.write_spec({"plugin": PLUGINS["crash"], "t_span": [0, 2], "y0": [1],
+                                "params": {"mode": mode, "t_crash": t_crash}}, schema=True)
+        out = self.out()
+        with open(out, "wb") as f:
+            f.write(PRECIOUS)
+        p = run(["run", spec, "-o", out])
+        self.assert_exit(p, 4)
+        self.assertEqual(p.stdout, "")
+        self.assert_error_line(p, PLUGINS["crash"], f"in {fn} at t = ", out, *fragments)
+        m = re.search(r"at t = ([-+0-9.e]+)", p.stderr)
+        self.assertGreater(float(m[1]), t_crash)
+        self.assertLess(float(m[1]), 2.0)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), PRECIOUS)
+        self.assert_only_files(self.outdir, ["out.h5"])   # no .out.h5.tmp-* left
+        return p
+
+    def test_sigsegv(self):
+        self.crash(1, "SIGSEGV")
+
+    def test_abort(self):
+        self.crash(2, "SIGABRT", "abort")
+
+    def test_sigfpe(self):
+        self.crash(3, "SIGFPE")
+
+    def test_sigbus(self):
+        self.crash(4, "SIGBUS")
+
+    def test_sigill(self):
+        self.crash(5, "SIGILL")
+
+    def test_stack_overflow(self):
+        self.crash(7, "SIGSEGV")
+
+    def test_exit_in_rhs(self):
+        self.crash(6, "exit()")
+
+    def test_exit_in_events(self):
+        self.crash(8, "exit()", fn="events")
+
+    def test_well_behaved_plugin_runs(self):
+        spec = self.write_spec({"plugin": PLUGINS["crash"], "t_span": [0, 2], "y0": [1],
+                                "params": {"mode": 0, "t_crash": 0.5}}, schema=True)
+        p = run(["run", spec, "-o", self.out(), "-q"])
+        self.assert_exit(p, 0)
+        with h5py.File(self.out(), "r") as f:
+            self.assertEqual(int(f.attrs["status"]), 0)
+            np.testing.assert_allclose(f["events/half/t"][()], [math.log(2)], rtol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+class TestOutputPath(CliCase):
+    """What -o (or "output") may name: non-regular files and '-' are refused with exit 2 and left
+    as they were; names up to NAME_MAX work."""
+
+    def refused(self, out, *fragments, spec=None):
+        spec = spec or self.write_spec(osc_spec(), schema=True)
+        before = sorted(os.listdir(self.outdir))
+        p = run(["run", spec, "-o", out], cwd=self.outdir)
+        self.assert_exit(p, 2)
+        self.assert_error_line(p, *fragments)
+        self.assertEqual(sorted(os.listdir(self.outdir)), before)
+        return p
+
+    def test_character_device(self):
+        # A private node with /dev/null's numbers (root only), so a regression cannot replace
+        # the machine's /dev/null.
+        dev = self.out("null.h5")
+        try:
+            os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except (PermissionError, OSError) as e:
+            self.skipTest(f"cannot create a device node: {e}")
+        self.refused(dev, dev, "character device")
+        self.assertTrue(stat.S_ISCHR(os.lstat(dev).st_mode))
+
+    def test_fifo(self):
+        fifo = self.out("fifo.h5")
+        os.mkfifo(fifo)
+        self.refused(fifo, fifo, "FIFO")
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+
+    def test_socket(self):
+        path = self.out("sock.h5")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            self.refused(path, path, "socket")
+            self.assertTrue(stat.S_ISSOCK(os.lstat(path).st_mode))
+        finally:
+            sock.close()
+
+    def test_directory(self):
+        self.refused(self.outdir, self.outdir, "directory")
+
+    def test_dash_is_not_stdout(self):
+        p = self.refused("-", "'-'", "./-")
+        self.assertIn("usage: ivp run", p.stderr)
+        spec = self.write_spec(osc_spec(output="-"), schema=True)
+        p = run(["run", spec], cwd=self.outdir)
+        self.assert_exit(p, 2)
+        self.assert_error_line(p, "standard output")
+        self.assert_only_files(self.outdir, [])
+        # ./- is a file called '-'
+        p = run(["run", self.write_spec(osc_spec(), schema=True), "-o", "./-", "-q"],
+                cwd=self.outdir)
+        self.assert_exit(p, 0)
+        self.assert_only_files(self.outdir, ["-"])
+
+    def test_name_max_long_name(self):
+        name = "o" * 252 + ".h5"   # NAME_MAX = 255 bytes
+        spec = self.write_spec(osc_spec(), schema=True)
+        p = run(["run", spec, "-o", self.out(name), "-q"])
+        self.assert_exit(p, 0)
+        self.assert_only_files(self.outdir, [name])
+        with h5py.File(self.out(name), "r") as f:
+            self.assertEqual(int(f.attrs["status"]), 0)
+        # One byte more is the system's error, exit 2.
+        p = run(["run", spec, "-o", self.out("o" + name)])
+        self.assert_exit(p, 2)
+        self.assert_error_line(p, "File name too long")
+        self.assert_only_files(self.outdir, [name])
+
+    def test_symlink_is_replaced_not_followed(self):
+        target = os.path.join(self.specs, "target.h5")
+        with open(target, "wb") as f:
+            f.write(PRECIOUS)
+        link = self.out("link.h5")
+        os.symlink(target, link)
+        p = run(["run", self.write_spec(osc_spec(), schema=True), "-o", link, "-q"])
+        self.assert_exit(p, 0)
+        self.assertFalse(os.path.islink(link))
+        with h5py.File(link, "r") as f:
+            self.assertEqual(int(f.attrs["status"]), 0)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), PRECIOUS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -764,10 +977,12 @@ def main():
     ap.add_argument("--slow", required=True)
     ap.add_argument("--failing", required=True)
     ap.add_argument("--norhs", required=True)
+    ap.add_argument("--crash", required=True)
     ap.add_argument("--osc-source", required=True)
     args, rest = ap.parse_known_args()
     PLUGINS.update(slow=os.path.abspath(args.slow), failing=os.path.abspath(args.failing),
-                   norhs=os.path.abspath(args.norhs), osc=os.path.abspath(args.osc_source))
+                   norhs=os.path.abspath(args.norhs),
+                   crash=os.path.abspath(args.crash), osc=os.path.abspath(args.osc_source))
     global SCHEMA
     SCHEMA = schema_validator()
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -5,7 +5,8 @@
  * Datasets are chunked and extendible; points are buffered one chunk at a time, so memory is
  * bounded by the chunk buffers (about 1 MiB each for /y and /dense/c), whatever the number of
  * steps. The file is written under a temporary name in the destination folder and renamed to its
- * final name only by ivp_h5sink_finish, so an existing result is never replaced by a broken one.
+ * final name only by ivp_h5sink_finish (ivp_outfile, ivp/writer.h), so an existing result is never
+ * replaced by a broken one.
  * Only this module includes <hdf5.h>.
  */
 #ifndef IVP_H5SINK_H
@@ -15,6 +16,7 @@
 
 #include "ivp/solve.h"
 #include "ivp/status.h"
+#include "ivp/writer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,29 +24,17 @@ extern "C" {
 
 typedef struct ivp_h5sink ivp_h5sink;
 
-typedef struct ivp_h5sink_config {
-    const char *path;              /* final file name */
-    size_t n;                      /* state dimension */
-    size_t n_events;               /* one group /events/<name> per event, even when empty */
-    const char *const *event_names;
-    int dense;                     /* write /dense/x and /dense/c */
-    unsigned dense_degree;         /* d: /dense/c has shape (d+1, m, n) */
-    size_t chunk_bytes;            /* target chunk size; 0 = 1 MiB */
-} ivp_h5sink_config;
+/* The configuration and metadata of every writer (ivp/writer.h): path, n, n_events,
+ * event_names, dense, dense_degree, chunk_bytes (target HDF5 chunk size; 0 = 1 MiB). */
+typedef ivp_writer_config ivp_h5sink_config;
+typedef ivp_writer_meta ivp_h5sink_meta;
 
-/* What goes into the root attributes besides the counters in ivp_result. */
-typedef struct ivp_h5sink_meta {
-    const char *method;
-    double rtol;
-    double atol;                   /* used when atol_vec is NULL */
-    const double *atol_vec;        /* n values, or NULL */
-    const char *problem;           /* resolved spec as JSON text */
-    const char *plugin_sha256;     /* hex */
-    int is_lsoda;                  /* also write n_steps_adams, n_steps_bdf, n_switches */
-} ivp_h5sink_meta;
+/* This sink as an output writer (ivp/writer.h), format "ivp-hdf5". */
+extern const ivp_writer_ops ivp_h5sink_writer;
 
-/* Creates the temporary file next to cfg->path. IVP_ERR_IO with the path and the reason when
- * the folder is not writable (nothing is left behind). */
+/* Creates the temporary file next to cfg->path (ivp_outfile_create). IVP_ERR_IO with the path
+ * and the reason when the folder is not writable or the path cannot be an output (a directory,
+ * device, FIFO, socket or "-"); nothing is left behind. */
 ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_error *err);
 
 /* The callbacks that feed this file (ud = s). A failing write makes the callback return
@@ -53,9 +43,9 @@ ivp_sink ivp_h5sink_sink(ivp_h5sink *s);
 
 /* Flushes the buffers, writes the root attributes (format, format_version, ivp_version, method,
  * rtol, atol, status, message, success, nfev, njev, nlu, n_steps, n_rejected, solve_seconds,
- * problem, plugin_sha256), closes, and renames the file to its final name (replacing an old
- * one). On failure the temporary file is removed, IVP_ERR_IO is returned, and s is freed either
- * way. */
+ * problem, plugin_sha256), closes, flushes the file to disk and renames it to its final name
+ * (replacing an old one). On failure the temporary file is removed, IVP_ERR_IO is returned,
+ * and s is freed either way. */
 ivp_status ivp_h5sink_finish(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta,
                              ivp_error *err);
 
