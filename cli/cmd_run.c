@@ -74,21 +74,22 @@ static ivp_jac_fn *run_plugin_jac;
 static ivp_events_fn *run_plugin_events;
 static ivp_jac_values_fn *run_plugin_jac_values;
 
-#define RUN_WRAP(name, fn, type)                                                         \
-    static int run_call_##name(double t, const double *y, double *out, const ivp_ctx *ctx) \
-    {                                                                                    \
-        int rc;                                                                          \
-        run_last_t = t;                                                                  \
-        run_any_call = 1;                                                                \
-        run_in_fn = #name;                                                               \
-        rc = fn(t, y, out, ctx);                                                         \
-        run_in_fn = NULL;                                                                \
-        return rc;                                                                       \
+/* rhs, jac, events and jac_values share one signature (t, y, out, ctx). */
+#define RUN_WRAP(name, fn)                                                                   \
+    static int run_call_##name(double t, const double *y, double *out, const ivp_ctx *ctx)  \
+    {                                                                                        \
+        int rc;                                                                              \
+        run_last_t = t;                                                                      \
+        run_any_call = 1;                                                                    \
+        run_in_fn = #name;                                                                   \
+        rc = fn(t, y, out, ctx);                                                             \
+        run_in_fn = NULL;                                                                    \
+        return rc;                                                                           \
     }
-RUN_WRAP(rhs, run_plugin_rhs, ivp_rhs_fn)
-RUN_WRAP(jac, run_plugin_jac, ivp_jac_fn)
-RUN_WRAP(events, run_plugin_events, ivp_events_fn)
-RUN_WRAP(jac_values, run_plugin_jac_values, ivp_jac_values_fn)
+RUN_WRAP(rhs, run_plugin_rhs)
+RUN_WRAP(jac, run_plugin_jac)
+RUN_WRAP(events, run_plugin_events)
+RUN_WRAP(jac_values, run_plugin_jac_values)
 #undef RUN_WRAP
 
 /* A copy of the instance's system whose plugin calls go through the wrappers. */

@@ -16,8 +16,9 @@
  * 4 KiB chunks. 'chunk_bytes' is capped at 1 GiB (HDF5 chunks must stay below 4 GiB).
  *
  * The file is created under a hidden temporary name in the destination folder and renamed over
- * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). The format is HDF5 1.8 (libver bounds V18), so that attributes larger than
- * 64 KiB (atol of a large system) are stored; every HDF5 1.8 or later reader opens it.
+ * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). The format is HDF5
+ * 1.8 (libver bounds V18), so that attributes larger than 64 KiB (atol of a large system) are
+ * stored; every HDF5 1.8 or later reader opens it.
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -3,13 +3,15 @@
 
 Every exit code with its file outcome: 0 (status 0 or 1, file written), 1 (solver failure, file
 written with status -1), 2 (usage or spec error, nothing written, an existing output untouched),
-3 (plugin error, nothing written), 130 (SIGINT/SIGTERM, partial file with status -2). Also
+3 (plugin error, nothing written), 4 (the plugin crashed or called exit(), nothing written, no
+temporary file left), 130 (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGXCPU, SIGPIPE: partial
+file with status -2); outputs that are not regular files, '-' and NAME_MAX names. Also
 --help/--version, stdin specs, --set/--method/-o/--quiet, validate, build, the summary line and
 the progress line on a terminal.
 
 Environment (from ivp_add_python_test): IVP_BIN, IVP_SOURCE_DIR, IVP_BUILD_DIR, IVP_CACHE_DIR.
-Arguments: --slow, --failing, --norhs, --crash (prebuilt MODULE plugins), --osc-source (plugin source
-compiled on demand by ivp).
+Arguments: --slow, --failing, --norhs, --crash (prebuilt MODULE plugins), --osc-source (plugin
+source compiled on demand by ivp).
 """
 
 import argparse
