@@ -114,6 +114,8 @@ void cli_usage(FILE *out, const cli_command *cmd)
     }
 }
 
+/* fmt is the caller's printf format (checked at the call sites through cli.h's attributes). */
+__attribute__((format(printf, 2, 0)))
 static void cli_vmessage(const char *kind, const char *fmt, va_list ap)
 {
     fprintf(stderr, "ivp: %s: ", kind);
