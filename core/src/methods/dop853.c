@@ -102,7 +102,8 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     double *restrict k9 = st->krow[9], *restrict k10 = st->krow[10], *restrict k11 = st->krow[11];
     double *restrict k12 = st->krow[12];
     size_t i;
-    int bad = 0, rc;
+    double bad = 0.0;
+    int rc;
 
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (dop_a[0] * k0[i]) * h;
@@ -112,10 +113,10 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k1[i]);
+        RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (dop_a[1] * k0[i] + dop_a[2] * k1[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k1, t + dop_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[2] * h, w, k2, err);
@@ -123,10 +124,10 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k2[i]);
+        RK_CHECK(bad, k2[i]);
         w[i] = y[i] + (dop_a[3] * k0[i] + dop_a[5] * k2[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k2, t + dop_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[3] * h, w, k3, err);
@@ -134,10 +135,10 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k3[i]);
+        RK_CHECK(bad, k3[i]);
         w[i] = y[i] + (dop_a[6] * k0[i] + dop_a[8] * k2[i] + dop_a[9] * k3[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k3, t + dop_c[3] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[4] * h, w, k4, err);
@@ -145,10 +146,10 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k4[i]);
+        RK_CHECK(bad, k4[i]);
         w[i] = y[i] + (dop_a[10] * k0[i] + dop_a[13] * k3[i] + dop_a[14] * k4[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k4, t + dop_c[4] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[5] * h, w, k5, err);
@@ -156,11 +157,11 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k5[i]);
+        RK_CHECK(bad, k5[i]);
         w[i] = y[i] + (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] +
                        dop_a[20] * k5[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k5, t + dop_c[5] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[6] * h, w, k6, err);
@@ -168,11 +169,11 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k6[i]);
+        RK_CHECK(bad, k6[i]);
         w[i] = y[i] + (dop_a[21] * k0[i] + dop_a[24] * k3[i] + dop_a[25] * k4[i] +
                        dop_a[26] * k5[i] + dop_a[27] * k6[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k6, t + dop_c[6] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[7] * h, w, k7, err);
@@ -180,11 +181,11 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k7[i]);
+        RK_CHECK(bad, k7[i]);
         w[i] = y[i] + (dop_a[28] * k0[i] + dop_a[31] * k3[i] + dop_a[32] * k4[i] +
                        dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k7, t + dop_c[7] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[8] * h, w, k8, err);
@@ -192,12 +193,12 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k8[i]);
+        RK_CHECK(bad, k8[i]);
         w[i] = y[i] + (dop_a[36] * k0[i] + dop_a[39] * k3[i] + dop_a[40] * k4[i] +
                        dop_a[41] * k5[i] + dop_a[42] * k6[i] + dop_a[43] * k7[i] +
                        dop_a[44] * k8[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k8, t + dop_c[8] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[9] * h, w, k9, err);
@@ -205,12 +206,12 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k9[i]);
+        RK_CHECK(bad, k9[i]);
         w[i] = y[i] + (dop_a[45] * k0[i] + dop_a[48] * k3[i] + dop_a[49] * k4[i] +
                        dop_a[50] * k5[i] + dop_a[51] * k6[i] + dop_a[52] * k7[i] +
                        dop_a[53] * k8[i] + dop_a[54] * k9[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k9, t + dop_c[9] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[10] * h, w, k10, err);
@@ -218,12 +219,12 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k10[i]);
+        RK_CHECK(bad, k10[i]);
         w[i] = y[i] + (dop_a[55] * k0[i] + dop_a[58] * k3[i] + dop_a[59] * k4[i] +
                        dop_a[60] * k5[i] + dop_a[61] * k6[i] + dop_a[62] * k7[i] +
                        dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k10, t + dop_c[10] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[11] * h, w, k11, err);
@@ -231,12 +232,12 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k11[i]);
+        RK_CHECK(bad, k11[i]);
         yn[i] = y[i] + h * (dop_a[66] * k0[i] + dop_a[71] * k5[i] + dop_a[72] * k6[i] +
                             dop_a[73] * k7[i] + dop_a[74] * k8[i] + dop_a[75] * k9[i] +
                             dop_a[76] * k10[i] + dop_a[77] * k11[i]);
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k11, t + dop_c[11] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k12, err);
@@ -262,7 +263,7 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
     const double *restrict k12 = st->krow[12];
     double acc5 = 0.0, acc3 = 0.0, s5, s3;
     size_t i;
-    int bad = 0;
+    double bad = 0.0;
 
     for (i = 0; i < n; i++) {
         double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
@@ -273,11 +274,11 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
                     dop_e3[7] * k7[i] + dop_e3[8] * k8[i] + dop_e3[9] * k9[i] +
                     dop_e3[10] * k10[i] + dop_e3[11] * k11[i];
         double q5 = e5 / sc, q3 = e3 / sc;
-        bad |= RK_BAD(k12[i]);
+        RK_CHECK(bad, k12[i]);
         acc5 += q5 * q5;
         acc3 += q3 * q3;
     }
-    *bad_out = bad;
+    *bad_out = bad != 0.0;
     s5 = sqrt(acc5);
     s5 *= s5;
     s3 = sqrt(acc3);

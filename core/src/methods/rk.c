@@ -73,7 +73,8 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
     double *restrict k3 = st->krow[3];
     size_t i;
-    int bad = 0, rc;
+    double bad = 0.0;
+    int rc;
 
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (rk23_a[0] * k0[i]) * h;
@@ -83,10 +84,10 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k1[i]);
+        RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (rk23_a[1] * k0[i] + rk23_a[2] * k1[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k1, t + rk23_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + rk23_c[2] * h, w, k2, err);
@@ -94,10 +95,10 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k2[i]);
+        RK_CHECK(bad, k2[i]);
         yn[i] = y[i] + h * (rk23_b[0] * k0[i] + rk23_b[1] * k1[i] + rk23_b[2] * k2[i]);
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k2, t + rk23_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k3, err);
@@ -118,16 +119,16 @@ static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h
     const double *restrict k3 = st->krow[3];
     double acc = 0.0;
     size_t i;
-    int bad = 0;
+    double bad = 0.0;
 
     for (i = 0; i < n; i++) {
         double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk23_e[0] * k0[i] + rk23_e[1] * k1[i] + rk23_e[2] * k2[i] + rk23_e[3] * k3[i];
         double q = e * h / sc;
-        bad |= RK_BAD(k3[i]);
+        RK_CHECK(bad, k3[i]);
         acc += q * q;
     }
-    *bad_out = bad;
+    *bad_out = bad != 0.0;
     return sqrt(acc / (double)n);
 }
 
@@ -141,7 +142,8 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     double *restrict k3 = st->krow[3];
     double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     size_t i;
-    int bad = 0, rc;
+    double bad = 0.0;
+    int rc;
 
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (rk45_a[0] * k0[i]) * h;
@@ -151,10 +153,10 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k1[i]);
+        RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (rk45_a[1] * k0[i] + rk45_a[2] * k1[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k1, t + rk45_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[2] * h, w, k2, err);
@@ -162,10 +164,10 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k2[i]);
+        RK_CHECK(bad, k2[i]);
         w[i] = y[i] + (rk45_a[3] * k0[i] + rk45_a[4] * k1[i] + rk45_a[5] * k2[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k2, t + rk45_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[3] * h, w, k3, err);
@@ -173,11 +175,11 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k3[i]);
+        RK_CHECK(bad, k3[i]);
         w[i] = y[i] + (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] +
                        rk45_a[9] * k3[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k3, t + rk45_c[3] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[4] * h, w, k4, err);
@@ -185,11 +187,11 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k4[i]);
+        RK_CHECK(bad, k4[i]);
         w[i] = y[i] + (rk45_a[10] * k0[i] + rk45_a[11] * k1[i] + rk45_a[12] * k2[i] +
                        rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) * h;
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k4, t + rk45_c[4] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[5] * h, w, k5, err);
@@ -197,11 +199,11 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         return rc;
     }
     for (i = 0; i < n; i++) {
-        bad |= RK_BAD(k5[i]);
+        RK_CHECK(bad, k5[i]);
         yn[i] = y[i] + h * (rk45_b[0] * k0[i] + rk45_b[2] * k2[i] + rk45_b[3] * k3[i] +
                             rk45_b[4] * k4[i] + rk45_b[5] * k5[i]);
     }
-    if (bad) {
+    if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k5, t + rk45_c[5] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k6, err);
@@ -222,17 +224,17 @@ static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h
     const double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     double acc = 0.0;
     size_t i;
-    int bad = 0;
+    double bad = 0.0;
 
     for (i = 0; i < n; i++) {
         double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk45_e[0] * k0[i] + rk45_e[2] * k2[i] + rk45_e[3] * k3[i] + rk45_e[4] * k4[i] +
                    rk45_e[5] * k5[i] + rk45_e[6] * k6[i];
         double q = e * h / sc;
-        bad |= RK_BAD(k6[i]);
+        RK_CHECK(bad, k6[i]);
         acc += q * q;
     }
-    *bad_out = bad;
+    *bad_out = bad != 0.0;
     return sqrt(acc / (double)n);
 }
 

@@ -5,9 +5,6 @@
 #ifndef IVP_SRC_METHODS_RK_IMPL_H
 #define IVP_SRC_METHODS_RK_IMPL_H
 
-#include <float.h>
-#include <math.h>
-
 #include "ivp_impl.h"
 
 typedef struct rk_state rk_state;
@@ -15,8 +12,10 @@ typedef struct rk_state rk_state;
 /* Largest n_rows of any tableau (DOP853). */
 #define RK_MAX_ROWS 16
 
-/* Non-zero when x is NaN or infinite: or-ed over a vector inside the fused passes. */
-#define RK_BAD(x) (!(fabs(x) <= DBL_MAX))
+/* Sets the double acc to 1 when x is NaN or infinite (x * 0 is then NaN), else leaves it: a
+ * conditional reduction GCC vectorises inside the fused passes (an int |= of a comparison it
+ * does not). */
+#define RK_CHECK(acc, x) ((acc) = (x) * 0.0 != 0.0 ? 1.0 : (acc))
 
 /* One trial step of size h from (s->t, s->y): K_1..K_S and y_new, each stage argument formed
  * in one fused pass (y + h sum a_j K_j over the non-zero a_j, in ivp_rk_combine's order), which
