@@ -86,27 +86,203 @@ static const double dop_d[64] = {
 #define DOP_STAGES 12
 #define DOP_ROWS 16
 
-/* Squared 2-norm of (sum_j w_j K_j) / scale over the 13 stage rows (f_new included), formed as
- * scipy does: norm(...)**2. */
-static double dop853_sq_norm(const rk_state *st, size_t n, const double *w, const double *scale)
+/* ---- fused kernels: one pass per stage over the non-zero coefficients, in the order
+ * ivp_rk_combine sums them (the first term always, then the others in index order); row 12 of
+ * dop_a (offset 66) holds the weights B ---- */
+
+static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err)
 {
-    double acc = 0.0, nrm;
+    const size_t n = s->n;
+    const double *restrict y = s->y;
+    double *restrict w = st->work;
+    double *restrict yn = st->y_new;
+    double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
+    double *restrict k3 = st->krow[3], *restrict k4 = st->krow[4], *restrict k5 = st->krow[5];
+    double *restrict k6 = st->krow[6], *restrict k7 = st->krow[7], *restrict k8 = st->krow[8];
+    double *restrict k9 = st->krow[9], *restrict k10 = st->krow[10], *restrict k11 = st->krow[11];
+    double *restrict k12 = st->krow[12];
     size_t i;
-    ivp_rk_combine(n, DOP_STAGES + 1, w, st->k, st->work);
+    double bad = 0.0;
+    int rc;
+
     for (i = 0; i < n; i++) {
-        double q = st->work[i] / scale[i];
-        acc += q * q;
+        w[i] = y[i] + (dop_a[0] * k0[i]) * h;
     }
-    nrm = sqrt(acc);
-    return nrm * nrm;
+    rc = ivp_rk_rhs(s, t + dop_c[1] * h, w, k1, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k1[i]);
+        w[i] = y[i] + (dop_a[1] * k0[i] + dop_a[2] * k1[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k1, t + dop_c[1] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[2] * h, w, k2, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k2[i]);
+        w[i] = y[i] + (dop_a[3] * k0[i] + dop_a[5] * k2[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k2, t + dop_c[2] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[3] * h, w, k3, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k3[i]);
+        w[i] = y[i] + (dop_a[6] * k0[i] + dop_a[8] * k2[i] + dop_a[9] * k3[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k3, t + dop_c[3] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[4] * h, w, k4, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k4[i]);
+        w[i] = y[i] + (dop_a[10] * k0[i] + dop_a[13] * k3[i] + dop_a[14] * k4[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k4, t + dop_c[4] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[5] * h, w, k5, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k5[i]);
+        w[i] = y[i] + (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] +
+                       dop_a[20] * k5[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k5, t + dop_c[5] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[6] * h, w, k6, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k6[i]);
+        w[i] = y[i] + (dop_a[21] * k0[i] + dop_a[24] * k3[i] + dop_a[25] * k4[i] +
+                       dop_a[26] * k5[i] + dop_a[27] * k6[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k6, t + dop_c[6] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[7] * h, w, k7, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k7[i]);
+        w[i] = y[i] + (dop_a[28] * k0[i] + dop_a[31] * k3[i] + dop_a[32] * k4[i] +
+                       dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k7, t + dop_c[7] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[8] * h, w, k8, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k8[i]);
+        w[i] = y[i] + (dop_a[36] * k0[i] + dop_a[39] * k3[i] + dop_a[40] * k4[i] +
+                       dop_a[41] * k5[i] + dop_a[42] * k6[i] + dop_a[43] * k7[i] +
+                       dop_a[44] * k8[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k8, t + dop_c[8] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[9] * h, w, k9, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k9[i]);
+        w[i] = y[i] + (dop_a[45] * k0[i] + dop_a[48] * k3[i] + dop_a[49] * k4[i] +
+                       dop_a[50] * k5[i] + dop_a[51] * k6[i] + dop_a[52] * k7[i] +
+                       dop_a[53] * k8[i] + dop_a[54] * k9[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k9, t + dop_c[9] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[10] * h, w, k10, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k10[i]);
+        w[i] = y[i] + (dop_a[55] * k0[i] + dop_a[58] * k3[i] + dop_a[59] * k4[i] +
+                       dop_a[60] * k5[i] + dop_a[61] * k6[i] + dop_a[62] * k7[i] +
+                       dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k10, t + dop_c[10] * h);
+    }
+    rc = ivp_rk_rhs(s, t + dop_c[11] * h, w, k11, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k11[i]);
+        yn[i] = y[i] + h * (dop_a[66] * k0[i] + dop_a[71] * k5[i] + dop_a[72] * k6[i] +
+                            dop_a[73] * k7[i] + dop_a[74] * k8[i] + dop_a[75] * k9[i] +
+                            dop_a[76] * k10[i] + dop_a[77] * k11[i]);
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k11, t + dop_c[11] * h);
+    }
+    rc = ivp_rk_rhs(s, t + h, yn, k12, err);
+    if (rc != 0) {
+        return rc;
+    }
+    return 0;
 }
 
 /* Hairer's combined estimate: |h| S5 / sqrt((S5 + 0.01 S3) n), where S5 and S3 are the squared
- * norms of the 5th- and 3rd-order error vectors over scale. */
-static double dop853_error_norm(const rk_state *st, size_t n, double h, const double *scale)
+ * norms of the 5th- and 3rd-order error vectors over scale, each formed as scipy does
+ * (norm(...)**2), both in one pass with the scale. */
+static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
 {
-    double s5 = dop853_sq_norm(st, n, dop_e5, scale);
-    double s3 = dop853_sq_norm(st, n, dop_e3, scale);
+    const size_t n = s->n;
+    const double *restrict y = s->y;
+    const double *restrict yn = st->y_new;
+    const double *restrict atol = s->atol;
+    const double rtol = s->rtol;
+    const double *restrict k0 = st->krow[0], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
+    const double *restrict k7 = st->krow[7], *restrict k8 = st->krow[8], *restrict k9 = st->krow[9];
+    const double *restrict k10 = st->krow[10], *restrict k11 = st->krow[11];
+    const double *restrict k12 = st->krow[12];
+    double acc5 = 0.0, acc3 = 0.0, s5, s3;
+    size_t i;
+    double bad = 0.0;
+
+    for (i = 0; i < n; i++) {
+        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] +
+                    dop_e5[7] * k7[i] + dop_e5[8] * k8[i] + dop_e5[9] * k9[i] +
+                    dop_e5[10] * k10[i] + dop_e5[11] * k11[i];
+        double e3 = dop_e3[0] * k0[i] + dop_e3[5] * k5[i] + dop_e3[6] * k6[i] +
+                    dop_e3[7] * k7[i] + dop_e3[8] * k8[i] + dop_e3[9] * k9[i] +
+                    dop_e3[10] * k10[i] + dop_e3[11] * k11[i];
+        double q5 = e5 / sc, q3 = e3 / sc;
+        RK_CHECK(bad, k12[i]);
+        acc5 += q5 * q5;
+        acc3 += q3 * q3;
+    }
+    *bad_out = bad != 0.0;
+    s5 = sqrt(acc5);
+    s5 *= s5;
+    s3 = sqrt(acc3);
+    s3 *= s3;
     if (s5 == 0.0 && s3 == 0.0) {
         return 0.0;
     }
@@ -122,19 +298,18 @@ static ivp_status dop853_dense(ivp_stepper *s, double *a, ivp_error *err)
     rk_state *st = s->state;
     const size_t n = s->n;
     const double h = st->h_previous;
-    const double *k = st->k;
+    double *const *k = st->krow;
     unsigned stage, r, deg;
     size_t i;
     int rc;
 
     for (stage = DOP_STAGES + 1; stage < DOP_ROWS; stage++) {
         const double *arow = dop_a + (size_t)stage * (stage - 1) / 2;
-        ivp_rk_combine(n, stage, arow, st->k, st->work);
+        ivp_rk_combine(n, stage, arow, st->krow, st->work);
         for (i = 0; i < n; i++) {
             st->work[i] = s->y_old[i] + st->work[i] * h;
         }
-        rc = ivp_rhs_eval(s, s->t_old + dop_c[stage] * h, st->work, st->k + (size_t)stage * n,
-                          err);
+        rc = ivp_rhs_eval(s, s->t_old + dop_c[stage] * h, st->work, st->krow[stage], err);
         if (rc != 0) {
             if (rc > 0) {
                 return ivp_recover_fail(s, "evaluating DOP853's dense-output stages", err);
@@ -160,12 +335,12 @@ static ivp_status dop853_dense(ivp_stepper *s, double *a, ivp_error *err)
             }
         } else if (r == 1) {
             for (i = 0; i < n; i++) {
-                fr[i] = h * k[i] - (s->y[i] - s->y_old[i]);
+                fr[i] = h * k[0][i] - (s->y[i] - s->y_old[i]);
             }
         } else if (r == 2) {
-            const double *f_new = k + (size_t)DOP_STAGES * n;
+            const double *f_new = k[DOP_STAGES];
             for (i = 0; i < n; i++) {
-                fr[i] = 2.0 * (s->y[i] - s->y_old[i]) - h * (f_new[i] + k[i]);
+                fr[i] = 2.0 * (s->y[i] - s->y_old[i]) - h * (f_new[i] + k[0][i]);
             }
         } else {
             ivp_rk_combine(n, DOP_ROWS, dop_d + (size_t)(r - 3) * DOP_ROWS, k, fr);
@@ -207,7 +382,8 @@ static ivp_status dop853_dense(ivp_stepper *s, double *a, ivp_error *err)
 static const rk_tableau dop853_tab = {
     .n_stages = DOP_STAGES, .n_rows = DOP_ROWS, .error_order = 7, .c = dop_c, .a = dop_a,
     .b = dop_a + (size_t)DOP_STAGES * (DOP_STAGES - 1) / 2, .e = NULL, .p = NULL,
-    .dense_cols = 7, .error_norm = dop853_error_norm, .dense = dop853_dense,
+    .dense_cols = 7, .stages = dop853_stages, .error_norm = dop853_error_norm,
+    .dense = dop853_dense,
 };
 
 static ivp_status dop853_alloc(ivp_stepper *s, ivp_error *err)

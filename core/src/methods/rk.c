@@ -60,25 +60,205 @@ static const double rk45_p[7 * 4] = {
     0.0, 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0,
 };
 
+/* ---- fused kernels: one pass per stage over the non-zero coefficients, in the order
+ * ivp_rk_combine sums them (the first term always, then the others in index order), so every
+ * value is the same double as the generic form gives ---- */
+
+static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err)
+{
+    const size_t n = s->n;
+    const double *restrict y = s->y;
+    double *restrict w = st->work;
+    double *restrict yn = st->y_new;
+    double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
+    double *restrict k3 = st->krow[3];
+    size_t i;
+    double bad = 0.0;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        w[i] = y[i] + (rk23_a[0] * k0[i]) * h;
+    }
+    rc = ivp_rk_rhs(s, t + rk23_c[1] * h, w, k1, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k1[i]);
+        w[i] = y[i] + (rk23_a[1] * k0[i] + rk23_a[2] * k1[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k1, t + rk23_c[1] * h);
+    }
+    rc = ivp_rk_rhs(s, t + rk23_c[2] * h, w, k2, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k2[i]);
+        yn[i] = y[i] + h * (rk23_b[0] * k0[i] + rk23_b[1] * k1[i] + rk23_b[2] * k2[i]);
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k2, t + rk23_c[2] * h);
+    }
+    rc = ivp_rk_rhs(s, t + h, yn, k3, err);
+    if (rc != 0) {
+        return rc;
+    }
+    return 0;
+}
+
+static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    const size_t n = s->n;
+    const double *restrict y = s->y;
+    const double *restrict yn = st->y_new;
+    const double *restrict atol = s->atol;
+    const double rtol = s->rtol;
+    const double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
+    const double *restrict k3 = st->krow[3];
+    double acc = 0.0;
+    size_t i;
+    double bad = 0.0;
+
+    for (i = 0; i < n; i++) {
+        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double e = rk23_e[0] * k0[i] + rk23_e[1] * k1[i] + rk23_e[2] * k2[i] + rk23_e[3] * k3[i];
+        double q = e * h / sc;
+        RK_CHECK(bad, k3[i]);
+        acc += q * q;
+    }
+    *bad_out = bad != 0.0;
+    return sqrt(acc / (double)n);
+}
+
+static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err)
+{
+    const size_t n = s->n;
+    const double *restrict y = s->y;
+    double *restrict w = st->work;
+    double *restrict yn = st->y_new;
+    double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
+    double *restrict k3 = st->krow[3];
+    double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
+    size_t i;
+    double bad = 0.0;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        w[i] = y[i] + (rk45_a[0] * k0[i]) * h;
+    }
+    rc = ivp_rk_rhs(s, t + rk45_c[1] * h, w, k1, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k1[i]);
+        w[i] = y[i] + (rk45_a[1] * k0[i] + rk45_a[2] * k1[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k1, t + rk45_c[1] * h);
+    }
+    rc = ivp_rk_rhs(s, t + rk45_c[2] * h, w, k2, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k2[i]);
+        w[i] = y[i] + (rk45_a[3] * k0[i] + rk45_a[4] * k1[i] + rk45_a[5] * k2[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k2, t + rk45_c[2] * h);
+    }
+    rc = ivp_rk_rhs(s, t + rk45_c[3] * h, w, k3, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k3[i]);
+        w[i] = y[i] + (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] +
+                       rk45_a[9] * k3[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k3, t + rk45_c[3] * h);
+    }
+    rc = ivp_rk_rhs(s, t + rk45_c[4] * h, w, k4, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k4[i]);
+        w[i] = y[i] + (rk45_a[10] * k0[i] + rk45_a[11] * k1[i] + rk45_a[12] * k2[i] +
+                       rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) * h;
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k4, t + rk45_c[4] * h);
+    }
+    rc = ivp_rk_rhs(s, t + rk45_c[5] * h, w, k5, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        RK_CHECK(bad, k5[i]);
+        yn[i] = y[i] + h * (rk45_b[0] * k0[i] + rk45_b[2] * k2[i] + rk45_b[3] * k3[i] +
+                            rk45_b[4] * k4[i] + rk45_b[5] * k5[i]);
+    }
+    if (bad != 0.0) {
+        return ivp_rk_nonfinite(s, k5, t + rk45_c[5] * h);
+    }
+    rc = ivp_rk_rhs(s, t + h, yn, k6, err);
+    if (rc != 0) {
+        return rc;
+    }
+    return 0;
+}
+
+static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    const size_t n = s->n;
+    const double *restrict y = s->y;
+    const double *restrict yn = st->y_new;
+    const double *restrict atol = s->atol;
+    const double rtol = s->rtol;
+    const double *restrict k0 = st->krow[0], *restrict k2 = st->krow[2], *restrict k3 = st->krow[3];
+    const double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
+    double acc = 0.0;
+    size_t i;
+    double bad = 0.0;
+
+    for (i = 0; i < n; i++) {
+        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double e = rk45_e[0] * k0[i] + rk45_e[2] * k2[i] + rk45_e[3] * k3[i] + rk45_e[4] * k4[i] +
+                   rk45_e[5] * k5[i] + rk45_e[6] * k6[i];
+        double q = e * h / sc;
+        RK_CHECK(bad, k6[i]);
+        acc += q * q;
+    }
+    *bad_out = bad != 0.0;
+    return sqrt(acc / (double)n);
+}
+
 static const rk_tableau rk23_tab = {
     .n_stages = 3, .n_rows = 4, .error_order = 2, .c = rk23_c, .a = rk23_a, .b = rk23_b,
-    .e = rk23_e, .p = rk23_p, .dense_cols = 3,
+    .e = rk23_e, .p = rk23_p, .dense_cols = 3, .stages = rk23_stages,
+    .error_norm = rk23_error_norm,
 };
 static const rk_tableau rk45_tab = {
     .n_stages = 6, .n_rows = 7, .error_order = 4, .c = rk45_c, .a = rk45_a, .b = rk45_b,
-    .e = rk45_e, .p = rk45_p, .dense_cols = 4,
+    .e = rk45_e, .p = rk45_p, .dense_cols = 4, .stages = rk45_stages,
+    .error_norm = rk45_error_norm,
 };
 
-void ivp_rk_combine(size_t n, unsigned m, const double *w, const double *k, double *out)
+void ivp_rk_combine(size_t n, unsigned m, const double *w, double *const *k, double *out)
 {
     size_t i;
     unsigned j;
     for (i = 0; i < n; i++) {
-        out[i] = w[0] * k[i];
+        out[i] = w[0] * k[0][i];
     }
     for (j = 1; j < m; j++) {
         const double wj = w[j];
-        const double *kj = k + (size_t)j * n;
+        const double *kj = k[j];
         if (wj == 0.0) {
             continue;
         }
@@ -98,12 +278,9 @@ ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
     s->state = st;
     st->tab = tab;
     st->k = ivp_calloc(s->alloc, (size_t)tab->n_rows * n, sizeof *st->k);
-    st->f = ivp_calloc(s->alloc, n, sizeof *st->f);
     st->y_new = ivp_calloc(s->alloc, n, sizeof *st->y_new);
-    st->scale = ivp_calloc(s->alloc, n, sizeof *st->scale);
     st->work = ivp_calloc(s->alloc, n, sizeof *st->work);
-    if (st->k == NULL || st->f == NULL || st->y_new == NULL || st->scale == NULL ||
-        st->work == NULL) {
+    if (st->k == NULL || st->y_new == NULL || st->work == NULL) {
         goto fail;
     }
     return IVP_OK;
@@ -119,9 +296,7 @@ void ivp_rk_free(ivp_stepper *s)
         return;
     }
     ivp_free(s->alloc, st->k);
-    ivp_free(s->alloc, st->f);
     ivp_free(s->alloc, st->y_new);
-    ivp_free(s->alloc, st->scale);
     ivp_free(s->alloc, st->work);
     ivp_free(s->alloc, st);
     s->state = NULL;
@@ -130,7 +305,13 @@ void ivp_rk_free(ivp_stepper *s)
 ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
 {
     rk_state *st = s->state;
-    int rc = ivp_rhs_eval(s, s->t, s->y, st->f, err);
+    unsigned j;
+    int rc;
+    for (j = 0; j < st->tab->n_rows; j++) {
+        st->krow[j] = st->k + (size_t)j * s->n;
+    }
+    st->fsal_pending = 0;
+    rc = ivp_rhs_eval(s, s->t, s->y, st->krow[0], err);
     if (rc != 0) {
         if (rc > 0) {
             return ivp_recover_fail(s, "at the initial point", err);
@@ -140,7 +321,7 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
     if (s->first_step > 0.0) {
         s->h_abs = s->first_step;
     } else {
-        ivp_status rc2 = ivp_select_initial_step(s, st->f, (double)st->tab->error_order,
+        ivp_status rc2 = ivp_select_initial_step(s, st->krow[0], (double)st->tab->error_order,
                                                  st->work, st->y_new, &s->h_abs, err);
         if (rc2 != IVP_OK) {
             return rc2;
@@ -150,60 +331,47 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
     return IVP_OK;
 }
 
-/* Default error norm: RMS of h * sum_j e_j K_j / scale. */
-static double rk_error_norm(const rk_state *st, size_t n, double h)
+int ivp_rk_rhs(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err)
 {
-    const rk_tableau *tab = st->tab;
-    double acc = 0.0;
-    size_t i;
-    ivp_rk_combine(n, tab->n_stages + 1, tab->e, st->k, st->work);
-    for (i = 0; i < n; i++) {
-        double q = st->work[i] * h / st->scale[i];
-        acc += q * q;
+    const ivp_system *sys = s->sys;
+    int rc = sys->rhs(t, y, f, sys->ctx);
+    s->nfev++;
+    if (rc == 0) {
+        return 0;
     }
-    return sqrt(acc / (double)n);
+    if (rc < 0) {
+        return ivp_error_set(err, IVP_ERR_RHS, "rhs returned %d (fatal) at t = %.17g", rc, t);
+    }
+    s->last_rhs_code = rc;
+    s->last_fail_t = t;
+    s->last_fail_what = "rhs";
+    return 1;
 }
 
-/* Stages of one trial step of size h from (t, y): fills K_1..K_S and y_new. Returns 0, 1 for
- * a recoverable rhs failure, or a negative status. */
-static int rk_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err)
+int ivp_rk_nonfinite(ivp_stepper *s, const double *f, double t)
 {
-    const rk_tableau *tab = st->tab;
-    const size_t n = s->n;
-    const double *y = s->y;
-    unsigned stage;
     size_t i;
-    int rc;
-
-    for (stage = 1; stage < tab->n_stages; stage++) {
-        const double *arow = tab->a + (size_t)stage * (stage - 1) / 2;
-        ivp_rk_combine(n, stage, arow, st->k, st->work);
-        for (i = 0; i < n; i++) {
-            st->work[i] = y[i] + st->work[i] * h;
-        }
-        rc = ivp_rhs_eval(s, t + tab->c[stage] * h, st->work, st->k + (size_t)stage * n, err);
-        if (rc != 0) {
-            return rc;
+    for (i = 0; i < s->n; i++) {
+        if (!isfinite(f[i])) {
+            break;
         }
     }
-    ivp_rk_combine(n, tab->n_stages, tab->b, st->k, st->y_new);
-    for (i = 0; i < n; i++) {
-        st->y_new[i] = y[i] + h * st->y_new[i];
-    }
-    return ivp_rhs_eval(s, t + h, st->y_new, st->k + (size_t)tab->n_stages * n, err);
+    s->last_rhs_code = 0;
+    s->last_nonfinite = i < s->n ? i : 0;
+    s->last_fail_t = t;
+    s->last_fail_what = "rhs";
+    return 1;
 }
 
 ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
 {
     rk_state *st = s->state;
     const rk_tableau *tab = st->tab;
-    const size_t n = s->n;
     const double t = s->t;
     const double exponent = -1.0 / ((double)tab->error_order + 1.0);
     const double min_step = ivp_min_step(s);
-    double h_abs, h = 0.0, t_new = t;
+    double h_abs, h = 0.0, t_new = t, *tmp;
     int rejected = 0, recovered = 0, at_min = 0;
-    size_t i;
 
     if (s->h_abs > s->max_step) {
         h_abs = s->max_step;
@@ -212,7 +380,14 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
     } else {
         h_abs = s->h_abs;
     }
-    memcpy(st->k, st->f, n * sizeof *st->k); /* K_0 = f (FSAL) */
+    if (st->fsal_pending) {
+        /* K_0 = f_new of the last accepted step (FSAL): swapped in only now, so that the
+         * interpolant of that step still sees its own K_0 and K_S until this step starts */
+        tmp = st->krow[0];
+        st->krow[0] = st->krow[tab->n_stages];
+        st->krow[tab->n_stages] = tmp;
+        st->fsal_pending = 0;
+    }
 
     for (;;) {
         double error_norm;
@@ -231,7 +406,14 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
         h = t_new - t;
         h_abs = fabs(h);
 
-        rc = rk_stages(s, st, t, h, err);
+        rc = tab->stages(s, st, t, h, err);
+        if (rc == 0) {
+            int bad;
+            error_norm = tab->error_norm(s, st, h, &bad);
+            if (bad) {
+                rc = ivp_rk_nonfinite(s, st->krow[tab->n_stages], t + h);
+            }
+        }
         if (rc < 0) {
             return (ivp_status)rc;
         }
@@ -245,15 +427,6 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
             rejected = 1;
             recovered = 1;
             continue;
-        }
-
-        for (i = 0; i < n; i++) {
-            st->scale[i] = s->atol[i] + fmax(fabs(s->y[i]), fabs(st->y_new[i])) * s->rtol;
-        }
-        if (tab->error_norm != NULL) {
-            error_norm = tab->error_norm(st, n, h, st->scale);
-        } else {
-            error_norm = rk_error_norm(st, n, h);
         }
 
         if (error_norm < 1.0) {
@@ -282,9 +455,12 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
     }
 
     st->h_previous = h;
-    memcpy(s->y_old, s->y, n * sizeof *s->y);
-    memcpy(s->y, st->y_new, n * sizeof *s->y);
-    memcpy(st->f, st->k + (size_t)tab->n_stages * n, n * sizeof *st->f);
+    /* y_old <- y <- y_new by rotating the three buffers (all n doubles from s->alloc) */
+    tmp = s->y_old;
+    s->y_old = s->y;
+    s->y = st->y_new;
+    st->y_new = tmp;
+    st->fsal_pending = 1;
     s->t_old = t;
     s->t = t_new;
     s->h_abs = h_abs;
@@ -314,7 +490,7 @@ ivp_status ivp_rk_dense(ivp_stepper *s, double *a, ivp_error *err)
         }
         for (j = 0; j < rows; j++) {
             const double pj = tab->p[(size_t)j * tab->dense_cols + col];
-            const double *kj = st->k + (size_t)j * n;
+            const double *kj = st->krow[j];
             if (pj == 0.0) {
                 continue;
             }

@@ -9,6 +9,24 @@
 
 typedef struct rk_state rk_state;
 
+/* Largest n_rows of any tableau (DOP853). */
+#define RK_MAX_ROWS 16
+
+/* Sets the double acc to 1 when x is NaN or infinite (x * 0 is then NaN), else leaves it: a
+ * conditional reduction GCC vectorises inside the fused passes (an int |= of a comparison it
+ * does not). */
+#define RK_CHECK(acc, x) ((acc) = (x) * 0.0 != 0.0 ? 1.0 : (acc))
+
+/* One trial step of size h from (s->t, s->y): K_1..K_S and y_new, each stage argument formed
+ * in one fused pass (y + h sum a_j K_j over the non-zero a_j, in ivp_rk_combine's order), which
+ * also checks that the previous stage's K is finite. Returns 0, 1 for a recoverable rhs failure
+ * (s->last_* set as ivp_rhs_eval sets them), or a negative status. K_S (f_new) is left
+ * unchecked: the error norm checks it. */
+typedef int rk_stages_fn(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err);
+/* Error norm of the trial step (scipy's _estimate_error_norm with scale = atol + max(|y|,
+ * |y_new|) rtol formed in the same pass); *bad is set non-zero when f_new = K_S is not finite. */
+typedef double rk_norm_fn(const ivp_stepper *s, const rk_state *st, double h, int *bad);
+
 /* Butcher tableau plus what differs between the methods. A is packed lower-triangular: row s
  * (stage s, s >= 1) holds a[s][0..s-1] starting at offset s(s-1)/2. */
 typedef struct rk_tableau {
@@ -21,21 +39,20 @@ typedef struct rk_tableau {
     const double *e;         /* S + 1 error weights (RK23/RK45); NULL for DOP853 */
     const double *p;         /* (S + 1) x dense_cols interpolant matrix (RK23/RK45) */
     unsigned dense_cols;     /* columns of p = interpolant degree */
-    /* Error norm of the step (scipy's _estimate_error_norm); default (NULL): the RMS norm of
-     * h * sum_j e_j K_j / scale. */
-    double (*error_norm)(const rk_state *st, size_t n, double h, const double *scale);
+    rk_stages_fn *stages;    /* the method's fused stage passes */
+    rk_norm_fn *error_norm;  /* the method's fused error norm */
     /* Interpolant coefficients (ivp_method_type.dense); NULL: the generic K^T P form. */
     ivp_status (*dense)(ivp_stepper *s, double *a, ivp_error *err);
 } rk_tableau;
 
 struct rk_state {
     const rk_tableau *tab;
-    double *k;         /* n_rows x n stage derivatives, row j = K_j */
-    double *f;         /* f(t, y) */
+    double *k;         /* n_rows x n stage derivatives (the allocation) */
+    double *krow[RK_MAX_ROWS]; /* row j = K_j: rows of k, K_0 and K_S swapped by FSAL */
     double *y_new;     /* candidate state */
-    double *scale;     /* error scale */
     double *work;      /* stage argument */
     double h_previous; /* signed size of the last accepted step */
+    int fsal_pending;  /* the last accepted step's f_new (K_S) is the next step's K_0 */
 };
 
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err);
@@ -44,7 +61,16 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err);
 ivp_status ivp_rk_dense(ivp_stepper *s, double *a, ivp_error *err);
 void ivp_rk_free(ivp_stepper *s);
 
-/* out[i] = sum_{j < m} w[j] K_j[i] (rows of K with n columns). */
-void ivp_rk_combine(size_t n, unsigned m, const double *w, const double *k, double *out);
+/* out[i] = sum_{j < m} w[j] K_j[i]. */
+void ivp_rk_combine(size_t n, unsigned m, const double *w, double *const *k, double *out);
+
+/* The stage passes' rhs call: counts nfev; 1 (s->last_* set) when rhs returned > 0, a negative
+ * status when it returned < 0. Unlike ivp_rhs_eval it does not check f for non-finite values:
+ * the next fused pass over f does. */
+int ivp_rk_rhs(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err);
+
+/* A non-finite f (the rhs value at t) found by a fused pass: records the first non-finite
+ * component in s->last_* as ivp_rhs_eval does and returns 1. */
+int ivp_rk_nonfinite(ivp_stepper *s, const double *f, double t);
 
 #endif /* IVP_SRC_METHODS_RK_IMPL_H */
