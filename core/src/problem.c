@@ -41,6 +41,9 @@ typedef struct spec_ctx {
     ivp_error *err;           /* borrowed; may be NULL */
     char path[SPEC_PATH_MAX]; /* JSON path of the value being checked, "$.events.x" */
     size_t len;               /* strlen(path) */
+    const char *nul_mark;     /* while looking for NULs: the UTF-8 of the character that
+                                 stands for \u0000 (see spec_mask_nuls), shown as \u0000 in
+                                 keys; else NULL */
 } spec_ctx;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -141,7 +144,11 @@ static size_t spec_push_key(spec_ctx *c, const char *key)
         const char *q;
         for (q = key; *q != '\0' && k + 7 < sizeof esc; q++) {
             unsigned char ch = (unsigned char)*q;
-            if (ch == '"' || ch == '\\') {
+            if (c->nul_mark != NULL && strncmp(q, c->nul_mark, 3) == 0) {
+                memcpy(esc + k, "\\u0000", 6);
+                k += 6;
+                q += 2;
+            } else if (ch == '"' || ch == '\\') {
                 esc[k++] = '\\';
                 esc[k++] = (char)ch;
             } else if (ch < 0x20) {
@@ -348,6 +355,165 @@ static const cJSON *spec_first_duplicate(const cJSON *obj, ivp_status *status)
         }
     }
     return dup;
+}
+
+/* ---------------------------------------------------------------- NUL characters */
+
+/* cJSON decodes "\u0000" inside a string to a NUL byte, which ends the C string: "bdf\u0000junk"
+ * would be read as "bdf". No string of the spec may contain NUL, and the error must give the
+ * JSON path, so before cJSON sees the text every \u0000 escape inside a string is replaced,
+ * in place and with the same length, by the escape of a noncharacter (U+FDD0..U+FDEF) that
+ * the text contains nowhere; after parsing, a string or key holding that character held a NUL
+ * (spec_check_nuls). */
+#define SPEC_MARK_FIRST 0xFDD0u
+#define SPEC_MARK_COUNT 32u
+
+static int spec_hex4(const char *h, unsigned *v)
+{
+    unsigned k, x = 0;
+    for (k = 0; k < 4; k++) {
+        char ch = h[k];
+        x <<= 4;
+        if (ch >= '0' && ch <= '9') {
+            x |= (unsigned)(ch - '0');
+        } else if (ch >= 'a' && ch <= 'f') {
+            x |= (unsigned)(ch - 'a' + 10);
+        } else if (ch >= 'A' && ch <= 'F') {
+            x |= (unsigned)(ch - 'A' + 10);
+        } else {
+            return 0;
+        }
+    }
+    *v = x;
+    return 1;
+}
+
+/* Masks the \u0000 escapes of text (len bytes, NUL-terminated). Returns 0 when there are
+ * none (text unchanged); 1 when they were replaced, with mark set to the UTF-8 (3 bytes and a
+ * NUL) of the character that now stands for NUL; -1 when every candidate character occurs in
+ * the text (text unchanged), with *first at the first escape. */
+static int spec_mask_nuls(char *text, size_t len, char mark[4], size_t *first)
+{
+    unsigned long used = 0; /* bit j: U+FDD0 + j occurs in the text */
+    size_t i, n_nul = 0;
+    unsigned j, cp;
+    int in_string = 0;
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == 0xEF && i + 2 < len && (unsigned char)text[i + 1] == 0xB7 &&
+            (unsigned char)text[i + 2] >= 0x90 && (unsigned char)text[i + 2] <= 0xAF) {
+            used |= 1ul << ((unsigned char)text[i + 2] - 0x90);
+        }
+        if (!in_string) {
+            in_string = ch == '"';
+        } else if (ch == '"') {
+            in_string = 0;
+        } else if (ch == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && spec_hex4(text + i + 2, &cp)) {
+                if (cp == 0) {
+                    if (n_nul++ == 0) {
+                        *first = i;
+                    }
+                } else if (cp >= SPEC_MARK_FIRST && cp < SPEC_MARK_FIRST + SPEC_MARK_COUNT) {
+                    used |= 1ul << (cp - SPEC_MARK_FIRST);
+                }
+                i += 5;
+            } else {
+                i++;
+            }
+        }
+    }
+    if (n_nul == 0) {
+        return 0;
+    }
+    for (j = 0; j < SPEC_MARK_COUNT && (used & (1ul << j)) != 0; j++) {
+    }
+    if (j == SPEC_MARK_COUNT) {
+        return -1;
+    }
+    cp = SPEC_MARK_FIRST + j;
+    mark[0] = (char)0xEF;
+    mark[1] = (char)0xB7;
+    mark[2] = (char)(0x90 + j);
+    mark[3] = '\0';
+    in_string = 0;
+    for (i = 0; i < len; i++) {
+        char ch = text[i];
+        unsigned v;
+        if (!in_string) {
+            in_string = ch == '"';
+        } else if (ch == '"') {
+            in_string = 0;
+        } else if (ch == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && spec_hex4(text + i + 2, &v)) {
+                if (v == 0) {
+                    char hex[5];
+                    snprintf(hex, sizeof hex, "%04X", cp);
+                    memcpy(text + i + 2, hex, 4);
+                }
+                i += 5;
+            } else {
+                i++;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Fails at the first string or key (in document order) holding c->nul_mark. */
+static ivp_status spec_check_nuls(spec_ctx *c, const cJSON *v)
+{
+    const cJSON *e;
+    size_t i = 0;
+    if (cJSON_IsString(v) && strstr(v->valuestring, c->nul_mark) != NULL) {
+        return spec_fail(c, "strings must not contain a NUL character (\\u0000)");
+    }
+    for (e = v->child; e != NULL; e = e->next, i++) {
+        size_t mark;
+        ivp_status s;
+        if (cJSON_IsObject(v)) {
+            mark = spec_push_key(c, e->string);
+            if (strstr(e->string, c->nul_mark) != NULL) {
+                return spec_fail(c, "keys must not contain a NUL character (\\u0000)");
+            }
+        } else if (cJSON_IsString(e) || e->child != NULL) {
+            mark = spec_push_index(c, i);
+        } else {
+            continue; /* numbers, booleans, null and empty containers hold no string */
+        }
+        s = spec_check_nuls(c, e);
+        if (s != IVP_OK) {
+            return s;
+        }
+        spec_pop(c, mark);
+    }
+    return IVP_OK;
+}
+
+/* Parses text (len bytes and a NUL, modified in place) as spec_mask_nuls says, and checks
+ * the tree for NULs at the path in c. *root is NULL on a syntax error (with *end where cJSON
+ * stopped) or when the text has NULs but no mark was free (*end at the first). */
+static ivp_status spec_parse_text(spec_ctx *c, char *text, size_t len, cJSON **root,
+                                  const char **end, int *unmaskable)
+{
+    char mark[4];
+    size_t first = 0;
+    int masked = spec_mask_nuls(text, len, mark, &first);
+    ivp_status s = IVP_OK;
+    *unmaskable = masked < 0;
+    *root = NULL;
+    *end = NULL;
+    if (masked < 0) {
+        *end = text + first;
+        return IVP_OK;
+    }
+    *root = cJSON_ParseWithLengthOpts(text, len + 1, end, 1);
+    if (*root != NULL && masked > 0) {
+        c->nul_mark = mark;
+        s = spec_check_nuls(c, *root);
+        c->nul_mark = NULL;
+    }
+    return s;
 }
 
 /* cJSON keeps every member of an object, duplicates included; the spec allows none. */
@@ -1340,10 +1506,29 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
             node = child;
         }
     }
+    spec_push_key(c, seg);
     {
-        const char *text = eq + 1;
-        const char *end = NULL;
-        value = cJSON_ParseWithLengthOpts(text, strlen(text) + 1, &end, 1);
+        const char *text = eq + 1, *end = NULL;
+        size_t vlen = strlen(text);
+        char *vcopy = malloc(vlen + 1);
+        int unmaskable = 0;
+        if (vcopy == NULL) {
+            s = spec_nomem(c);
+            goto done;
+        }
+        memcpy(vcopy, text, vlen + 1);
+        s = spec_parse_text(c, vcopy, vlen, &value, &end, &unmaskable);
+        free(vcopy);
+        if (s != IVP_OK) {
+            goto done;
+        }
+        if (unmaskable) {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                              "%s: --set '%s': strings must not contain a NUL character "
+                              "(\\u0000)",
+                              c->name, set);
+            goto done;
+        }
         if (value == NULL) {
             value = cJSON_CreateString(text);
             if (value == NULL) {
@@ -1352,7 +1537,6 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
             }
         }
     }
-    spec_push_key(c, seg);
     s = spec_check_duplicates(c, value);
     if (s != IVP_OK) {
         goto done;
@@ -1434,6 +1618,7 @@ ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, con
     ctx.err = err;
     ctx.len = 0;
     ctx.path[0] = '\0';
+    ctx.nul_mark = NULL;
 
     if (len == 0) {
         return ivp_error_set(err, IVP_ERR_SPEC,
@@ -1453,16 +1638,24 @@ ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, con
     }
     memcpy(copy, text, len);
     copy[len] = '\0';
+    spec_path_append(&ctx, "$");
     {
         const char *end = NULL;
-        root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+        int unmaskable = 0;
+        s = spec_parse_text(&ctx, copy, len, &root, &end, &unmaskable);
+        if (s != IVP_OK) {
+            goto done;
+        }
         if (root == NULL) {
+            /* positions in copy are positions in text, which the message quotes as written */
             size_t pos = (end != NULL && end >= copy) ? (size_t)(end - copy) : 0;
-            s = spec_syntax_error(ctx.name, copy, len, pos, "", err);
+            s = spec_syntax_error(ctx.name, text, len, pos,
+                                  unmaskable ? " (strings must not contain a NUL character)"
+                                             : "",
+                                  err);
             goto done;
         }
     }
-    spec_path_append(&ctx, "$");
     s = spec_check_duplicates(&ctx, root);
     if (s != IVP_OK) {
         goto done;
