@@ -237,7 +237,7 @@ static int events_nan(double t, const double *y, double *g, const ivp_ctx *ctx)
     g[0] = y[0] - 10.0;
     g[1] = y[0] - 10.0;
     if (t > nan_from_t) {
-        g[nan_event] = nan_event == 0 ? NAN : INFINITY;
+        g[nan_event] = nan_event == 0 ? (double)NAN : HUGE_VAL;
     }
     return 0;
 }
