@@ -41,6 +41,7 @@ typedef struct driver {
     size_t brent_k;           /* event being solved */
     double last_point_t;
     int have_point;
+    unsigned long n_points, n_events_found; /* for ivp_result */
 } driver;
 
 static double now_seconds(void)
@@ -214,12 +215,24 @@ static void to_ppoly(driver *d)
 
 /* ---- events ---- */
 
+/* A non-zero return or a non-finite g is fatal: an event evaluation cannot be retried with a
+ * smaller step as rhs can (the step is accepted already), and a NaN would make every sign
+ * test false, so events would be silently lost. */
 static int call_events(driver *d, double t, const double *y, double *g, ivp_error *err)
 {
     const ivp_system *sys = d->s.sys;
+    size_t k;
     int rc = sys->events(t, y, g, sys->ctx);
     if (rc != 0) {
         return ivp_error_set(err, IVP_ERR_EVENT, "events returned %d at t = %.17g", rc, t);
+    }
+    for (k = 0; k < sys->n_events; k++) {
+        if (!isfinite(g[k])) {
+            return ivp_error_set(err, IVP_ERR_EVENT,
+                                 "events gave a non-finite value for event %zu: g[%zu] = %g at "
+                                 "t = %.17g",
+                                 k, k, g[k], t);
+        }
     }
     return 0;
 }
@@ -345,6 +358,7 @@ static ivp_status handle_events(driver *d, int first_step, int *terminate, doubl
             return ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing event %zu at "
                                  "t = %.17g", k, d->roots[j]);
         }
+        d->n_events_found++;
         if (d->roots[j] == s->t && d->g_new[k] == 0.0) {
             d->zero_done[k] = 1;
         }
@@ -367,6 +381,7 @@ static ivp_status emit_point(driver *d, double t, const double *y, ivp_error *er
         return ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing the point at "
                              "t = %.17g", t);
     }
+    d->n_points++;
     return IVP_OK;
 }
 
@@ -460,6 +475,8 @@ static void fill_result(const driver *d, ivp_result *res)
     res->njev = d->s.njev;
     res->nlu = d->s.nlu;
     res->n_rejected = d->s.n_rejected;
+    res->n_points = d->n_points;
+    res->n_events_found = d->n_events_found;
     res->n_steps_adams = d->s.n_steps_adams;
     res->n_steps_bdf = d->s.n_steps_bdf;
     res->n_switches = d->s.n_switches;

@@ -5,24 +5,40 @@
 
 #include <string.h>
 
-/* Grows *p (count elements of size elem, capacity *cap) to hold one more. */
-static int grow(const ivp_allocator *a, void **p, size_t *cap, size_t count, size_t elem)
+/* One array of a group that grows together: *p holds count elements of size elem. */
+typedef struct grow_item {
+    void **p;
+    size_t elem;
+} grow_item;
+
+/* Grows every array of the group to room for one more element beyond count (all share the
+ * capacity *cap). All or nothing: when an allocation fails, the new blocks are freed and every
+ * array and *cap stay as they were, so the arrays never disagree on their capacity. */
+static int grow(const ivp_allocator *a, const grow_item *items, size_t n_items, size_t *cap,
+                size_t count)
 {
-    size_t new_cap;
-    void *q;
+    void *q[3] = {NULL, NULL, NULL};
+    size_t new_cap, i;
     if (count < *cap) {
         return 0;
     }
     new_cap = *cap < 16 ? 16 : 2 * *cap;
-    q = ivp_calloc(a, new_cap, elem);
-    if (q == NULL) {
-        return -1;
+    for (i = 0; i < n_items; i++) {
+        q[i] = ivp_calloc(a, new_cap, items[i].elem);
+        if (q[i] == NULL) {
+            while (i-- > 0) {
+                ivp_free(a, q[i]);
+            }
+            return -1;
+        }
     }
-    if (*p != NULL) {
-        memcpy(q, *p, count * elem);
-        ivp_free(a, *p);
+    for (i = 0; i < n_items; i++) {
+        if (*items[i].p != NULL) {
+            memcpy(q[i], *items[i].p, count * items[i].elem);
+            ivp_free(a, *items[i].p);
+        }
+        *items[i].p = q[i];
     }
-    *p = q;
     *cap = new_cap;
     return 0;
 }
@@ -58,6 +74,11 @@ ivp_status ivp_memsink_init(ivp_memsink *m, size_t n, unsigned deg, const ivp_al
         reserve(a, (void **)&m->seg_t, &m->cap_seg, reserve_segments, 2 * sizeof *m->seg_t) != 0 ||
         reserve(a, (void **)&m->seg_c, &dummy, reserve_segments,
                 (deg + 1) * n * sizeof *m->seg_c) != 0) {
+        /* no array is left with a capacity it does not have */
+        ivp_memsink_free(m);
+        m->n = n;
+        m->deg = deg;
+        m->alloc = a;
         return IVP_ERR_NOMEM;
     }
     return IVP_OK;
@@ -66,14 +87,14 @@ ivp_status ivp_memsink_init(ivp_memsink *m, size_t n, unsigned deg, const ivp_al
 static int mem_point(void *ud, double t, const double *y)
 {
     ivp_memsink *m = ud;
-    size_t cap = m->cap_points;
-    if (m->n_points == cap) {
-        size_t cap2 = cap;
-        if (grow(m->alloc, (void **)&m->t, &m->cap_points, m->n_points, sizeof *m->t) != 0 ||
-            grow(m->alloc, (void **)&m->y, &cap2, m->n_points, m->n * sizeof *m->y) != 0) {
-            m->failed = 1;
-            return -1;
-        }
+    grow_item g[2];
+    g[0].p = (void **)&m->t;
+    g[0].elem = sizeof *m->t;
+    g[1].p = (void **)&m->y;
+    g[1].elem = m->n * sizeof *m->y;
+    if (grow(m->alloc, g, 2, &m->cap_points, m->n_points) != 0) {
+        m->failed = 1;
+        return -1;
     }
     m->t[m->n_points] = t;
     memcpy(m->y + m->n_points * m->n, y, m->n * sizeof *y);
@@ -84,15 +105,16 @@ static int mem_point(void *ud, double t, const double *y)
 static int mem_event(void *ud, size_t k, double t, const double *y)
 {
     ivp_memsink *m = ud;
-    size_t cap = m->cap_ev;
-    if (m->n_ev == cap) {
-        size_t cap2 = cap, cap3 = cap;
-        if (grow(m->alloc, (void **)&m->ev_k, &m->cap_ev, m->n_ev, sizeof *m->ev_k) != 0 ||
-            grow(m->alloc, (void **)&m->ev_t, &cap2, m->n_ev, sizeof *m->ev_t) != 0 ||
-            grow(m->alloc, (void **)&m->ev_y, &cap3, m->n_ev, m->n * sizeof *m->ev_y) != 0) {
-            m->failed = 1;
-            return -1;
-        }
+    grow_item g[3];
+    g[0].p = (void **)&m->ev_k;
+    g[0].elem = sizeof *m->ev_k;
+    g[1].p = (void **)&m->ev_t;
+    g[1].elem = sizeof *m->ev_t;
+    g[2].p = (void **)&m->ev_y;
+    g[2].elem = m->n * sizeof *m->ev_y;
+    if (grow(m->alloc, g, 3, &m->cap_ev, m->n_ev) != 0) {
+        m->failed = 1;
+        return -1;
     }
     m->ev_k[m->n_ev] = k;
     m->ev_t[m->n_ev] = t;
@@ -104,14 +126,15 @@ static int mem_event(void *ud, size_t k, double t, const double *y)
 static int mem_segment(void *ud, double t_lo, double t_hi, const double *c)
 {
     ivp_memsink *m = ud;
-    size_t cap = m->cap_seg, block = (m->deg + 1) * m->n;
-    if (m->n_seg == cap) {
-        size_t cap2 = cap;
-        if (grow(m->alloc, (void **)&m->seg_t, &m->cap_seg, m->n_seg, 2 * sizeof *m->seg_t) != 0 ||
-            grow(m->alloc, (void **)&m->seg_c, &cap2, m->n_seg, block * sizeof *m->seg_c) != 0) {
-            m->failed = 1;
-            return -1;
-        }
+    size_t block = (m->deg + 1) * m->n;
+    grow_item g[2];
+    g[0].p = (void **)&m->seg_t;
+    g[0].elem = 2 * sizeof *m->seg_t;
+    g[1].p = (void **)&m->seg_c;
+    g[1].elem = block * sizeof *m->seg_c;
+    if (grow(m->alloc, g, 2, &m->cap_seg, m->n_seg) != 0) {
+        m->failed = 1;
+        return -1;
     }
     m->seg_t[2 * m->n_seg] = t_lo;
     m->seg_t[2 * m->n_seg + 1] = t_hi;

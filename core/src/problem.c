@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -41,6 +42,9 @@ typedef struct spec_ctx {
     ivp_error *err;           /* borrowed; may be NULL */
     char path[SPEC_PATH_MAX]; /* JSON path of the value being checked, "$.events.x" */
     size_t len;               /* strlen(path) */
+    const char *nul_mark;     /* while looking for NULs: the UTF-8 of the character that
+                                 stands for \u0000 (see spec_mask_nuls), shown as \u0000 in
+                                 keys; else NULL */
 } spec_ctx;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -141,7 +145,11 @@ static size_t spec_push_key(spec_ctx *c, const char *key)
         const char *q;
         for (q = key; *q != '\0' && k + 7 < sizeof esc; q++) {
             unsigned char ch = (unsigned char)*q;
-            if (ch == '"' || ch == '\\') {
+            if (c->nul_mark != NULL && strncmp(q, c->nul_mark, 3) == 0) {
+                memcpy(esc + k, "\\u0000", 6);
+                k += 6;
+                q += 2;
+            } else if (ch == '"' || ch == '\\') {
                 esc[k++] = '\\';
                 esc[k++] = (char)ch;
             } else if (ch < 0x20) {
@@ -350,6 +358,177 @@ static const cJSON *spec_first_duplicate(const cJSON *obj, ivp_status *status)
     return dup;
 }
 
+/* ---------------------------------------------------------------- NUL characters */
+
+/* cJSON decodes "\u0000" inside a string to a NUL byte, which ends the C string: "bdf\u0000junk"
+ * would be read as "bdf". No string of the spec may contain NUL, and the error must give the
+ * JSON path, so before cJSON sees the text every \u0000 escape inside a string is replaced,
+ * in place and with the same length, by the escape of a noncharacter (U+FDD0..U+FDEF) that
+ * the text contains nowhere; after parsing, a string or key holding that character held a NUL
+ * (spec_check_nuls). */
+#define SPEC_MARK_FIRST 0xFDD0u
+#define SPEC_MARK_COUNT 32u
+
+static int spec_hex4(const char *h, unsigned *v)
+{
+    unsigned k, x = 0;
+    for (k = 0; k < 4; k++) {
+        char ch = h[k];
+        x <<= 4;
+        if (ch >= '0' && ch <= '9') {
+            x |= (unsigned)(ch - '0');
+        } else if (ch >= 'a' && ch <= 'f') {
+            x |= (unsigned)(ch - 'a' + 10);
+        } else if (ch >= 'A' && ch <= 'F') {
+            x |= (unsigned)(ch - 'A' + 10);
+        } else {
+            return 0;
+        }
+    }
+    *v = x;
+    return 1;
+}
+
+/* Rewrites every escape \uXXXX of code point 'from' inside the strings of text as \uXXXX of
+ * 'to' (upper-case hex), in place. */
+static void spec_replace_escapes(char *text, size_t len, unsigned from, unsigned to)
+{
+    size_t i;
+    int in_string = 0;
+    for (i = 0; i < len; i++) {
+        char ch = text[i];
+        unsigned v;
+        if (!in_string) {
+            in_string = ch == '"';
+        } else if (ch == '"') {
+            in_string = 0;
+        } else if (ch == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && spec_hex4(text + i + 2, &v)) {
+                if (v == from) {
+                    char hex[5];
+                    snprintf(hex, sizeof hex, "%04X", to);
+                    memcpy(text + i + 2, hex, 4);
+                }
+                i += 5;
+            } else {
+                i++;
+            }
+        }
+    }
+}
+
+/* Masks the \u0000 escapes of text (len bytes, NUL-terminated). Returns 0 when there are
+ * none (text unchanged); 1 when they were replaced, with mark set to the UTF-8 (3 bytes and a
+ * NUL) of the character that now stands for NUL; -1 when every candidate character occurs in
+ * the text (text unchanged), with *first at the first escape. */
+static int spec_mask_nuls(char *text, size_t len, char mark[4], size_t *first)
+{
+    unsigned long used = 0; /* bit j: U+FDD0 + j occurs in the text */
+    size_t i, n_nul = 0;
+    unsigned j, cp;
+    int in_string = 0;
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == 0xEF && i + 2 < len && (unsigned char)text[i + 1] == 0xB7 &&
+            (unsigned char)text[i + 2] >= 0x90 && (unsigned char)text[i + 2] <= 0xAF) {
+            used |= 1ul << ((unsigned char)text[i + 2] - 0x90);
+        }
+        if (!in_string) {
+            in_string = ch == '"';
+        } else if (ch == '"') {
+            in_string = 0;
+        } else if (ch == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && spec_hex4(text + i + 2, &cp)) {
+                if (cp == 0) {
+                    if (n_nul++ == 0) {
+                        *first = i;
+                    }
+                } else if (cp >= SPEC_MARK_FIRST && cp < SPEC_MARK_FIRST + SPEC_MARK_COUNT) {
+                    used |= 1ul << (cp - SPEC_MARK_FIRST);
+                }
+                i += 5;
+            } else {
+                i++;
+            }
+        }
+    }
+    if (n_nul == 0) {
+        return 0;
+    }
+    for (j = 0; j < SPEC_MARK_COUNT && (used & (1ul << j)) != 0; j++) {
+    }
+    if (j == SPEC_MARK_COUNT) {
+        return -1;
+    }
+    cp = SPEC_MARK_FIRST + j;
+    mark[0] = (char)0xEF;
+    mark[1] = (char)0xB7;
+    mark[2] = (char)(0x90 + j);
+    mark[3] = '\0';
+    spec_replace_escapes(text, len, 0, cp);
+    return 1;
+}
+
+/* Fails at the first string or key (in document order) holding c->nul_mark. */
+static ivp_status spec_check_nuls(spec_ctx *c, const cJSON *v)
+{
+    const cJSON *e;
+    size_t i = 0;
+    if (cJSON_IsString(v) && strstr(v->valuestring, c->nul_mark) != NULL) {
+        return spec_fail(c, "strings must not contain a NUL character (\\u0000)");
+    }
+    for (e = v->child; e != NULL; e = e->next, i++) {
+        size_t mark;
+        ivp_status s;
+        if (cJSON_IsObject(v)) {
+            mark = spec_push_key(c, e->string);
+            if (strstr(e->string, c->nul_mark) != NULL) {
+                return spec_fail(c, "keys must not contain a NUL character (\\u0000)");
+            }
+        } else if (cJSON_IsString(e) || e->child != NULL) {
+            mark = spec_push_index(c, i);
+        } else {
+            continue; /* numbers, booleans, null and empty containers hold no string */
+        }
+        s = spec_check_nuls(c, e);
+        if (s != IVP_OK) {
+            return s;
+        }
+        spec_pop(c, mark);
+    }
+    return IVP_OK;
+}
+
+/* Parses text (len bytes and a NUL, modified in place) as spec_mask_nuls says, and checks
+ * the tree for NULs at the path in c. *root is NULL on a syntax error (with *end where cJSON
+ * stopped) or when the text has NULs but no mark was free (*end at the first). */
+static ivp_status spec_parse_text(spec_ctx *c, char *text, size_t len, cJSON **root,
+                                  const char **end, int *unmaskable)
+{
+    char mark[4];
+    size_t first = 0;
+    int masked = spec_mask_nuls(text, len, mark, &first);
+    ivp_status s = IVP_OK;
+    *unmaskable = masked < 0;
+    *root = NULL;
+    *end = NULL;
+    if (masked < 0) {
+        *end = text + first;
+        return IVP_OK;
+    }
+    *root = cJSON_ParseWithLengthOpts(text, len + 1, end, 1);
+    if (*root == NULL && masked > 0) {
+        /* the syntax error quotes the text as written */
+        spec_replace_escapes(text, len, SPEC_MARK_FIRST + (unsigned char)mark[2] - 0x90u, 0);
+    }
+    if (*root != NULL && masked > 0) {
+        c->nul_mark = mark;
+        s = spec_check_nuls(c, *root);
+        c->nul_mark = NULL;
+    }
+    return s;
+}
+
 /* cJSON keeps every member of an object, duplicates included; the spec allows none. */
 static ivp_status spec_check_duplicates(spec_ctx *c, const cJSON *v)
 {
@@ -377,8 +556,14 @@ static ivp_status spec_check_duplicates(spec_ctx *c, const cJSON *v)
     } else if (cJSON_IsArray(v)) {
         cJSON_ArrayForEach(e, v)
         {
-            size_t mark = spec_push_index(c, i++);
-            ivp_status s = spec_check_duplicates(c, e);
+            size_t mark;
+            ivp_status s;
+            if (e->child == NULL) {
+                i++;
+                continue; /* no object inside */
+            }
+            mark = spec_push_index(c, i++);
+            s = spec_check_duplicates(c, e);
             if (s != IVP_OK) {
                 return s;
             }
@@ -705,6 +890,7 @@ static ivp_status spec_t_eval(spec_ctx *c, const cJSON *v, ivp_problem *p)
         return spec_nomem(c);
     }
     p->n_t_eval = (size_t)num;
+    p->t_eval_linspace = 1;
     spec_linspace(a, b, p->n_t_eval, p->t_eval);
     /* Points too close to be told apart in double precision are caught here. */
     return spec_check_times(c, p, 1);
@@ -847,7 +1033,7 @@ static ivp_status spec_max_step(spec_ctx *c, const cJSON *v, ivp_problem *p)
     char b[32];
     ivp_status s;
     if (cJSON_IsNull(v)) {
-        p->max_step = INFINITY;
+        p->max_step = HUGE_VAL;
         return IVP_OK;
     }
     if (!cJSON_IsNumber(v)) {
@@ -1105,7 +1291,16 @@ static const spec_key spec_keys[] = {
 };
 #define SPEC_N_KEYS (sizeof spec_keys / sizeof spec_keys[0])
 
-static ivp_status spec_validate(spec_ctx *c, const cJSON *root, ivp_problem *p)
+/* Keys whose (possibly large) arrays are held by the problem once checked: their cJSON nodes
+ * are deleted at once, and the resolved spec is written from the problem's arrays. */
+static int spec_key_is_array_data(const char *name, const ivp_problem *p)
+{
+    return strcmp(name, "y0") == 0 || (strcmp(name, "atol") == 0 && p->atol_vec != NULL) ||
+           (strcmp(name, "t_eval") == 0 && p->t_eval != NULL && !p->t_eval_linspace) ||
+           (strcmp(name, "jac_sparsity") == 0 && p->sparsity == IVP_SPARSITY_SPEC);
+}
+
+static ivp_status spec_validate(spec_ctx *c, cJSON *root, ivp_problem *p)
 {
     const char *names[SPEC_N_KEYS + 1];
     size_t k;
@@ -1119,7 +1314,7 @@ static ivp_status spec_validate(spec_ctx *c, const cJSON *root, ivp_problem *p)
         return s;
     }
     for (k = 0; k < SPEC_N_KEYS; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, spec_keys[k].name);
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(root, spec_keys[k].name);
         size_t mark = spec_push_key(c, spec_keys[k].name);
         if (v == NULL) {
             if (spec_keys[k].required) {
@@ -1129,6 +1324,10 @@ static ivp_status spec_validate(spec_ctx *c, const cJSON *root, ivp_problem *p)
             s = spec_keys[k].check(c, v, p);
             if (s != IVP_OK) {
                 return s;
+            }
+            if (spec_key_is_array_data(spec_keys[k].name, p)) {
+                /* ~80 bytes per number in cJSON against 8 in the problem: free them now */
+                cJSON_Delete(cJSON_DetachItemViaPointer(root, v));
             }
         }
         spec_pop(c, mark);
@@ -1239,50 +1438,159 @@ static int spec_exact_numbers(cJSON *v)
     return 0;
 }
 
-/* The validated spec, keys in spec_keys order, defaults filled in; NULL when out of memory. */
+/* A growing text buffer; 'failed' sticks after an allocation failure. */
+typedef struct spec_buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} spec_buf;
+
+static void spec_buf_reserve(spec_buf *b, size_t more)
+{
+    char *q;
+    size_t cap;
+    if (b->failed || b->len + more + 1 <= b->cap) {
+        return;
+    }
+    cap = b->cap < 256 ? 256 : b->cap;
+    while (cap < b->len + more + 1) {
+        if (cap > ((size_t)-1) / 2) {
+            b->failed = 1;
+            return;
+        }
+        cap *= 2;
+    }
+    q = realloc(b->p, cap);
+    if (q == NULL) {
+        b->failed = 1;
+        return;
+    }
+    b->p = q;
+    b->cap = cap;
+}
+
+static void spec_buf_add(spec_buf *b, const char *text)
+{
+    size_t n = strlen(text);
+    spec_buf_reserve(b, n);
+    if (!b->failed) {
+        memcpy(b->p + b->len, text, n + 1);
+        b->len += n;
+    }
+}
+
+/* [x0,x1,...] with spec_num's exact numbers. */
+static void spec_buf_doubles(spec_buf *b, const double *x, size_t n)
+{
+    char num[32];
+    size_t i;
+    spec_buf_reserve(b, 25 * n + 2); /* %.17g is at most 24 characters */
+    spec_buf_add(b, "[");
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            spec_buf_add(b, ",");
+        }
+        spec_buf_add(b, spec_num(x[i], num));
+    }
+    spec_buf_add(b, "]");
+}
+
+static void spec_buf_indices(spec_buf *b, const size_t *x, size_t n)
+{
+    char num[32];
+    size_t i;
+    spec_buf_reserve(b, 21 * n + 2);
+    spec_buf_add(b, "[");
+    for (i = 0; i < n; i++) {
+        snprintf(num, sizeof num, i > 0 ? ",%zu" : "%zu", x[i]);
+        spec_buf_add(b, num);
+    }
+    spec_buf_add(b, "]");
+}
+
+/* A small value (anything but the array data): cJSON's compact text with exact numbers. */
+static void spec_buf_value(spec_buf *b, cJSON *r)
+{
+    char *text;
+    if (r == NULL) {
+        b->failed = 1;
+        return;
+    }
+    if (cJSON_IsNumber(r)) {
+        char num[32];
+        spec_buf_add(b, spec_num(r->valuedouble, num));
+        cJSON_Delete(r);
+        return;
+    }
+    if (spec_exact_numbers(r) != 0) {
+        b->failed = 1;
+        cJSON_Delete(r);
+        return;
+    }
+    text = cJSON_PrintUnformatted(r);
+    cJSON_Delete(r);
+    if (text == NULL) {
+        b->failed = 1;
+        return;
+    }
+    spec_buf_add(b, text);
+    cJSON_free(text);
+}
+
+/* The validated spec, keys in spec_keys order, defaults filled in; NULL when out of memory.
+ * Written straight into one buffer: arrays of data (y0, an atol array, a t_eval array,
+ * jac_sparsity rows and cols) come from the problem, whose values they are exactly, at about
+ * 20 bytes per number; the rest from the (small) cJSON values. */
 static char *spec_resolved(const cJSON *root, const ivp_problem *p)
 {
-    cJSON *out = cJSON_CreateObject();
-    char *text = NULL, *copy = NULL;
-    size_t k;
-    if (out == NULL) {
-        goto done;
-    }
-    for (k = 0; k < SPEC_N_KEYS; k++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, spec_keys[k].name);
-        cJSON *r;
-        if (strcmp(spec_keys[k].name, "method") == 0) {
-            r = cJSON_CreateString(p->method);
-        } else if (v != NULL && strcmp(spec_keys[k].name, "events") == 0) {
-            r = spec_resolved_events(v);
-        } else if (v != NULL) {
-            r = cJSON_Duplicate(v, 1);
-        } else if (spec_keys[k].def != SPEC_NO_DEFAULT) {
-            r = spec_default_value(spec_keys[k].def);
-        } else {
+    spec_buf b = {NULL, 0, 0, 0};
+    size_t k, n_keys = 0;
+    spec_buf_add(&b, "{");
+    for (k = 0; k < SPEC_N_KEYS && !b.failed; k++) {
+        const char *name = spec_keys[k].name;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+        int data = spec_key_is_array_data(name, p);
+        if (!data && v == NULL && strcmp(name, "method") != 0 &&
+            spec_keys[k].def == SPEC_NO_DEFAULT) {
             continue;
         }
-        if (r == NULL) {
-            goto done;
+        spec_buf_add(&b, n_keys++ > 0 ? ",\"" : "\"");
+        spec_buf_add(&b, name); /* the keys are plain identifiers */
+        spec_buf_add(&b, "\":");
+        if (strcmp(name, "y0") == 0) {
+            spec_buf_doubles(&b, p->y0, p->n);
+        } else if (data && strcmp(name, "atol") == 0) {
+            spec_buf_doubles(&b, p->atol_vec, p->n);
+        } else if (data && strcmp(name, "t_eval") == 0) {
+            spec_buf_doubles(&b, p->t_eval, p->n_t_eval);
+        } else if (data) { /* jac_sparsity */
+            spec_buf_add(&b, "{\"rows\":");
+            spec_buf_indices(&b, p->sp_rows, p->sp_nnz);
+            spec_buf_add(&b, ",\"cols\":");
+            spec_buf_indices(&b, p->sp_cols, p->sp_nnz);
+            spec_buf_add(&b, "}");
+        } else if (strcmp(name, "method") == 0) {
+            spec_buf_value(&b, cJSON_CreateString(p->method));
+        } else if (v != NULL && strcmp(name, "events") == 0) {
+            spec_buf_value(&b, spec_resolved_events(v));
+        } else if (v != NULL) {
+            spec_buf_value(&b, cJSON_Duplicate(v, 1));
+        } else {
+            spec_buf_value(&b, spec_default_value(spec_keys[k].def));
         }
-        if (!cJSON_AddItemToObject(out, spec_keys[k].name, r)) {
-            cJSON_Delete(r);
-            goto done;
+    }
+    spec_buf_add(&b, "}");
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    if (b.cap > b.len + 1 + 4096) {
+        char *q = realloc(b.p, b.len + 1); /* give back the reserve */
+        if (q != NULL) {
+            b.p = q;
         }
     }
-    if (spec_exact_numbers(out) != 0) {
-        goto done;
-    }
-    text = cJSON_PrintUnformatted(out);
-    if (text != NULL) {
-        copy = spec_strdup(text);
-    }
-done:
-    if (text != NULL) {
-        cJSON_free(text);
-    }
-    cJSON_Delete(out);
-    return copy;
+    return b.p;
 }
 
 /* ---------------------------------------------------------------- --set overrides */
@@ -1340,10 +1648,29 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
             node = child;
         }
     }
+    spec_push_key(c, seg);
     {
-        const char *text = eq + 1;
-        const char *end = NULL;
-        value = cJSON_ParseWithLengthOpts(text, strlen(text) + 1, &end, 1);
+        const char *text = eq + 1, *end = NULL;
+        size_t vlen = strlen(text);
+        char *vcopy = malloc(vlen + 1);
+        int unmaskable = 0;
+        if (vcopy == NULL) {
+            s = spec_nomem(c);
+            goto done;
+        }
+        memcpy(vcopy, text, vlen + 1);
+        s = spec_parse_text(c, vcopy, vlen, &value, &end, &unmaskable);
+        free(vcopy);
+        if (s != IVP_OK) {
+            goto done;
+        }
+        if (unmaskable) {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                              "%s: --set '%s': strings must not contain a NUL character "
+                              "(\\u0000)",
+                              c->name, set);
+            goto done;
+        }
         if (value == NULL) {
             value = cJSON_CreateString(text);
             if (value == NULL) {
@@ -1352,7 +1679,6 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
             }
         }
     }
-    spec_push_key(c, seg);
     s = spec_check_duplicates(c, value);
     if (s != IVP_OK) {
         goto done;
@@ -1413,56 +1739,59 @@ static ivp_status spec_syntax_error(const char *name, const char *text, size_t l
                          near, why);
 }
 
-ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, const char *base_dir,
-                             const char *const *sets, size_t n_sets, ivp_problem **out,
-                             ivp_error *err)
+/* ivp_problem_parse on buf (len bytes and a NUL after them), which it owns: masked in place,
+ * parsed, and freed as soon as cJSON has its tree, so the text and the tree of a large spec
+ * are not held together with the problem's arrays. */
+static ivp_status spec_parse_owned(char *buf, size_t len, const char *name, const char *base_dir,
+                                   const char *const *sets, size_t n_sets, ivp_problem **out,
+                                   ivp_error *err)
 {
     spec_ctx ctx;
     ivp_problem *p = NULL;
     cJSON *root = NULL;
-    char *copy = NULL;
     const char *nul;
     ivp_status s = IVP_OK;
     size_t i;
 
-    if (out == NULL || (text == NULL && len > 0) || (sets == NULL && n_sets > 0)) {
-        return ivp_error_set(err, IVP_ERR_ARG, "ivp_problem_parse: NULL argument");
-    }
     *out = NULL;
     ctx.name = name != NULL ? name : "<spec>";
     ctx.base_dir = base_dir != NULL ? base_dir : ".";
     ctx.err = err;
     ctx.len = 0;
     ctx.path[0] = '\0';
+    ctx.nul_mark = NULL;
 
     if (len == 0) {
+        free(buf);
         return ivp_error_set(err, IVP_ERR_SPEC,
                              "%s:1:1: syntax error near end of input (the input is empty)",
                              ctx.name);
     }
-    nul = memchr(text, '\0', len);
+    nul = memchr(buf, '\0', len);
     if (nul != NULL) {
-        return spec_syntax_error(ctx.name, text, len, (size_t)(nul - text), " (a NUL byte)", err);
+        s = spec_syntax_error(ctx.name, buf, len, (size_t)(nul - buf), " (a NUL byte)", err);
+        free(buf);
+        return s;
     }
-    /* cJSON gets its own NUL-terminated copy, so "require NUL-terminated" rejects trailing
-     * garbage and nothing can read past len. */
-    copy = malloc(len + 1);
-    if (copy == NULL) {
-        s = spec_nomem(&ctx);
-        goto done;
-    }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
+    spec_path_append(&ctx, "$");
     {
         const char *end = NULL;
-        root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
-        if (root == NULL) {
-            size_t pos = (end != NULL && end >= copy) ? (size_t)(end - copy) : 0;
-            s = spec_syntax_error(ctx.name, copy, len, pos, "", err);
+        int unmaskable = 0;
+        /* "require NUL-terminated" rejects trailing garbage; nothing reads past len */
+        s = spec_parse_text(&ctx, buf, len, &root, &end, &unmaskable);
+        if (s == IVP_OK && root == NULL) {
+            size_t pos = (end != NULL && end >= buf) ? (size_t)(end - buf) : 0;
+            s = spec_syntax_error(ctx.name, buf, len, pos,
+                                  unmaskable ? " (strings must not contain a NUL character)"
+                                             : "",
+                                  err);
+        }
+        free(buf);
+        buf = NULL;
+        if (s != IVP_OK) {
             goto done;
         }
     }
-    spec_path_append(&ctx, "$");
     s = spec_check_duplicates(&ctx, root);
     if (s != IVP_OK) {
         goto done;
@@ -1488,7 +1817,7 @@ ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, con
     p->rtol = 1e-3;
     p->atol = 1e-6;
     p->first_step = 0;
-    p->max_step = INFINITY;
+    p->max_step = HUGE_VAL;
     p->min_step = 0;
     p->max_steps = 0;
     p->jac = IVP_JAC_AUTO;
@@ -1509,8 +1838,29 @@ ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, con
 done:
     ivp_problem_free(p);
     cJSON_Delete(root);
-    free(copy);
     return s;
+}
+
+ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, const char *base_dir,
+                             const char *const *sets, size_t n_sets, ivp_problem **out,
+                             ivp_error *err)
+{
+    char *copy;
+    if (out == NULL || (text == NULL && len > 0) || (sets == NULL && n_sets > 0)) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_problem_parse: NULL argument");
+    }
+    *out = NULL;
+    /* cJSON gets its own NUL-terminated copy */
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        return ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory",
+                             name != NULL ? name : "<spec>");
+    }
+    if (len > 0) {
+        memcpy(copy, text, len);
+    }
+    copy[len] = '\0';
+    return spec_parse_owned(copy, len, name, base_dir, sets, n_sets, out, err);
 }
 
 /* "<name>: cannot read: <reason>" for errno value e. */
@@ -1526,17 +1876,24 @@ static ivp_status spec_unreadable(const char *name, int e, ivp_error *err)
     return ivp_error_set(err, IVP_ERR_SPEC, "%s: cannot read: %s", name, why);
 }
 
-/* Reads all of f into a new buffer; returns 0, or an errno value. */
+/* Reads all of f into a new buffer with a NUL after the *len bytes; returns 0, or an errno
+ * value. A regular file is read into a buffer of its size (plus one byte to see the end). */
 static int spec_read_all(FILE *f, char **buf, size_t *len)
 {
     size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
+    struct stat st;
+    char *b;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (unsigned long long)st.st_size < ((size_t)-1) / 2) {
+        cap = (size_t)st.st_size + 2;
+    }
+    b = malloc(cap);
     if (b == NULL) {
         return ENOMEM;
     }
     for (;;) {
         size_t got;
-        if (n == cap) {
+        if (n + 1 >= cap) {
             char *nb;
             if (cap > ((size_t)-1) / 2) {
                 free(b);
@@ -1551,7 +1908,7 @@ static int spec_read_all(FILE *f, char **buf, size_t *len)
             cap *= 2;
         }
         errno = 0;
-        got = fread(b + n, 1, cap - n, f);
+        got = fread(b + n, 1, cap - 1 - n, f);
         n += got;
         if (got == 0) {
             if (ferror(f)) {
@@ -1562,6 +1919,7 @@ static int spec_read_all(FILE *f, char **buf, size_t *len)
             break;
         }
     }
+    b[n] = '\0';
     *buf = b;
     *len = n;
     return 0;
@@ -1618,9 +1976,8 @@ ivp_status ivp_problem_load(const char *path, const char *const *sets, size_t n_
         free(text);
         return ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", name);
     }
-    s = ivp_problem_parse(text, len, name, dir, sets, n_sets, out, err);
+    s = spec_parse_owned(text, len, name, dir, sets, n_sets, out, err); /* frees text */
     free(dir);
-    free(text);
     return s;
 
 unreadable:

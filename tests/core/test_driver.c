@@ -62,7 +62,7 @@ static void solve_rejects_bad_arguments(void **state)
     ivp_ctx ctx;
     ivp_system sys = one_system(&ctx);
     ivp_options o;
-    double y0 = 0.0, bad_y0 = NAN, atol_vec[1] = {-1.0};
+    double y0 = 0.0, bad_y0 = (double)NAN, atol_vec[1] = {-1.0};
     double te_out[2] = {0.0, 2.0}, te_unsorted[2] = {0.5, 0.25};
     (void)state;
     ivp_options_init(&o);
@@ -177,6 +177,183 @@ static void brentq_finds_roots_to_four_epsilon(void **state)
     ivp_assert_close(root, 0.3, 0.0, 8.0 * IVP_EPS);
 }
 
+/* g = y - 1.5 (y = t crosses it once); g[1] = y + 1 never vanishes. */
+static int events_cross(double t, const double *y, double *g, const ivp_ctx *ctx)
+{
+    (void)t;
+    (void)ctx;
+    g[0] = y[0] - 1.5;
+    g[1] = y[0] + 1.0;
+    return 0;
+}
+
+/* ivp_result.n_points and n_events_found count what reached the sink (they were always 0). */
+static void result_counts_points_and_events(void **state)
+{
+    ivp_ctx ctx;
+    ivp_system sys = one_system(&ctx);
+    ivp_options o;
+    ivp_result res;
+    ivp_memsink ms;
+    ivp_sink sink;
+    double y0 = 0.0, te[5] = {0.0, 0.5, 1.0, 2.0, 3.0};
+    (void)state;
+    sys.events = events_cross;
+    sys.n_events = 2;
+    ivp_options_init(&o);
+    o.max_step = 0.25;
+    assert_int_equal(ivp_memsink_init(&ms, 1, ivp_method_dense_degree("RK45"), NULL, 0, 0, 0),
+                     IVP_OK);
+    sink = ivp_memsink_sink(&ms);
+    assert_int_equal(ivp_solve(&sys, 0.0, 3.0, &y0, &o, &sink, &res, NULL), IVP_OK);
+    /* every step of 0.25 at most, t0 included */
+    assert_true(res.n_steps >= 12);
+    assert_int_equal(res.n_points, res.n_steps + 1);
+    assert_int_equal(res.n_points, ms.n_points);
+    assert_int_equal(res.n_events_found, 1);
+    assert_int_equal(ms.n_ev, 1);
+    ivp_assert_close(ms.ev_t[0], 1.5, 0.0, 8.0 * IVP_EPS * 1.5);
+    ivp_memsink_free(&ms);
+
+    o.t_eval = te;
+    o.n_t_eval = 5;
+    assert_int_equal(ivp_memsink_init(&ms, 1, ivp_method_dense_degree("RK45"), NULL, 0, 0, 0),
+                     IVP_OK);
+    sink = ivp_memsink_sink(&ms);
+    assert_int_equal(ivp_solve(&sys, 0.0, 3.0, &y0, &o, &sink, &res, NULL), IVP_OK);
+    assert_int_equal(res.n_points, 5);
+    assert_int_equal(ms.n_points, 5);
+    assert_int_equal(res.n_events_found, 1);
+    ivp_memsink_free(&ms);
+}
+
+static double nan_from_t;
+static size_t nan_event;
+
+/* Event nan_event is NaN for t > nan_from_t; the others are y - 10 (never zero here). */
+static int events_nan(double t, const double *y, double *g, const ivp_ctx *ctx)
+{
+    (void)ctx;
+    g[0] = y[0] - 10.0;
+    g[1] = y[0] - 10.0;
+    if (t > nan_from_t) {
+        g[nan_event] = nan_event == 0 ? (double)NAN : HUGE_VAL;
+    }
+    return 0;
+}
+
+/* A non-finite event value is fatal (status -1) and the message names the event, the value
+ * and t (it used to make every sign test false, so the solve went on and lost the event). */
+static void event_nan_is_fatal(void **state)
+{
+    ivp_ctx ctx;
+    ivp_system sys = one_system(&ctx);
+    ivp_options o;
+    ivp_result res;
+    ivp_error err;
+    double y0 = 0.0;
+    const char *const methods[] = {"RK45", "BDF"};
+    size_t k;
+    (void)state;
+    sys.events = events_nan;
+    sys.n_events = 2;
+    for (k = 0; k < 2; k++) {
+        ivp_options_init(&o);
+        o.method = methods[k];
+        o.max_step = 0.1;
+        nan_from_t = 0.5;
+        nan_event = k;
+        assert_int_equal(ivp_solve(&sys, 0.0, 1.0, &y0, &o, NULL, &res, &err), IVP_ERR_EVENT);
+        assert_int_equal(res.status, -1);
+        assert_true(res.t > 0.5 && res.t <= 0.6 + 1e-12);
+        if (strstr(res.message, k == 0 ? "event 0: g[0] = nan at t = 0.5"
+                                       : "event 1: g[1] = inf at t = 0.5") == NULL) {
+            fail_msg("message: %s", res.message);
+        }
+        /* already at t0 */
+        nan_from_t = -1.0;
+        assert_int_equal(ivp_solve(&sys, 0.0, 1.0, &y0, &o, NULL, &res, &err), IVP_ERR_EVENT);
+        assert_int_equal(res.n_steps, 0);
+        assert_non_null(strstr(res.message, "at t = 0"));
+    }
+}
+
+/* A growth of t that succeeded while that of y failed used to leave cap_points doubled for
+ * both, so a later push wrote y past its end. Now the group grows together or not at all. */
+static void memsink_failed_growth_keeps_capacities(void **state)
+{
+    ivp_test_alloc ta;
+    ivp_memsink ms;
+    ivp_sink sink;
+    double y[3];
+    size_t i, j, n_ok;
+    const size_t n = 3;
+    (void)state;
+    ivp_test_alloc_init(&ta, -1);
+    assert_int_equal(ivp_memsink_init(&ms, n, 4, &ta.a, 0, 0, 0), IVP_OK);
+    sink = ivp_memsink_sink(&ms);
+    for (i = 0; i < 16; i++) {
+        for (j = 0; j < n; j++) {
+            y[j] = (double)(i * 10 + j);
+        }
+        assert_int_equal(sink.point(sink.ud, (double)i, y), 0);
+    }
+    assert_int_equal(ms.cap_points, 16);
+    /* the 17th point needs new t and y blocks: let t's allocation succeed and y's fail */
+    ta.fail_after = ta.n_alloc + 1;
+    assert_int_not_equal(sink.point(sink.ud, 16.0, y), 0);
+    assert_int_equal(ms.failed, 1);
+    assert_int_equal(ms.n_points, 16);
+    assert_int_equal(ms.cap_points, 16);
+    assert_int_equal(ta.n_live, 2); /* the new t block was given back */
+    /* the same for events (three arrays, the third fails) and segments */
+    ta.fail_after = -1;
+    assert_int_equal(sink.event(sink.ud, 0, 0.5, y), 0);
+    assert_int_equal(ms.cap_ev, 16);
+    for (i = 1; i < 16; i++) {
+        assert_int_equal(sink.event(sink.ud, 0, 0.5, y), 0);
+    }
+    ta.fail_after = ta.n_alloc + 2;
+    assert_int_not_equal(sink.event(sink.ud, 0, 0.5, y), 0);
+    assert_int_equal(ms.cap_ev, 16);
+    /* with memory back, later pushes grow every array and keep the data */
+    ta.fail_after = -1;
+    for (i = 16; i < 40; i++) {
+        for (j = 0; j < n; j++) {
+            y[j] = (double)(i * 10 + j);
+        }
+        assert_int_equal(sink.point(sink.ud, (double)i, y), 0);
+        assert_int_equal(sink.event(sink.ud, 1, (double)i, y), 0);
+    }
+    n_ok = ms.n_points;
+    assert_int_equal(n_ok, 40);
+    assert_int_equal(ms.cap_points, 64);
+    for (i = 0; i < n_ok; i++) {
+        assert_true(ms.t[i] == (double)i);
+        for (j = 0; j < n; j++) {
+            assert_true(ms.y[i * n + j] == (double)(i * 10 + j));
+        }
+    }
+    assert_int_equal(ms.n_ev, 40);
+    assert_true(ms.ev_t[39] == 39.0 && ms.ev_y[39 * n + 2] == 392.0 && ms.ev_k[39] == 1);
+    ivp_memsink_free(&ms);
+    assert_int_equal(ta.n_live, 0);
+
+    /* init: a failed reservation leaves nothing reserved (it used to keep cap_points for a
+     * NULL y) */
+    ivp_test_alloc_init(&ta, 1);
+    assert_int_equal(ivp_memsink_init(&ms, n, 4, &ta.a, 8, 8, 8), IVP_ERR_NOMEM);
+    assert_int_equal(ms.cap_points, 0);
+    assert_null(ms.t);
+    assert_int_equal(ta.n_live, 0);
+    ta.fail_after = -1;
+    sink = ivp_memsink_sink(&ms);
+    assert_int_equal(sink.point(sink.ud, 0.0, y), 0);
+    assert_int_equal(ms.n_points, 1);
+    ivp_memsink_free(&ms);
+    assert_int_equal(ta.n_live, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +362,9 @@ int main(void)
         cmocka_unit_test(solve_works_without_a_sink),
         cmocka_unit_test(registry_knows_all_six_methods),
         cmocka_unit_test(brentq_finds_roots_to_four_epsilon),
+        cmocka_unit_test(result_counts_points_and_events),
+        cmocka_unit_test(event_nan_is_fatal),
+        cmocka_unit_test(memsink_failed_growth_keeps_capacities),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,6 +318,57 @@ static void problem_rejects_nul_byte(void **state)
     assert_non_null(strstr(err.msg, "spec.json:1:18: syntax error"));
 }
 
+/* "\u0000" in a string used to cut it short: "bdf\u0000junk" was read as BDF. Every string and
+ * key is checked, the error names its path, and what only looks like \u0000 is left alone. */
+static void problem_rejects_nul_escapes_at_their_path(void **state)
+{
+    static const char *const set_method[] = {"method=\"rk45\\u0000x\""};
+    static const char *const set_obj[] = {"events={\"e\": {}, \"f\\u0000\": {}}"};
+    static const char *const set_plain[] = {"output=a\\u0000b.h5"};
+    char all_marks[32 * 8 + 256];
+    size_t used, j;
+    ivp_problem *p;
+    (void)state;
+    expect_error("{" BASE ", \"method\": \"bdf\\u0000junk\"}",
+                 "spec.json: $.method: strings must not contain a NUL character (\\u0000)");
+    expect_error("{" BASE ", \"plugin\": \"x\\u0000\"}", "$.plugin: strings must not contain");
+    expect_error("{" BASE ", \"params\": {\"mu\\u0000x\": 1}}",
+                 "spec.json: $.params[\"mu\\u0000x\"]: keys must not contain a NUL character");
+    expect_error("{" BASE ", \"t_eval\": {\"linspace\": [0, 1, 2], \"a\\u0000\": 1}}",
+                 "$.t_eval[\"a\\u0000\"]: keys must not contain");
+    expect_error("{" BASE ", \"output\": [1, [2, \"\\u0000\"]]}",
+                 "$.output[1][1]: strings must not contain");
+    /* lower-case hex, and a text that also holds the first candidate marks (raw and escaped) */
+    expect_error("{" BASE ", \"output\": \"\xef\xb7\x90\\uFDD1\\ufdd2\\u0000\"}",
+                 "$.output: strings must not contain");
+    /* an escaped backslash followed by u0000 is six plain characters */
+    p = parse_ok("{" BASE ", \"output\": \"a\\\\u0000\\\\\\\\u0000\"}");
+    assert_string_equal(p->output, "a\\u0000\\\\u0000");
+    ivp_problem_free(p);
+    /* the noncharacters themselves are fine where no NUL is */
+    p = parse_ok("{" BASE ", \"output\": \"\\ufdd0\xef\xb7\xaf\"}");
+    assert_string_equal(p->output, "\xef\xb7\x90\xef\xb7\xaf");
+    ivp_problem_free(p);
+    /* every candidate used: still rejected, by line and column */
+    used = (size_t)snprintf(all_marks, sizeof all_marks, "{" BASE ", \"output\": \"");
+    for (j = 0; j < 32; j++) {
+        used += (size_t)snprintf(all_marks + used, sizeof all_marks - used, "\\u%04X",
+                                 0xFDD0u + (unsigned)j);
+    }
+    snprintf(all_marks + used, sizeof all_marks - used, "\\u0000\"}");
+    expect_error(all_marks, "spec.json:1:");
+    expect_error(all_marks, "(strings must not contain a NUL character)");
+    /* --set values */
+    expect_error_sets("{" BASE "}", set_method, 1,
+                      "spec.json: $.method: strings must not contain a NUL character");
+    expect_error_sets("{" BASE "}", set_obj, 1,
+                      "spec.json: $.events[\"f\\u0000\"]: keys must not contain");
+    /* a value that is not JSON is taken as written */
+    p = parse_sets("{" BASE "}", set_plain, 1);
+    assert_string_equal(p->output, "a\\u0000b.h5");
+    ivp_problem_free(p);
+}
+
 static void problem_reads_only_len_bytes(void **state)
 {
     /* no NUL after the spec, and garbage after len */
@@ -940,6 +991,7 @@ int main(void)
         cmocka_unit_test(problem_rejects_trailing_garbage),
         cmocka_unit_test(problem_rejects_nan_literals),
         cmocka_unit_test(problem_rejects_nul_byte),
+        cmocka_unit_test(problem_rejects_nul_escapes_at_their_path),
         cmocka_unit_test(problem_reads_only_len_bytes),
         cmocka_unit_test(problem_rejects_negative_rtol),
         cmocka_unit_test(problem_rejects_negative_atol),

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * core/include/ivp/memsink.h - keep a solve's results in memory (like solve_ivp's return
  * value): for in-process use and for tests. Arrays grow by doubling; reserve capacity up front
- * to keep allocation out of the solve.
+ * to keep allocation out of the solve. The arrays of a group (t and y; ev_k, ev_t and ev_y;
+ * seg_t and seg_c) grow together or not at all: after a failed growth the sink holds what it
+ * held before, and later pushes are safe.
  */
 #ifndef IVP_MEMSINK_H
 #define IVP_MEMSINK_H
@@ -32,7 +34,7 @@ typedef struct ivp_memsink {
 
 /* Initialises m for dimension n and dense degree deg, reserving room for reserve_points
  * points, reserve_events events and reserve_segments segments. IVP_ERR_NOMEM on failure
- * (m is then safe to free). */
+ * (m is then empty, with nothing reserved: safe to use and to free). */
 ivp_status ivp_memsink_init(ivp_memsink *m, size_t n, unsigned deg, const ivp_allocator *a,
                             size_t reserve_points, size_t reserve_events,
                             size_t reserve_segments);

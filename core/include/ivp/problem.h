@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * core/include/ivp/problem.h - the JSON problem spec (contracts.md section 2), parsed and
  * validated into a plain struct. The only module that sees cJSON; the tree is freed before
- * this returns.
+ * this returns. Memory: while parsing, the text and cJSON's tree (~80 bytes per number) are
+ * alive together; the text is freed once parsed, and each large array's nodes as soon as it
+ * is converted (8 bytes per value). A t_eval linspace is expanded (8 bytes per point).
  *
  * Validation is strict and every error names where: a syntax error gives line and column
  * ("spec.json:3:14: ..."), every other error the JSON path ("$.events.crossing.direction: ...").
@@ -47,6 +49,7 @@ typedef struct ivp_problem {
     double *atol_vec;        /* n values when "atol" is an array, else NULL */
     double *t_eval;          /* NULL when absent (then every step is output) */
     size_t n_t_eval;
+    int t_eval_linspace;     /* t_eval came from {"linspace": [a, b, num]} */
     int dense_output;        /* default 0 */
     char **event_names;      /* events the spec mentions, with their options */
     ivp_event_opts *event_opts;
@@ -65,7 +68,10 @@ typedef struct ivp_problem {
     char *resolved;          /* the spec after --set overrides, with defaults filled in, as
                                 compact JSON text: stored in the HDF5 file as "problem". Keys
                                 without a default (t_eval, max_steps, jac, jac_sparsity, lband,
-                                uband, output) appear only when given; plugin as written */
+                                uband, output) appear only when given; plugin as written;
+                                events with both options; a t_eval linspace as given; every
+                                number (y0, arrays included) in the shortest form that reads
+                                back as the same double, so it parses to the same problem */
 } ivp_problem;
 
 /* Parses and validates spec text (len bytes, need not be NUL-terminated).
