@@ -957,6 +957,58 @@ static ivp_status instance_events(ivp_instance *in, const ivp_plugin *pl,
     return IVP_OK;
 }
 
+typedef struct instance_pair {
+    size_t row, col, index;
+} instance_pair;
+
+static int instance_pair_cmp(const void *x, const void *y)
+{
+    const instance_pair *a = x, *b = y;
+    if (a->row != b->row) {
+        return a->row < b->row ? -1 : 1;
+    }
+    if (a->col != b->col) {
+        return a->col < b->col ? -1 : 1;
+    }
+    return a->index < b->index ? -1 : (a->index > b->index);
+}
+
+/* The plugin's pattern lists each (row, col) at most once, as a spec's must (problem.c): a
+ * repeated entry would be counted twice by the sparse factorisations. The message names the
+ * earliest entry that repeats another. */
+static ivp_status instance_sparsity_unique(const size_t *rows, const size_t *cols, size_t nnz,
+                                           const char *name, ivp_error *err)
+{
+    instance_pair *pairs = calloc(nnz, sizeof *pairs);
+    size_t i, dup = 0, first = 0;
+    int has_dup = 0;
+
+    if (pairs == NULL) {
+        return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory for %zu sparsity entries", nnz);
+    }
+    for (i = 0; i < nnz; i++) {
+        pairs[i].row = rows[i];
+        pairs[i].col = cols[i];
+        pairs[i].index = i;
+    }
+    qsort(pairs, nnz, sizeof *pairs, instance_pair_cmp);
+    for (i = 1; i < nnz; i++) {
+        if (pairs[i].row == pairs[i - 1].row && pairs[i].col == pairs[i - 1].col &&
+            (!has_dup || pairs[i].index < dup)) {
+            has_dup = 1;
+            dup = pairs[i].index;
+            first = pairs[i - 1].index;
+        }
+    }
+    free(pairs);
+    if (has_dup) {
+        return ivp_error_set(err, IVP_ERR_PLUGIN,
+                             "%s: jac_sparsity entry %zu (row %zu, col %zu) repeats entry %zu",
+                             name, dup, rows[dup], cols[dup], first);
+    }
+    return IVP_OK;
+}
+
 /* The sparsity pattern: the plugin's (IVP_ERR_PLUGIN on a bad answer) or the spec's
  * (IVP_ERR_SPEC when out of range). Needs in->ctx. */
 static ivp_status instance_sparsity(ivp_instance *in, const ivp_plugin *pl,
@@ -1027,6 +1079,12 @@ static ivp_status instance_sparsity(ivp_instance *in, const ivp_plugin *pl,
                                  "$.jac_sparsity: entry %zu (row %zu, col %zu) is out of range "
                                  "for n = %zu",
                                  k, in->sp_rows[k], in->sp_cols[k], n);
+        }
+    }
+    if (from_plugin && nnz >= 2) {
+        ivp_status st = instance_sparsity_unique(in->sp_rows, in->sp_cols, nnz, name, err);
+        if (st != IVP_OK) {
+            return st;
         }
     }
     in->sys.sp_rows = in->sp_rows;
