@@ -664,15 +664,73 @@ static void *plugin_sym(void *handle, const char *sym, char *why, size_t why_siz
     return p;
 }
 
-/* Counts a NULL-terminated name list and checks each name is non-empty and unique. */
+/* Longest name in ivp_param_names / ivp_event_names (MATLAB's namelengthmax). */
+#define PLUGIN_NAME_MAX 63
+
+/* Writes name into buf for a message, cut at 40 bytes, with bytes outside printable ASCII (and
+ * the quote) as \xNN, so a bad name cannot garble the terminal. */
+static void plugin_quote_name(const char *name, char *buf, size_t size)
+{
+    size_t used = 0, i;
+    for (i = 0; name[i] != '\0' && i < 40 && used + 5 < size; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch < 0x20 || ch >= 0x7f || ch == '\'' || ch == '\\') {
+            snprintf(buf + used, size - used, "\\x%02x", ch);
+            used += 4;
+        } else {
+            buf[used++] = (char)ch;
+        }
+    }
+    if (name[i] != '\0' && used + 4 <= size) {
+        memcpy(buf + used, "...", 3);
+        used += 3;
+    }
+    buf[used] = '\0';
+}
+
+/* Why name is not a valid name, or NULL. The names become HDF5 group names (/events/<name>),
+ * keys of the spec ("params", "events") that --set reaches with dotted paths, -o template keys
+ * and table headers, so they are C identifiers: a letter or '_', then letters, digits or '_',
+ * at most PLUGIN_NAME_MAX bytes. */
+static const char *plugin_name_problem(const char *name)
+{
+    size_t i;
+    if (name[0] == '\0') {
+        return "is an empty string";
+    }
+    if (!((name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z') ||
+          name[0] == '_')) {
+        return "does not start with a letter or '_'";
+    }
+    for (i = 0; name[i] != '\0'; i++) {
+        char ch = name[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '_')) {
+            return "has a character other than letters, digits and '_'";
+        }
+        if (i == PLUGIN_NAME_MAX) {
+            return "is longer than 63 characters";
+        }
+    }
+    return NULL;
+}
+
+/* Counts a NULL-terminated name list and checks each name is valid (plugin_name_problem) and
+ * unique. */
 static ivp_status plugin_count_names(const char *name, const char *sym,
                                      const char *const *list, size_t *count, ivp_error *err)
 {
+    char shown[200];
+    const char *why;
     size_t i, j;
     for (i = 0; list[i] != NULL; i++) {
-        if (list[i][0] == '\0') {
-            return ivp_error_set(err, IVP_ERR_PLUGIN, "%s: %s[%zu] is an empty string", name,
-                                 sym, i);
+        why = plugin_name_problem(list[i]);
+        if (why != NULL) {
+            plugin_quote_name(list[i], shown, sizeof shown);
+            return ivp_error_set(err, IVP_ERR_PLUGIN,
+                                 "%s: %s[%zu] '%s' %s (names are C identifiers of at most %d "
+                                 "characters: a letter or '_', then letters, digits or '_')",
+                                 name, sym, i, shown, why, PLUGIN_NAME_MAX);
         }
         for (j = 0; j < i; j++) {
             if (strcmp(list[i], list[j]) == 0) {
