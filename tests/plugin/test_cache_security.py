@@ -211,13 +211,17 @@ class Damage(CacheCase):
         (so,) = self.cached_objects()
         with open(so, "rb") as f:
             good = f.read()
-        for bad in [good[: len(good) // 2], good[:100], b"not an ELF object\n", b""]:
+        # The last: complete, but with an OS ABI byte dlopen refuses (the structure check
+        # passes it, so only the dlopen failure shows the damage).
+        foreign_abi = good[:7] + b"\x09" + good[8:]
+        for bad in [good[: len(good) // 2], good[:100], b"not an ELF object\n", b"",
+                    foreign_abi]:
             with open(so, "wb") as f:
                 f.write(bad)
             r = self.ivp("validate", self.spec)
             self.assert_exit(r, 0)
             with open(so, "rb") as f:
-                self.assertEqual(len(f.read()), len(good))
+                self.assertEqual(f.read(), good)
             self.assertEqual(self.leftovers(os.path.join(self.cache, "plugins")), [])
 
 
@@ -314,6 +318,28 @@ class Interruption(CacheCase):
         self.assertFalse(os.path.exists(os.path.join(self.dir, "out.h5")))
         self.assertEqual(self.cached_objects(), [])
         self.assert_exit(self.ivp("validate", self.spec), 0)  # nothing stale blocks a build
+
+    def test_signal_while_waiting_for_another_build(self):
+        e = dict(os.environ, IVP_CACHE_DIR=self.cache, CC=self.cc)
+        e.pop("IVP_BUILD_TIMEOUT", None)
+        first = subprocess.Popen([IVP, "validate", self.spec], env=e, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        pid = self.compiler_pid(first)  # first holds the entry's lock while compiling
+        second = subprocess.Popen([IVP, "validate", self.spec], env=e, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        self.assertIsNone(second.poll(), "the second job did not wait for the first")
+        second.send_signal(signal.SIGTERM)
+        out, err = second.communicate(timeout=30)
+        self.assertEqual(second.returncode, 130, err)
+        self.assertIn("interrupted by signal %d while waiting for another build"
+                      % signal.SIGTERM, err)
+        self.assertIsNone(first.poll())  # the first build goes on
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+        self.assertEqual(first.returncode, 130, err)
+        self.assert_gone(pid)
+        self.assertEqual(self.leftovers(os.path.join(self.cache, "plugins")), [])
 
     def test_signals_during_ivp_build(self):
         out = os.path.join(self.dir, "built", "decay.so")
