@@ -56,7 +56,10 @@ int cmd_build(int argc, char **argv, const cli_command *self)
     st = ivp_plugin_build(args.input, args.output != NULL ? args.output : out, NULL, &err);
     if (st != IVP_OK) {
         cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
-        code = st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_PLUGIN;
+        /* A signal during the compile stopped the compiler and left nothing behind: 130. */
+        code = st == IVP_ERR_NOMEM         ? IVP_EXIT_SOLVER
+               : st == IVP_ERR_INTERRUPTED ? IVP_EXIT_INTERRUPTED
+                                           : IVP_EXIT_PLUGIN;
         goto done;
     }
     printf("%s\n", args.output != NULL ? args.output : out);

@@ -76,7 +76,8 @@ static const cli_command main_commands[] = {
          "  -q, --quiet          no warnings\n"
          "  -h, --help           show this help\n"
          "\n"
-         "exit codes: 0 valid, 2 invalid spec or usage, 3 plugin error.\n"},
+         "exit codes: 0 valid, 2 invalid spec or usage, 3 plugin error,\n"
+         "130 interrupted (while a plugin is compiled).\n"},
     {.name = "build",
      .fn = cmd_build,
      .summary = "compile a plugin with the right flags and include path",
@@ -91,7 +92,8 @@ static const cli_command main_commands[] = {
               "                       by .so)\n"
               "  -h, --help           show this help\n"
               "\n"
-              "exit codes: 0 built, 2 bad usage, 3 the compiler failed.\n"},
+              "exit codes: 0 built, 2 bad usage, 3 the compiler failed or timed out,\n"
+              "130 interrupted.\n"},
     {.name = NULL},
 };
 

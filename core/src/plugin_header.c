@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT
  * core/src/plugin_header.c - the built-in copy of plugins/ivp_plugin.h, and writing it into
- * the build cache's include folder.
+ * the build cache's include folder (synced, so a crash leaves the old header or the new one).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "plugin_header.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,15 +34,23 @@ static char *header_path(const char *dir, const char *name)
     return p;
 }
 
-/* Non-zero if the file at path holds exactly len bytes equal to bytes. */
+/* Non-zero if the file at path holds exactly len bytes equal to bytes, and is a regular file
+ * (not a symbolic link) that only this user can change: anything else is replaced, since
+ * plugins are compiled against it. */
 static int header_matches(const char *path, const unsigned char *bytes, size_t len)
 {
     unsigned char chunk[4096];
-    FILE *f = fopen(path, "rb");
+    struct stat sb;
+    FILE *f;
     size_t off = 0, got;
-    int same = 1;
+    int same = 1, fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
-    if (f == NULL) {
+    if (fd < 0) {
+        return 0;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+        (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 || (f = fdopen(fd, "rb")) == NULL) {
+        close(fd);
         return 0;
     }
     while (same && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
@@ -99,7 +108,10 @@ ivp_status ivp_plugin_header_install(const char *dir, ivp_error *err)
                            strerror(errno));
         goto fail;
     }
-    rc = close(fd);
+    rc = fsync(fd) == 0 ? close(fd) : -1;
+    if (rc != 0) {
+        close(fd);
+    }
     fd = -1;
     if (rc != 0) {
         st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot write: %s", tmp, strerror(errno));
@@ -111,6 +123,12 @@ ivp_status ivp_plugin_header_install(const char *dir, ivp_error *err)
         goto fail;
     }
     created = 0;
+    /* The rename itself, made durable. */
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot sync the folder: %s", dir,
+                           strerror(errno));
+    }
 fail:
     if (fd >= 0) {
         close(fd);

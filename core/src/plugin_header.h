@@ -20,7 +20,8 @@
 const unsigned char *ivp_plugin_header_data(size_t *len);
 
 /* Makes <dir>/ivp_plugin.h hold exactly those bytes. A file that already matches is left
- * alone (no write, so its mtime is kept); otherwise the bytes go to a temporary file in dir that
+ * alone (no write, so its mtime is kept) if it is a regular file only this user can change;
+ * otherwise the bytes go to a temporary file in dir that
  * is renamed into place, so concurrent callers never see a partial header. dir must exist.
  * Returns IVP_OK, or IVP_ERR_BUILD (a plugin cannot be built without the header) with the path
  * and the system's reason; the existing file, if any, is then unchanged. */

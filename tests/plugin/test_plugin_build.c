@@ -413,6 +413,69 @@ static void build_examples_from_source(void **state)
     assert_int_equal(cached_plugins(CACHE), 4);
 }
 
+/* Names become HDF5 group names, spec keys, -o template keys and table headers: they must be C
+ * identifiers of at most 63 characters, unique in their table; anything else fails at load
+ * (so `ivp validate` refuses what `ivp run` could not write), naming the symbol and entry. */
+static void load_checks_names(void **state)
+{
+    static const char fmt[] = "#include \"ivp_plugin.h\"\n"
+                              "IVP_PLUGIN_ABI;\n"
+                              "const char *const ivp_param_names[] = {%s, NULL};\n"
+                              "const char *const ivp_event_names[] = {%s, NULL};\n"
+                              "int rhs(double t, const double *y, double *f, const ivp_ctx *c)\n"
+                              "{ (void)t; (void)c; f[0] = -y[0]; return 0; }\n"
+                              "int events(double t, const double *y, double *g, "
+                              "const ivp_ctx *c)\n"
+                              "{ (void)t; (void)c; g[0] = y[0]; g[1] = y[0]; return 0; }\n";
+    static const char x63[] = "\"x23456789012345678901234567890123456789012345678901234567890123\"";
+    static const char x64[] =
+        "\"x234567890123456789012345678901234567890123456789012345678901234\"";
+    static const struct {
+        const char *params, *events, *msg;
+    } cases[] = {
+        {"\"k\"", "\"a/b\", \"up\"", "ivp_event_names[0] 'a/b' has a character other than"},
+        {"\"k\"", "\"up\", \"\"", "ivp_event_names[1] '' is an empty string"},
+        {"\"k\"", "\".\", \"up\"", "ivp_event_names[0] '.' does not start with a letter or '_'"},
+        {"\"k\"", "\"..\", \"up\"", "ivp_event_names[0] '..' does not start with a letter"},
+        {"\" k\"", "\"a\", \"b\"", "ivp_param_names[0] ' k' does not start with a letter"},
+        {"\"k \"", "\"a\", \"b\"", "ivp_param_names[0] 'k ' has a character other than"},
+        {"\"k\\tm\"", "\"a\", \"b\"", "ivp_param_names[0] 'k\\x09m' has a character"},
+        {"\"1k\"", "\"a\", \"b\"", "ivp_param_names[0] '1k' does not start with a letter"},
+        {"\"k.m\"", "\"a\", \"b\"", "ivp_param_names[0] 'k.m' has a character other than"},
+        {"\"k\"", "\"up\", \"up\"", "ivp_event_names lists 'up' twice"},
+        {x64, "\"a\", \"b\"", "ivp_param_names[0] 'x234567890123456789012345678901234567890...' "
+                              "is longer than 63 characters"},
+    };
+    char src[PTEST_PATH_MAX], text[4096];
+    ivp_plugin *pl = NULL;
+    ivp_error err;
+    size_t i;
+    (void)state;
+    ptest_path(src, "%s/names.c", WORK);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, fmt, cases[i].params, cases[i].events);
+        ptest_write_text(src, text);
+        ivp_error_clear(&err);
+        if (ivp_plugin_load(src, CACHE, &pl, &err) != IVP_ERR_PLUGIN) {
+            fail_msg("case %zu (%s / %s) loaded: %s", i, cases[i].params, cases[i].events,
+                     err.msg);
+        }
+        assert_null(pl);
+        ptest_assert_contains(err.msg, src);
+        ptest_assert_contains(err.msg, cases[i].msg);
+    }
+    /* The longest name, and every kind of character allowed. */
+    snprintf(text, sizeof text, fmt, x63, "\"_Up_1\", \"down\"");
+    ptest_write_text(src, text);
+    if (ivp_plugin_load(src, CACHE, &pl, &err) != IVP_OK) {
+        fail_msg("%s", err.msg);
+    }
+    assert_int_equal(pl->n_params, 1);
+    assert_int_equal(pl->n_events, 2);
+    assert_string_equal(pl->event_names[0], "_Up_1");
+    ivp_plugin_close(pl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup(build_cache_folder_from_environment, setup),
         cmocka_unit_test_setup(build_concurrent_loads_are_safe, setup),
         cmocka_unit_test_setup(build_examples_from_source, setup),
+        cmocka_unit_test_setup(load_checks_names, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,14 +41,25 @@ typedef struct ivp_plugin {
 /* Loads the plugin at path. A path ending in ".c" is first compiled (as ivp_plugin_build does)
  * into a cache folder keyed by the SHA-256 of the source text, the ABI header and the compiler
  * command (headers the source #includes are not part of the key), unless a build is already
- * cached there; $CC is split at blanks (CC="ccache gcc" works); cache_dir NULL means $IVP_CACHE_DIR, else
- * $XDG_CACHE_HOME/ivp, else ~/.cache/ivp. Concurrent loads of the same source (batch jobs) are
- * safe: builds go to a temporary name and are renamed into place.
+ * cached there; $CC is split at blanks (CC="ccache gcc" works); cache_dir NULL means
+ * $IVP_CACHE_DIR, else $XDG_CACHE_HOME/ivp, else ~/.cache/ivp.
+ * The cache is private: created 0700, and a cache folder, include/, plugins/, locks/ or cached
+ * object that another user owns or could write (or a folder above the cache another user could
+ * change) is refused with IVP_ERR_PLUGIN naming the path; nothing from it is loaded.
+ * Concurrent loads of the same source (batch jobs, threads) compile it once: the build runs
+ * under a lock per entry (flock on <cache>/locks/<key>.lock). A cached object that is
+ * truncated, not ELF or refused by dlopen is built again. The compiler runs in its own process
+ * group for at most $IVP_BUILD_TIMEOUT seconds (default 300, 0: no limit; IVP_ERR_BUILD after).
+ * While it runs, SIGINT, SIGTERM and SIGHUP (unless ignored) are caught: the compiler's group
+ * is stopped, the temporary folder removed, the caller's own handler (if any) gets the signal
+ * raised again afterwards, and the load returns IVP_ERR_INTERRUPTED.
  * Errors: IVP_ERR_PLUGIN (cannot open, missing rhs or ivp_abi_version, ABI mismatch,
- * ivp_event_names missing with events, jac_values without jac_sparsity, ...) and IVP_ERR_BUILD
- * (the compiler failed; the message holds its first lines of output). An unreadable .c source
- * is IVP_ERR_PLUGIN. Messages name the .c file for plugins built from one. *out is NULL on
- * error. */
+ * ivp_event_names missing with events, jac_values without jac_sparsity, a name in
+ * ivp_param_names / ivp_event_names that is not a C identifier of at most 63 characters or
+ * appears twice, an untrusted cache, ...), IVP_ERR_BUILD (the compiler failed or ran out of
+ * time; the message holds its first lines of output) and IVP_ERR_INTERRUPTED. An unreadable .c
+ * source is IVP_ERR_PLUGIN. Messages name the .c file for plugins built from one. *out is NULL
+ * on error. */
 ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin **out,
                            ivp_error *err);
 
@@ -57,10 +68,11 @@ void ivp_plugin_close(ivp_plugin *pl);
 
 /* Compiles a plugin source into a shared object with the system C compiler ($CC, else cc):
  * cc -O2 -shared -fPIC -I<folder holding ivp_plugin.h> -o out_so source.
- * The header is written by ivp itself (it is built in), so this works wherever ivp is
- * installed. out_so NULL means source with ".c" replaced by ".so".
+ * The header is written by ivp itself (it is built in) into the cache's include/ (checked as
+ * ivp_plugin_load checks it), so this works wherever ivp is installed. out_so NULL means source
+ * with ".c" replaced by ".so". The time limit and signals are handled as in ivp_plugin_load.
  * IVP_ERR_BUILD with the compiler's output on failure; IVP_ERR_ARG for an empty source name or
- * an output equal to the source. */
+ * an output equal to the source; IVP_ERR_INTERRUPTED; IVP_ERR_PLUGIN for an untrusted cache. */
 ivp_status ivp_plugin_build(const char *source, const char *out_so, const char *cache_dir,
                             ivp_error *err);
 

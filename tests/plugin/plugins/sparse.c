@@ -6,6 +6,7 @@
  *   2  the last entry is (n, n - 1): row out of range
  *   3  returns n + 1 on the second call (count mismatch)
  *   4  returns -2 on the second call
+ *   5  the last entry repeats the first, (0, 0) (for n >= 2)
  */
 #include "ivp_plugin.h"
 
@@ -35,6 +36,10 @@ long jac_sparsity(const ivp_ctx *ctx, size_t *rows, size_t *cols)
     }
     if (mode == 2) {
         rows[ctx->n - 1] = ctx->n;
+    }
+    if (mode == 5) {
+        rows[ctx->n - 1] = 0;
+        cols[ctx->n - 1] = 0;
     }
     if (mode == 3) {
         return (long)ctx->n + 1;
