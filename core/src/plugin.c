@@ -1345,10 +1345,30 @@ static void plugin_quote_name(const char *name, char *buf, size_t size)
 /* Why name is not a valid name, or NULL. The names become HDF5 group names (/events/<name>),
  * keys of the spec ("params", "events") that --set reaches with dotted paths, -o template keys
  * and table headers, so they are C identifiers: a letter or '_', then letters, digits or '_',
- * at most PLUGIN_NAME_MAX bytes. */
-static const char *plugin_name_problem(const char *name)
+ * at most PLUGIN_NAME_MAX bytes. State names (indexed != 0) may end in one index in brackets,
+ * "u[12]", as expression models name the components of an array. */
+static const char *plugin_name_problem(const char *name, int indexed)
 {
     size_t i;
+    const char *open = indexed ? strchr(name, '[') : NULL;
+    if (open != NULL) {
+        const char *d = open + 1;
+        if (open == name) {
+            return "does not start with a letter or '_'";
+        }
+        if (*d < '0' || *d > '9' || (*d == '0' && d[1] != ']')) {
+            return "has an index that is not a number without leading zeros";
+        }
+        while (*d >= '0' && *d <= '9') {
+            d++;
+        }
+        if (d[0] != ']' || d[1] != '\0') {
+            return "has characters after its index other than one closing ']'";
+        }
+        if ((size_t)(d + 1 - name) > PLUGIN_NAME_MAX) {
+            return "is longer than 63 characters";
+        }
+    }
     if (name[0] == '\0') {
         return "is an empty string";
     }
@@ -1356,7 +1376,7 @@ static const char *plugin_name_problem(const char *name)
           name[0] == '_')) {
         return "does not start with a letter or '_'";
     }
-    for (i = 0; name[i] != '\0'; i++) {
+    for (i = 0; name[i] != '\0' && name + i != open; i++) {
         char ch = name[i];
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
               ch == '_')) {
@@ -1372,19 +1392,21 @@ static const char *plugin_name_problem(const char *name)
 /* Counts a NULL-terminated name list and checks each name is valid (plugin_name_problem) and
  * unique. */
 static ivp_status plugin_count_names(const char *name, const char *sym,
-                                     const char *const *list, size_t *count, ivp_error *err)
+                                     const char *const *list, int indexed, size_t *count,
+                                     ivp_error *err)
 {
     char shown[200];
     const char *why;
     size_t i, j;
     for (i = 0; list[i] != NULL; i++) {
-        why = plugin_name_problem(list[i]);
+        why = plugin_name_problem(list[i], indexed);
         if (why != NULL) {
             plugin_quote_name(list[i], shown, sizeof shown);
             return ivp_error_set(err, IVP_ERR_PLUGIN,
                                  "%s: %s[%zu] '%s' %s (names are C identifiers of at most %d "
-                                 "characters: a letter or '_', then letters, digits or '_')",
-                                 name, sym, i, shown, why, PLUGIN_NAME_MAX);
+                                 "characters: a letter or '_', then letters, digits or '_'%s)",
+                                 name, sym, i, shown, why, PLUGIN_NAME_MAX,
+                                 indexed ? "; a state name may end in an index, as u[12]" : "");
         }
         for (j = 0; j < i; j++) {
             if (strcmp(list[i], list[j]) == 0) {
@@ -1475,7 +1497,8 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
                              name, why);
     }
     if (pl->event_names != NULL) {
-        st = plugin_count_names(name, "ivp_event_names", pl->event_names, &pl->n_events, err);
+        st = plugin_count_names(name, "ivp_event_names", pl->event_names, 0, &pl->n_events,
+                                err);
         if (st != IVP_OK) {
             return st;
         }
@@ -1488,7 +1511,8 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
     }
     pl->param_names = plugin_sym(pl->handle, "ivp_param_names", why, sizeof why);
     if (pl->param_names != NULL) {
-        st = plugin_count_names(name, "ivp_param_names", pl->param_names, &pl->n_params, err);
+        st = plugin_count_names(name, "ivp_param_names", pl->param_names, 0, &pl->n_params,
+                                err);
         if (st != IVP_OK) {
             return st;
         }
@@ -1500,6 +1524,25 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
         }
         pl->has_dim = 1;
         pl->dim = *dim;
+    }
+    pl->state_names = plugin_sym(pl->handle, "ivp_state_names", why, sizeof why);
+    if (pl->state_names != NULL) {
+        st = plugin_count_names(name, "ivp_state_names", pl->state_names, 1, &pl->n_states,
+                                err);
+        if (st != IVP_OK) {
+            return st;
+        }
+        if (pl->n_states == 0) {
+            return ivp_error_set(err, IVP_ERR_PLUGIN,
+                                 "%s: 'ivp_state_names' is empty (give one name per state "
+                                 "component, or leave the symbol out)",
+                                 name);
+        }
+        if (pl->has_dim && pl->n_states != pl->dim) {
+            return ivp_error_set(err, IVP_ERR_PLUGIN,
+                                 "%s: 'ivp_state_names' lists %zu names but ivp_dim is %zu",
+                                 name, pl->n_states, pl->dim);
+        }
     }
 
     st = ivp_sha256_file(pl->path, pl->sha256, err);
@@ -1872,6 +1915,13 @@ ivp_status ivp_instance_new(const ivp_plugin *pl, const ivp_problem *prob, ivp_i
         st = ivp_error_set(err, IVP_ERR_SPEC,
                            "$.y0: has %zu values but the plugin's ivp_dim is %zu", prob->n,
                            pl->dim);
+        goto fail;
+    }
+    if (pl->state_names != NULL && pl->n_states != prob->n) {
+        st = ivp_error_set(err, IVP_ERR_SPEC,
+                           "$.y0: has %zu values but the plugin's ivp_state_names lists %zu "
+                           "names",
+                           prob->n, pl->n_states);
         goto fail;
     }
     st = instance_params(in, pl, prob, err);

@@ -473,6 +473,58 @@ static void load_checks_names(void **state)
     assert_int_equal(pl->n_params, 1);
     assert_int_equal(pl->n_events, 2);
     assert_string_equal(pl->event_names[0], "_Up_1");
+    assert_null(pl->state_names);
+    ivp_plugin_close(pl);
+}
+
+/* ivp_state_names: identifiers, optionally with one index ("u[12]"), unique, one per state
+ * (ivp_dim); a spec's y0 of another length is a spec error. */
+static void load_checks_state_names(void **state)
+{
+    static const char fmt[] = "#include \"ivp_plugin.h\"\n"
+                              "IVP_PLUGIN_ABI;\n"
+                              "const char *const ivp_state_names[] = {%s NULL};\n"
+                              "%s\n"
+                              "int rhs(double t, const double *y, double *f, const ivp_ctx *c)\n"
+                              "{ (void)t; (void)c; f[0] = -y[0]; f[1] = -y[1]; return 0; }\n";
+    static const struct {
+        const char *names, *extra, *msg;
+    } cases[] = {
+        {"\"u[0]\", \"u[0]\",", "", "ivp_state_names lists 'u[0]' twice"},
+        {"\"u[01]\", \"v\",", "", "ivp_state_names[0] 'u[01]' has an index that is not"},
+        {"\"u[]\", \"v\",", "", "ivp_state_names[0] 'u[]' has an index that is not"},
+        {"\"u[1]x\", \"v\",", "", "ivp_state_names[0] 'u[1]x' has characters after its index"},
+        {"\"u[1][2]\", \"v\",", "", "ivp_state_names[0] 'u[1][2]' has characters after"},
+        {"\"[1]\", \"v\",", "", "ivp_state_names[0] '[1]' does not start with a letter"},
+        {"\"x/y\", \"v\",", "", "ivp_state_names[0] 'x/y' has a character other than"},
+        {"\"u[-1]\", \"v\",", "", "ivp_state_names[0] 'u[-1]' has an index that is not"},
+        {"", "", "'ivp_state_names' is empty"},
+        {"\"x\", \"v\",", "const size_t ivp_dim = 3;",
+         "'ivp_state_names' lists 2 names but ivp_dim is 3"},
+    };
+    char src[PTEST_PATH_MAX], text[4096];
+    ivp_plugin *pl = NULL;
+    ivp_error err;
+    size_t i;
+    (void)state;
+    ptest_path(src, "%s/state_names.c", WORK);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, fmt, cases[i].names, cases[i].extra);
+        ptest_write_text(src, text);
+        ivp_error_clear(&err);
+        if (ivp_plugin_load(src, CACHE, &pl, &err) != IVP_ERR_PLUGIN) {
+            fail_msg("case %zu (%s) loaded: %s", i, cases[i].names, err.msg);
+        }
+        assert_null(pl);
+        ptest_assert_contains(err.msg, cases[i].msg);
+    }
+    snprintf(text, sizeof text, fmt, "\"u[0]\", \"u[10]\",", "");
+    ptest_write_text(src, text);
+    if (ivp_plugin_load(src, CACHE, &pl, &err) != IVP_OK) {
+        fail_msg("%s", err.msg);
+    }
+    assert_int_equal(pl->n_states, 2);
+    assert_string_equal(pl->state_names[1], "u[10]");
     ivp_plugin_close(pl);
 }
 
@@ -492,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup(build_concurrent_loads_are_safe, setup),
         cmocka_unit_test_setup(build_examples_from_source, setup),
         cmocka_unit_test_setup(load_checks_names, setup),
+        cmocka_unit_test_setup(load_checks_state_names, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,8 @@ typedef struct ivp_plugin {
     size_t n_params;
     const char *const *event_names; /* NULL-terminated, or NULL when absent */
     size_t n_events;
+    const char *const *state_names; /* NULL-terminated, or NULL when absent */
+    size_t n_states;
     int has_dim;                /* ivp_dim present */
     size_t dim;
     char sha256[65];            /* hex SHA-256 of the loaded shared object */
