@@ -191,16 +191,16 @@ static void make_members(int chain, member *m)
     memset(m, 0, N_MEMBERS * sizeof *m);
     if (!chain) {
         /* mild, forward, t_eval, nothing terminal */
-        m[0] = (member){{1.0, 0.0}, 0.0, 6.0, {2.0, 0.0}, 1e-6, 1e-8, 0.0, INFINITY, 1, 0, 0};
+        m[0] = (member){{1.0, 0.0}, 0.0, 6.0, {2.0, 0.0}, 1e-6, 1e-8, 0.0, HUGE_VAL, 1, 0, 0};
         /* stiff, first_step and max_step, terminal at the third zero of y0 */
         m[1] = (member){{10.0, 0.0}, 0.0, 40.0, {1.5, 0.5}, 1e-4, 1e-7, 1e-3, 5.0, 0, 3, 0};
         /* backward from inside the limit cycle (spiralling into the origin), t_eval */
         m[2] = (member){{2.0, 0.0}, 3.0, 0.0, {0.5, 0.2}, 1e-5, 1e-8, 0.0, 0.7, 1, 0, 0};
         return;
     }
-    m[0] = (member){{50.0, 1.0}, 0.0, 1.0, {0.0}, 1e-6, 1e-9, 0.0, INFINITY, 1, 0, 0};
+    m[0] = (member){{50.0, 1.0}, 0.0, 1.0, {0.0}, 1e-6, 1e-9, 0.0, HUGE_VAL, 1, 0, 0};
     m[1] = (member){{400.0, 5.0}, 0.0, 0.5, {0.0}, 1e-4, 1e-7, 1e-4, 0.1, 0, 1, -1};
-    m[2] = (member){{20.0, 0.5}, 0.2, 2.0, {0.0}, 1e-3, 1e-6, 0.0, INFINITY, 1, 0, 0};
+    m[2] = (member){{20.0, 0.5}, 0.2, 2.0, {0.0}, 1e-3, 1e-6, 0.0, HUGE_VAL, 1, 0, 0};
     for (i = 0; i < CHAIN_N; i++) {
         double x = (double)(i + 1) / (double)(CHAIN_N + 1);
         m[0].y0[i] = sin(3.14159265358979323846 * x);

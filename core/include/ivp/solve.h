@@ -212,8 +212,9 @@ ivp_solver *ivp_solver_new(const ivp_system *sys, const ivp_options *opt, ivp_er
 /* Starts a solve from y(t0) = y0 towards t_end with options opt (copied; NULL: those of the
  * last reset, or of ivp_solver_new). Checks them as ivp_solve does, plus IVP_ERR_ARG when opt
  * names another method or allocator than the solver's. Calls nothing of the system and
- * allocates nothing. The pointers inside opt (atol_vec, t_eval, events, interrupt) are borrowed
- * until the next reset. On failure the solver cannot step or run until a successful reset. */
+ * allocates nothing. The pointers inside the options (atol_vec, t_eval, events, interrupt) are
+ * borrowed: they must stay valid while the solve runs, and across a reset with opt NULL,
+ * which uses them again. On failure the solver cannot step or run until a successful reset. */
 ivp_status ivp_solver_reset(ivp_solver *s, double t0, double t_end, const double *y0,
                             const ivp_options *opt, ivp_error *err);
 
