@@ -91,12 +91,12 @@ ivp_status ivp_step_too_small(ivp_stepper *s, double h_abs, double min_step, int
         return ivp_error_set(err, IVP_ERR_STEP,
                              "%s: required step size %.3g is less than min_step %.3g at "
                              "t = %.17g",
-                             s->type->name, h_abs, s->min_step, s->t);
+                             s->info->name, h_abs, s->min_step, s->t);
     }
     return ivp_error_set(err, IVP_ERR_STEP,
                          "%s: required step size is less than spacing between numbers at "
                          "t = %.17g (h = %.3g)",
-                         s->type->name, s->t, h_abs);
+                         s->info->name, s->t, h_abs);
 }
 
 int ivp_try_min_step(const ivp_stepper *s, double min_step, int *at_min)
@@ -178,22 +178,29 @@ ivp_status ivp_select_initial_step(ivp_stepper *s, const double *f0, double orde
 
 /* ---- registry ---- */
 
-typedef struct method_info {
-    const char *name;
-    unsigned dense_degree;
-    int implicit;
-    const ivp_method_type *type; /* NULL: not implemented yet */
-} method_info;
+/* The one list of methods: name, dense degree, flags, statistics, implementation, help. Every
+ * other list (ivp_methods, ivp_method_names, the spec's validation, the CLI's help) is made
+ * from it. */
+#define IVP_METHOD_TABLE(X)                                                                     \
+    X("RK23", 3, 0, NULL, &ivp_method_rk23,                                                     \
+      "explicit Runge-Kutta 3(2), Bogacki-Shampine: non-stiff, loose tolerances")               \
+    X("RK45", 4, 0, NULL, &ivp_method_rk45,                                                     \
+      "explicit Runge-Kutta 5(4), Dormand-Prince: non-stiff (the default)")                     \
+    X("DOP853", 7, 0, NULL, &ivp_method_dop853,                                                 \
+      "explicit Runge-Kutta 8(5,3), Hairer's DOP853: non-stiff, tight tolerances")              \
+    X("Radau", 3, IVP_METHOD_IMPLICIT, NULL, &ivp_method_radau,                                 \
+      "implicit Runge-Kutta Radau IIA, order 5: stiff, tight tolerances")                       \
+    X("BDF", 5, IVP_METHOD_IMPLICIT, NULL, &ivp_method_bdf,                                     \
+      "variable-order BDF/NDF (orders 1-5), as MATLAB's ode15s: stiff")                         \
+    X("LSODA", 12, IVP_METHOD_IMPLICIT, ivp_lsoda_stat_names, &ivp_method_lsoda,                \
+      "ODEPACK's Adams/BDF with automatic stiffness switching: stiffness unknown")
 
-static const method_info methods[] = {
-    {"RK23", 3, 0, &ivp_method_rk23},  {"RK45", 4, 0, &ivp_method_rk45},
-    {"DOP853", 7, 0, &ivp_method_dop853}, {"Radau", 3, 1, &ivp_method_radau},
-    {"BDF", 5, 1, &ivp_method_bdf},               {"LSODA", 12, 1, &ivp_method_lsoda},
-};
+#define IVP_METHOD_INFO(name, deg, flags, stats, impl, help) {name, help, deg, flags, stats, impl},
+static const ivp_method_info methods[] = {IVP_METHOD_TABLE(IVP_METHOD_INFO)};
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
-static const char *const method_names[] = {"RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA",
-                                           NULL};
+#define IVP_METHOD_NAME(name, deg, flags, stats, impl, help) name,
+static const char *const method_names[] = {IVP_METHOD_TABLE(IVP_METHOD_NAME) NULL};
 
 static int name_eq(const char *a, const char *b)
 {
@@ -205,7 +212,15 @@ static int name_eq(const char *a, const char *b)
     return *a == *b;
 }
 
-static const method_info *find_info(const char *name)
+const ivp_method_info *ivp_methods(size_t *count)
+{
+    if (count != NULL) {
+        *count = N_METHODS;
+    }
+    return methods;
+}
+
+const ivp_method_info *ivp_method_info_find(const char *name)
 {
     size_t k;
     if (name == NULL) {
@@ -226,24 +241,35 @@ const char *const *ivp_method_names(void)
 
 const char *ivp_method_canonical(const char *name)
 {
-    const method_info *m = find_info(name);
+    const ivp_method_info *m = ivp_method_info_find(name);
     return m != NULL ? m->name : NULL;
 }
 
 unsigned ivp_method_dense_degree(const char *name)
 {
-    const method_info *m = find_info(name);
+    const ivp_method_info *m = ivp_method_info_find(name);
     return m != NULL ? m->dense_degree : 0;
 }
 
 int ivp_method_is_implicit(const char *name)
 {
-    const method_info *m = find_info(name);
-    return m != NULL && m->implicit;
+    const ivp_method_info *m = ivp_method_info_find(name);
+    return m != NULL && (m->flags & IVP_METHOD_IMPLICIT) != 0;
 }
 
 const ivp_method_type *ivp_method_find(const char *name)
 {
-    const method_info *m = find_info(name);
-    return m != NULL ? m->type : NULL;
+    const ivp_method_info *m = ivp_method_info_find(name);
+    return m != NULL ? m->impl : NULL;
+}
+
+unsigned long ivp_result_stat(const ivp_result *res, const char *name)
+{
+    size_t k;
+    for (k = 0; k < res->n_stats && k < IVP_MAX_STATS; k++) {
+        if (res->stats[k].name != NULL && strcmp(res->stats[k].name, name) == 0) {
+            return res->stats[k].value;
+        }
+    }
+    return 0;
 }

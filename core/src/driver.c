@@ -2,7 +2,8 @@
  * core/src/driver.c - ivp_solve: the solve_ivp driver loop (scipy 1.10.1 ivp.py semantics) on
  * top of a method: output points, t_eval, dense-output segments and events.
  *
- * Everything is allocated once before the first step; the loop allocates nothing.
+ * The driver is the ivp_solver object: ivp_solver_new allocates everything once, and neither
+ * ivp_solver_reset nor the loop allocates anything; ivp_solve is new + reset + run + free.
  *
  * Events follow scipy: an event k is active in a step when g_k changes sign (zeros count on
  * both sides) in a direction it accepts; its root is found with brentq on the step's
@@ -23,9 +24,18 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct driver {
+/* Where a solver is in its life: reset moves it to READY; run or the first step initialises
+ * the method (STEPPING); it ends DONE (t_end or a terminal event) or FAILED. */
+enum { SOLVER_UNSET = 0, SOLVER_READY, SOLVER_STEPPING, SOLVER_DONE, SOLVER_FAILED };
+
+typedef struct ivp_solver {
     ivp_stepper s;
-    const ivp_options *opt;
+    const ivp_options *opt;   /* &opt_copy */
+    ivp_options opt_copy;     /* the options of the current solve (pointers borrowed) */
+    int phase;                /* SOLVER_* */
+    int used;                 /* a solve has started since ivp_solver_new: reset the method */
+    double t0;                /* start of the current solve */
+    unsigned long n_steps, n_points, n_segments, n_events_found;
     const ivp_sink *sink;
     unsigned deg;             /* dense degree */
     double *dense;            /* (deg + 1) x n interpolant coefficients in x */
@@ -41,7 +51,6 @@ typedef struct driver {
     size_t brent_k;           /* event being solved */
     double last_point_t;
     int have_point;
-    unsigned long n_points, n_events_found; /* for ivp_result */
 } driver;
 
 static double now_seconds(void)
@@ -60,16 +69,14 @@ void ivp_options_init(ivp_options *o)
     o->max_step = HUGE_VAL;
 }
 
-ivp_status ivp_solve_check(const ivp_system *sys, double t0, double t_end, const double *y0,
-                           const ivp_options *opt, ivp_error *err)
+/* What ivp_solver_new checks: the system, and a method ivp implements. */
+static ivp_status check_system(const ivp_system *sys, const ivp_options *opt, ivp_error *err)
 {
-    size_t i, n;
     const char *mname;
-    if (sys == NULL || opt == NULL || y0 == NULL) {
-        return ivp_error_set(err, IVP_ERR_ARG, "system, options and y0 must not be NULL");
+    if (sys == NULL || opt == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "system and options must not be NULL");
     }
-    n = sys->n;
-    if (n == 0) {
+    if (sys->n == 0) {
         return ivp_error_set(err, IVP_ERR_ARG, "the state dimension n must be at least 1");
     }
     if (sys->rhs == NULL) {
@@ -81,14 +88,37 @@ ivp_status ivp_solve_check(const ivp_system *sys, double t0, double t_end, const
     }
     mname = opt->method != NULL ? opt->method : "RK45";
     if (ivp_method_canonical(mname) == NULL) {
-        return ivp_error_set(err, IVP_ERR_ARG,
-                             "unknown method '%s' (valid: RK23, RK45, DOP853, Radau, BDF, LSODA)",
-                             mname);
+        const char *const *names = ivp_method_names();
+        char list[128];
+        size_t k, used = 0;
+        list[0] = '\0';
+        for (k = 0; names[k] != NULL && used < sizeof list; k++) {
+            int w = snprintf(list + used, sizeof list - used, "%s%s", k > 0 ? ", " : "",
+                             names[k]);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        return ivp_error_set(err, IVP_ERR_ARG, "unknown method '%s' (valid: %s)", mname, list);
     }
     if (ivp_method_find(mname) == NULL) {
         return ivp_error_set(err, IVP_ERR_ARG, "method %s is not implemented yet",
                              ivp_method_canonical(mname));
     }
+    return IVP_OK;
+}
+
+ivp_status ivp_solve_check(const ivp_system *sys, double t0, double t_end, const double *y0,
+                           const ivp_options *opt, ivp_error *err)
+{
+    size_t i, n;
+    ivp_status st;
+    if (sys == NULL || opt == NULL || y0 == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "system, options and y0 must not be NULL");
+    }
+    st = check_system(sys, opt, err);
+    if (st != IVP_OK) {
+        return st;
+    }
+    n = sys->n;
     if (!isfinite(t0) || !isfinite(t_end)) {
         return ivp_error_set(err, IVP_ERR_ARG, "t_span must be finite");
     }
@@ -385,11 +415,52 @@ static ivp_status emit_point(driver *d, double t, const double *y, ivp_error *er
     return IVP_OK;
 }
 
-/* ---- the driver ---- */
+/* ---- the solver ---- */
 
-static void driver_free(driver *d)
+/* res's method statistics: their names from the registry, their values from the stepper s
+ * (all 0 when s is NULL or has no state); and the deprecated LSODA fields. */
+static void fill_stats(const ivp_method_info *info, const ivp_stepper *s, ivp_result *res)
 {
-    const ivp_allocator *a = d->s.alloc;
+    unsigned long v[IVP_MAX_STATS];
+    size_t k;
+    memset(v, 0, sizeof v);
+    res->n_stats = 0;
+    if (info == NULL || info->stats == NULL) {
+        return;
+    }
+    if (s != NULL && s->state != NULL && info->impl->stats != NULL) {
+        info->impl->stats(s, v);
+    }
+    for (k = 0; k < IVP_MAX_STATS && info->stats[k] != NULL; k++) {
+        res->stats[k].name = info->stats[k];
+        res->stats[k].value = v[k];
+    }
+    res->n_stats = k;
+    res->n_steps_adams = ivp_result_stat(res, "n_steps_adams");
+    res->n_steps_bdf = ivp_result_stat(res, "n_steps_bdf");
+    res->n_switches = ivp_result_stat(res, "n_switches");
+}
+
+static void fill_result(const driver *d, ivp_result *res)
+{
+    res->nfev = d->s.nfev;
+    res->njev = d->s.njev;
+    res->nlu = d->s.nlu;
+    res->n_rejected = d->s.n_rejected;
+    res->n_steps = d->n_steps;
+    res->n_points = d->n_points;
+    res->n_segments = d->n_segments;
+    res->n_events_found = d->n_events_found;
+    fill_stats(d->s.info, &d->s, res);
+}
+
+void ivp_solver_free(ivp_solver *d)
+{
+    const ivp_allocator *a;
+    if (d == NULL) {
+        return;
+    }
+    a = d->s.alloc;
     if (d->s.type != NULL && d->s.type->free != NULL) {
         d->s.type->free(&d->s);
     }
@@ -406,31 +477,46 @@ static void driver_free(driver *d)
     ivp_free(a, d->active);
     ivp_free(a, d->count);
     ivp_free(a, d->zero_done);
+    ivp_free(a, d);
 }
 
-static ivp_status driver_setup(driver *d, const ivp_system *sys, double t0, double t_end,
-                               const double *y0, const ivp_options *opt, ivp_error *err)
+ivp_solver *ivp_solver_new(const ivp_system *sys, const ivp_options *opt, ivp_error *err)
 {
-    ivp_stepper *s = &d->s;
-    const ivp_allocator *a = opt->alloc;
-    const size_t n = sys->n, m = sys->n_events;
-    size_t i;
+    ivp_options defaults;
+    ivp_error local_err;
+    const ivp_allocator *a;
+    ivp_stepper *s;
+    driver *d;
+    size_t n, m;
     ivp_status st;
 
-    s->type = ivp_method_find(opt->method != NULL ? opt->method : "RK45");
+    if (err == NULL) {
+        err = &local_err;
+    }
+    ivp_error_clear(err);
+    if (opt == NULL) {
+        ivp_options_init(&defaults);
+        opt = &defaults;
+    }
+    if (check_system(sys, opt, err) != IVP_OK) {
+        return NULL;
+    }
+    a = opt->alloc;
+    n = sys->n;
+    m = sys->n_events;
+    d = ivp_calloc(a, 1, sizeof *d);
+    if (d == NULL) {
+        ivp_error_set(err, IVP_ERR_NOMEM, "out of memory setting up the solver (n = %zu)", n);
+        return NULL;
+    }
+    d->opt_copy = *opt;
+    d->opt = &d->opt_copy;
+    s = &d->s;
+    s->info = ivp_method_info_find(opt->method != NULL ? opt->method : "RK45");
     s->sys = sys;
     s->alloc = a;
     s->n = n;
-    s->t = t0;
-    s->t_old = t0;
-    s->t_bound = t_end;
-    s->dir = t_end > t0 ? 1.0 : -1.0;
-    s->rtol = opt->rtol < 100.0 * IVP_EPS ? 100.0 * IVP_EPS : opt->rtol;
-    s->first_step = opt->first_step;
-    s->max_step = opt->max_step;
-    s->min_step = opt->min_step;
-    d->opt = opt;
-    d->deg = s->type->dense_degree;
+    d->deg = s->info->dense_degree;
 
     s->y = ivp_calloc(a, n, sizeof *s->y);
     s->y_old = ivp_calloc(a, n, sizeof *s->y_old);
@@ -455,40 +541,273 @@ static ivp_status driver_setup(driver *d, const ivp_system *sys, double t0, doub
             goto nomem;
         }
     }
+    s->type = s->info->impl;
+    st = s->type->alloc(s, err);
+    if (st != IVP_OK) {
+        ivp_solver_free(d);
+        return NULL;
+    }
+    return d;
+nomem:
+    ivp_solver_free(d);
+    ivp_error_set(err, IVP_ERR_NOMEM, "out of memory setting up the solver (n = %zu)", n);
+    return NULL;
+}
+
+/* Starts a solve from (t0, y0) with the options in d->opt (checked): everything as
+ * ivp_solver_new left it, but the storage and the structure. */
+static void solver_reset(driver *d, double t0, double t_end, const double *y0)
+{
+    ivp_stepper *s = &d->s;
+    const ivp_options *opt = d->opt;
+    const size_t n = s->n, m = s->sys->n_events;
+    size_t i;
+    {
+        const ivp_stepper keep = *s;
+        memset(s, 0, sizeof *s);
+        s->type = keep.type;
+        s->info = keep.info;
+        s->sys = keep.sys;
+        s->alloc = keep.alloc;
+        s->n = keep.n;
+        s->y = keep.y;
+        s->y_old = keep.y_old;
+        s->atol = keep.atol;
+        s->state = keep.state;
+    }
+    s->t = t0;
+    s->t_old = t0;
+    s->t_bound = t_end;
+    s->dir = t_end > t0 ? 1.0 : -1.0;
+    s->rtol = opt->rtol < 100.0 * IVP_EPS ? 100.0 * IVP_EPS : opt->rtol;
+    s->first_step = opt->first_step;
+    s->max_step = opt->max_step;
+    s->min_step = opt->min_step;
     memcpy(s->y, y0, n * sizeof *s->y);
     memcpy(s->y_old, y0, n * sizeof *s->y_old);
     for (i = 0; i < n; i++) {
         s->atol[i] = opt->atol_vec != NULL ? opt->atol_vec[i] : opt->atol;
     }
-    st = s->type->alloc(s, err);
+    if (d->used) {
+        s->type->reset(s);
+        memset(d->dense, 0, (size_t)(d->deg + 1) * n * sizeof *d->dense);
+        memset(d->ppoly, 0, (size_t)(d->deg + 1) * n * sizeof *d->ppoly);
+        memset(d->ytmp, 0, n * sizeof *d->ytmp);
+        if (m > 0) {
+            memset(d->g_old, 0, m * sizeof *d->g_old);
+            memset(d->g_new, 0, m * sizeof *d->g_new);
+            memset(d->gtmp, 0, m * sizeof *d->gtmp);
+            memset(d->roots, 0, m * sizeof *d->roots);
+            memset(d->active, 0, m * sizeof *d->active);
+            memset(d->count, 0, m * sizeof *d->count);
+            memset(d->zero_done, 0, m * sizeof *d->zero_done);
+        }
+    }
+    d->used = 1;
+    d->sink = NULL;
+    d->t0 = t0;
+    d->n_steps = d->n_points = d->n_segments = d->n_events_found = 0;
+    d->have_dense = 0;
+    d->brent_k = 0;
+    d->last_point_t = 0.0;
+    d->have_point = 0;
+    d->phase = SOLVER_READY;
+}
+
+ivp_status ivp_solver_reset(ivp_solver *d, double t0, double t_end, const double *y0,
+                            const ivp_options *opt, ivp_error *err)
+{
+    ivp_error local_err;
+    const ivp_options *o;
+    ivp_status st;
+    if (err == NULL) {
+        err = &local_err;
+    }
+    ivp_error_clear(err);
+    if (d == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_solver_reset: no solver");
+    }
+    d->phase = SOLVER_UNSET;
+    o = opt != NULL ? opt : &d->opt_copy;
+    st = ivp_solve_check(d->s.sys, t0, t_end, y0, o, err);
     if (st != IVP_OK) {
         return st;
     }
+    if (opt != NULL) {
+        const ivp_method_info *m =
+            ivp_method_info_find(opt->method != NULL ? opt->method : "RK45");
+        if (m != d->s.info) {
+            return ivp_error_set(err, IVP_ERR_ARG,
+                                 "ivp_solver_reset: the solver was made for method %s, the "
+                                 "options ask for %s (another method needs a new solver)",
+                                 d->s.info->name, m->name);
+        }
+        if (opt->alloc != d->opt_copy.alloc) {
+            return ivp_error_set(err, IVP_ERR_ARG,
+                                 "ivp_solver_reset: the options give another allocator than "
+                                 "the solver was made with (it needs a new solver)");
+        }
+        d->opt_copy = *opt;
+    }
+    solver_reset(d, t0, t_end, y0);
     return IVP_OK;
-nomem:
-    return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory setting up the solver (n = %zu)", n);
 }
 
-static void fill_result(const driver *d, ivp_result *res)
+/* The method's init: what scipy's OdeSolver constructor does. */
+static ivp_status solver_start(driver *d, ivp_error *err)
 {
-    res->nfev = d->s.nfev;
-    res->njev = d->s.njev;
-    res->nlu = d->s.nlu;
-    res->n_rejected = d->s.n_rejected;
-    res->n_points = d->n_points;
-    res->n_events_found = d->n_events_found;
-    res->n_steps_adams = d->s.n_steps_adams;
-    res->n_steps_bdf = d->s.n_steps_bdf;
-    res->n_switches = d->s.n_switches;
+    ivp_status st = d->s.type->init(&d->s, err);
+    d->phase = st == IVP_OK ? SOLVER_STEPPING : SOLVER_FAILED;
+    return st;
 }
 
-ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,
-                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res,
-                     ivp_error *err)
+/* One accepted step, after the checks for an interrupt and max_steps. */
+static ivp_status solver_advance(driver *d, ivp_error *err)
 {
-    driver d;
+    ivp_stepper *s = &d->s;
+    const ivp_options *opt = d->opt;
+    ivp_status st;
+    if (opt->interrupt != NULL && *opt->interrupt) {
+        return ivp_error_set(err, IVP_ERR_INTERRUPTED, "interrupted at t = %.17g", s->t);
+    }
+    if (opt->max_steps > 0 && d->n_steps >= opt->max_steps) {
+        return ivp_error_set(err, IVP_ERR_MAX_STEPS,
+                             "max_steps = %lu steps reached at t = %.17g before t_end = %.17g",
+                             opt->max_steps, s->t, s->t_bound);
+    }
+    st = s->type->step(s, err);
+    if (st != IVP_OK) {
+        return st;
+    }
+    d->n_steps++;
+    d->have_dense = 0;
+    return IVP_OK;
+}
+
+ivp_status ivp_solver_step(ivp_solver *d, ivp_error *err)
+{
     ivp_error local_err;
     ivp_status st;
+    if (err == NULL) {
+        err = &local_err;
+    }
+    ivp_error_clear(err);
+    if (d == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_solver_step: no solver");
+    }
+    if (d->phase == SOLVER_READY) {
+        st = solver_start(d, err);
+        if (st != IVP_OK) {
+            return st;
+        }
+    }
+    if (d->phase == SOLVER_DONE) {
+        return ivp_error_set(err, IVP_ERR_ARG,
+                             "ivp_solver_step: the solve has reached t_end = %.17g; reset the "
+                             "solver for another",
+                             d->s.t_bound);
+    }
+    if (d->phase != SOLVER_STEPPING) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_solver_step: the solver %s; reset it first",
+                             d->phase == SOLVER_FAILED ? "failed" : "is not set up");
+    }
+    st = solver_advance(d, err);
+    if (st != IVP_OK) {
+        d->phase = SOLVER_FAILED;
+        return st;
+    }
+    if (d->s.dir * (d->s.t - d->s.t_bound) >= 0.0) {
+        d->phase = SOLVER_DONE;
+    }
+    return IVP_OK;
+}
+
+double ivp_solver_t(const ivp_solver *d)
+{
+    return d->s.t;
+}
+
+double ivp_solver_t_old(const ivp_solver *d)
+{
+    return d->s.t_old;
+}
+
+const double *ivp_solver_y(const ivp_solver *d)
+{
+    return d->s.y;
+}
+
+int ivp_solver_finished(const ivp_solver *d)
+{
+    return d->phase == SOLVER_DONE;
+}
+
+const ivp_method_info *ivp_solver_method(const ivp_solver *d)
+{
+    return d->s.info;
+}
+
+/* IVP_ERR_ARG unless the solver has a last step to interpolate. */
+static ivp_status solver_need_step(const driver *d, const char *fn, ivp_error *err)
+{
+    if (d->n_steps == 0 || d->phase == SOLVER_UNSET || d->phase == SOLVER_READY) {
+        return ivp_error_set(err, IVP_ERR_ARG, "%s: no step has been taken since the last reset",
+                             fn);
+    }
+    return IVP_OK;
+}
+
+ivp_status ivp_solver_eval(ivp_solver *d, double t, double *y, ivp_error *err)
+{
+    ivp_error local_err;
+    ivp_status st;
+    if (err == NULL) {
+        err = &local_err;
+    }
+    st = solver_need_step(d, "ivp_solver_eval", err);
+    if (st == IVP_OK) {
+        st = ensure_dense(d, err);
+    }
+    if (st != IVP_OK) {
+        return st;
+    }
+    dense_eval(d, t, y);
+    return IVP_OK;
+}
+
+ivp_status ivp_solver_segment(ivp_solver *d, double *c, ivp_error *err)
+{
+    ivp_error local_err;
+    ivp_status st;
+    if (err == NULL) {
+        err = &local_err;
+    }
+    st = solver_need_step(d, "ivp_solver_segment", err);
+    if (st == IVP_OK) {
+        st = ensure_dense(d, err);
+    }
+    if (st != IVP_OK) {
+        return st;
+    }
+    to_ppoly(d);
+    memcpy(c, d->ppoly, (size_t)(d->deg + 1) * d->s.n * sizeof *c);
+    return IVP_OK;
+}
+
+void ivp_solver_result(const ivp_solver *d, ivp_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->status = d->phase == SOLVER_FAILED ? -1 : 0;
+    res->t = d->phase == SOLVER_UNSET ? 0.0 : d->s.t;
+    fill_result(d, res);
+}
+
+ivp_status ivp_solver_run(ivp_solver *d, const ivp_sink *sink, ivp_result *res, ivp_error *err)
+{
+    ivp_error local_err;
+    ivp_status st;
+    const ivp_options *opt;
+    const ivp_system *sys;
     double t_start;
     size_t i_eval = 0;
     int first = 1;
@@ -497,67 +816,57 @@ ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const doubl
         err = &local_err;
     }
     ivp_error_clear(err);
+    if (d == NULL || res == NULL) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_solver_run: no solver or no result");
+    }
     memset(res, 0, sizeof *res);
-    memset(&d, 0, sizeof d);
     res->status = -1;
-    res->t = t0;
-
-    st = ivp_solve_check(sys, t0, t_end, y0, opt, err);
-    if (st != IVP_OK) {
+    res->t = d->t0;
+    t_start = now_seconds();
+    if (d->phase != SOLVER_READY) {
+        st = ivp_error_set(err, IVP_ERR_ARG,
+                           "ivp_solver_run: the solver must be reset (ivp_solver_reset) before "
+                           "each run");
+        fill_stats(d->s.info, NULL, res);
         snprintf(res->message, sizeof res->message, "%s", err->msg);
         return st;
     }
-    d.sink = sink;
-    t_start = now_seconds();
-    st = driver_setup(&d, sys, t0, t_end, y0, opt, err);
-    if (st != IVP_OK) {
-        goto done;
-    }
-    st = d.s.type->init(&d.s, err);
+    opt = d->opt;
+    sys = d->s.sys;
+    d->sink = sink;
+    st = solver_start(d, err);
     if (st != IVP_OK) {
         goto done;
     }
     if (sys->n_events > 0) {
-        int rc = call_events(&d, t0, y0, d.g_old, err);
+        int rc = call_events(d, d->t0, d->s.y, d->g_old, err);
         if (rc != 0) {
             st = (ivp_status)rc;
             goto done;
         }
     }
     if (opt->n_t_eval == 0) {
-        st = emit_point(&d, t0, y0, err);
+        st = emit_point(d, d->t0, d->s.y, err);
         if (st != IVP_OK) {
             goto done;
         }
     }
 
     for (;;) {
-        ivp_stepper *s = &d.s;
+        ivp_stepper *s = &d->s;
         int finished, terminate = 0;
         double t_stop;
 
-        if (opt->interrupt != NULL && *opt->interrupt) {
-            st = ivp_error_set(err, IVP_ERR_INTERRUPTED, "interrupted at t = %.17g", s->t);
-            goto done;
-        }
-        if (opt->max_steps > 0 && res->n_steps >= opt->max_steps) {
-            st = ivp_error_set(err, IVP_ERR_MAX_STEPS,
-                               "max_steps = %lu steps reached at t = %.17g before t_end = %.17g",
-                               opt->max_steps, s->t, t_end);
-            goto done;
-        }
-        st = s->type->step(s, err);
+        st = solver_advance(d, err);
         if (st != IVP_OK) {
             goto done;
         }
-        res->n_steps++;
         res->t = s->t;
-        d.have_dense = 0;
         finished = s->dir * (s->t - s->t_bound) >= 0.0;
         t_stop = s->t;
 
         if (sys->n_events > 0) {
-            st = handle_events(&d, first, &terminate, &t_stop, err);
+            st = handle_events(d, first, &terminate, &t_stop, err);
             if (st != IVP_OK) {
                 goto done;
             }
@@ -569,22 +878,22 @@ ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const doubl
 
         if (opt->n_t_eval == 0) {
             if (terminate) {
-                dense_eval(&d, t_stop, d.ytmp);
-                st = emit_point(&d, t_stop, d.ytmp, err);
+                dense_eval(d, t_stop, d->ytmp);
+                st = emit_point(d, t_stop, d->ytmp, err);
             } else {
-                st = emit_point(&d, s->t, s->y, err);
+                st = emit_point(d, s->t, s->y, err);
             }
             if (st != IVP_OK) {
                 goto done;
             }
         } else {
             while (i_eval < opt->n_t_eval && s->dir * (opt->t_eval[i_eval] - t_stop) <= 0.0) {
-                st = ensure_dense(&d, err);
+                st = ensure_dense(d, err);
                 if (st != IVP_OK) {
                     goto done;
                 }
-                dense_eval(&d, opt->t_eval[i_eval], d.ytmp);
-                st = emit_point(&d, opt->t_eval[i_eval], d.ytmp, err);
+                dense_eval(d, opt->t_eval[i_eval], d->ytmp);
+                st = emit_point(d, opt->t_eval[i_eval], d->ytmp, err);
                 if (st != IVP_OK) {
                     goto done;
                 }
@@ -592,14 +901,14 @@ ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const doubl
             }
         }
         if (opt->dense_output && t_stop != s->t_old) {
-            st = ensure_dense(&d, err);
+            st = ensure_dense(d, err);
             if (st != IVP_OK) {
                 goto done;
             }
-            to_ppoly(&d);
-            res->n_segments++;
+            to_ppoly(d);
+            d->n_segments++;
             if (sink != NULL && sink->segment != NULL &&
-                sink->segment(sink->ud, s->t_old, t_stop, d.ppoly)) {
+                sink->segment(sink->ud, s->t_old, t_stop, d->ppoly)) {
                 st = ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing the dense "
                                    "output at t = %.17g", s->t);
                 goto done;
@@ -616,8 +925,10 @@ ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const doubl
     }
 
 done:
+    d->phase = st == IVP_OK || st == IVP_TERMINATED ? SOLVER_DONE : SOLVER_FAILED;
+    d->sink = NULL;
     res->solve_seconds = now_seconds() - t_start;
-    fill_result(&d, res);
+    fill_result(d, res);
     if (st == IVP_OK) {
         res->status = 0;
         snprintf(res->message, sizeof res->message,
@@ -629,6 +940,46 @@ done:
         res->status = st == IVP_ERR_INTERRUPTED ? -2 : -1;
         snprintf(res->message, sizeof res->message, "%s", err->msg);
     }
-    driver_free(&d);
+    return st;
+}
+
+ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,
+                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res,
+                     ivp_error *err)
+{
+    ivp_solver *d;
+    ivp_error local_err;
+    ivp_status st;
+    double t_start;
+
+    if (err == NULL) {
+        err = &local_err;
+    }
+    ivp_error_clear(err);
+    memset(res, 0, sizeof *res);
+    res->status = -1;
+    res->t = t0;
+
+    st = ivp_solve_check(sys, t0, t_end, y0, opt, err);
+    if (st != IVP_OK) {
+        if (opt != NULL) {
+            fill_stats(ivp_method_info_find(opt->method != NULL ? opt->method : "RK45"), NULL,
+                       res);
+        }
+        snprintf(res->message, sizeof res->message, "%s", err->msg);
+        return st;
+    }
+    t_start = now_seconds();
+    d = ivp_solver_new(sys, opt, err);
+    if (d == NULL) {
+        st = err->status;
+        fill_stats(ivp_method_info_find(opt->method != NULL ? opt->method : "RK45"), NULL, res);
+        snprintf(res->message, sizeof res->message, "%s", err->msg);
+    } else {
+        solver_reset(d, t0, t_end, y0);
+        st = ivp_solver_run(d, sink, res, err);
+        ivp_solver_free(d);
+    }
+    res->solve_seconds = now_seconds() - t_start;
     return st;
 }

@@ -745,6 +745,7 @@ static int h5sink_attr_f64(ivp_h5sink *s, const char *name, double value)
 static int h5sink_attrs(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta)
 {
     hsize_t n = s->n;
+    size_t i;
     int rc = 0;
     rc |= h5sink_attr_str(s, "format", "ivp-hdf5");
     rc |= h5sink_attr_i64(s, "format_version", 1);
@@ -767,7 +768,10 @@ static int h5sink_attrs(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_m
     rc |= h5sink_attr_f64(s, "solve_seconds", res->solve_seconds);
     rc |= h5sink_attr_str(s, "problem", meta->problem);
     rc |= h5sink_attr_str(s, "plugin_sha256", meta->plugin_sha256);
-    if (meta->is_lsoda) {
+    for (i = 0; i < res->n_stats && i < IVP_MAX_STATS; i++) {
+        rc |= h5sink_attr_count(s, res->stats[i].name, res->stats[i].value);
+    }
+    if (meta->is_lsoda && res->n_stats == 0) { /* a result not made by ivp_solve */
         rc |= h5sink_attr_count(s, "n_steps_adams", res->n_steps_adams);
         rc |= h5sink_attr_count(s, "n_steps_bdf", res->n_steps_bdf);
         rc |= h5sink_attr_count(s, "n_switches", res->n_switches);

@@ -18,15 +18,21 @@
 
 typedef struct ivp_stepper ivp_stepper;
 
-enum { IVP_METHOD_IMPLICIT = 1u };
-
-/* A method: scipy's OdeSolver subclass. Every op but dense may assume the previous ones ran. */
+/* A method: scipy's OdeSolver subclass. Its name, flags and dense degree are in its registry
+ * entry (ivp_method_info, common.c), which the stepper carries as s->info. Every op but dense
+ * may assume the previous ones ran.
+ *
+ * Life cycle: alloc once; then for every solve reset (from the second solve on) and init, and
+ * steps; free once. After reset + init a solve must behave bit for bit as after alloc + init. */
 typedef struct ivp_method_type {
-    const char *name;       /* canonical spelling */
-    unsigned flags;         /* IVP_METHOD_IMPLICIT */
-    unsigned dense_degree;  /* highest power of the step interpolant */
-    /* Allocates the method's state (s->state) for dimension s->n with s->alloc. */
+    /* Allocates the method's state (s->state) for dimension s->n with s->alloc: everything a
+     * solve needs, zeroed, and what depends only on the system's structure (Jacobian layout,
+     * finite-difference column groups, symbolic factorisations). */
     ivp_status (*alloc)(ivp_stepper *s, ivp_error *err);
+    /* Returns the state to what alloc left (values zeroed, adaptive quantities such as the
+     * finite-difference increments and the linear solver's pivoting forgotten), keeping the
+     * structure. Allocates nothing. */
+    void (*reset)(ivp_stepper *s);
     /* With s->t, s->y set: evaluates what the method needs at the start (f0, Jacobian) and
      * the first step size (s->first_step if > 0, else automatic). */
     ivp_status (*init)(ivp_stepper *s, ivp_error *err);
@@ -37,12 +43,15 @@ typedef struct ivp_method_type {
      * a[k*n + i] multiplies x^k, k = 0..dense_degree (unused powers zero). May evaluate the
      * rhs (DOP853's extra stages). */
     ivp_status (*dense)(ivp_stepper *s, double *a, ivp_error *err);
+    /* Optional: the values of the method's own statistics, in the order of s->info->stats. */
+    void (*stats)(const ivp_stepper *s, unsigned long *values);
     void (*free)(ivp_stepper *s); /* frees s->state; tolerates a half-built state */
 } ivp_method_type;
 
 /* State common to every method (scipy's OdeSolver attributes). Vectors have length n. */
 struct ivp_stepper {
     const ivp_method_type *type;
+    const ivp_method_info *info; /* the method's registry entry (name, dense degree, ...) */
     const ivp_system *sys;
     const ivp_allocator *alloc;
     size_t n;
@@ -57,7 +66,6 @@ struct ivp_stepper {
     double min_step;        /* user's lower bound on |h| (0 = none) */
     double h_abs;           /* step size to try next */
     unsigned long nfev, njev, nlu, n_rejected;
-    unsigned long n_steps_adams, n_steps_bdf, n_switches; /* LSODA only */
     unsigned recover_run;   /* consecutive recoverable rhs failures */
     unsigned jac_fail_run;  /* consecutive recoverable Jacobian failures */
     int last_rhs_code;      /* last recoverable code (0: a non-finite value) */
@@ -119,6 +127,9 @@ extern const ivp_method_type ivp_method_dop853;
 extern const ivp_method_type ivp_method_radau;
 extern const ivp_method_type ivp_method_bdf;
 extern const ivp_method_type ivp_method_lsoda;
+
+/* LSODA's statistics (names for its registry entry). */
+extern const char *const ivp_lsoda_stat_names[];
 
 /* The implemented method of that name (any case), or NULL. */
 const ivp_method_type *ivp_method_find(const char *name);

@@ -176,6 +176,7 @@ ivp_status ivp_jac_init(ivp_jac *jc, const ivp_system *sys, int count_fd, const 
     /* Source. */
     if (sys->jac_values != NULL && has_pattern) {
         jc->source = IVP_JSRC_VALUES;
+        jc->n_vals = sys->sp_nnz;
         jc->vals = jac_calloc(a, sys->sp_nnz, sizeof *jc->vals);
         jc->vpos = jac_calloc(a, sys->sp_nnz, sizeof *jc->vpos);
         if (jc->vals == NULL || jc->vpos == NULL) {
@@ -248,6 +249,33 @@ fail:
     ivp_free(a, mark);
     ivp_jac_free(jc);
     return st;
+}
+
+static void jac_zero(double *v, size_t count)
+{
+    if (v != NULL) {
+        memset(v, 0, count * sizeof *v);
+    }
+}
+
+void ivp_jac_reset(ivp_jac *jc)
+{
+    size_t n = jc->n, j;
+    jac_zero(jc->J.v, jc->J.len);
+    jac_zero(jc->ypert, n);
+    jac_zero(jc->fpert, n);
+    jac_zero(jc->hstep, n);
+    jac_zero(jc->diff, n);
+    jac_zero(jc->fsave, n);
+    jac_zero(jc->rowmajor, jc->rowmajor != NULL ? n * n : 0);
+    if (jc->vals != NULL) {
+        memset(jc->vals, 0, jc->n_vals * sizeof *jc->vals);
+    }
+    if (jc->factor != NULL) {
+        for (j = 0; j < n; j++) {
+            jc->factor[j] = sqrt(IVP_EPS); /* as ivp_jac_init: scipy's factor = None */
+        }
+    }
 }
 
 void ivp_jac_free(ivp_jac *jc)

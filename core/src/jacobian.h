@@ -35,6 +35,7 @@ typedef struct ivp_jac {
     /* plugin */
     double *rowmajor;        /* n*n buffer for a dense plugin jac (dense layout only) */
     double *vals;            /* sp_nnz values from jac_values */
+    size_t n_vals;           /* sp_nnz */
     size_t *vpos;            /* position in J.v of each jac_values entry */
 } ivp_jac;
 
@@ -50,6 +51,10 @@ ivp_status ivp_jac_init(ivp_jac *jc, const ivp_system *sys, int count_fd, const 
  * non-finite value), or a negative status with err filled. Does not count njev. */
 int ivp_jac_eval(ivp_jac *jc, ivp_stepper *s, double t, const double *y, const double *f,
                  const double *threshold, ivp_error *err);
+
+/* Back to the state ivp_jac_init left (values zeroed, the finite-difference increments
+ * forgotten), keeping the layout and the column groups; for a new solve. Allocates nothing. */
+void ivp_jac_reset(ivp_jac *jc);
 
 void ivp_jac_free(ivp_jac *jc);
 

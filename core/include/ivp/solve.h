@@ -87,6 +87,13 @@ typedef struct ivp_sink {
     void *ud;
 } ivp_sink;
 
+/* A statistic particular to one method (ivp_method_info.stats names them). */
+#define IVP_MAX_STATS 8
+typedef struct ivp_stat {
+    const char *name;        /* static storage, e.g. "n_switches" */
+    unsigned long value;
+} ivp_stat;
+
 /* Final state of a solve: solve_ivp's result fields, less the arrays (those went to the sink). */
 typedef struct ivp_result {
     int status;              /* 0 reached t_end, 1 terminal event, -1 failed, -2 interrupted */
@@ -101,9 +108,19 @@ typedef struct ivp_result {
     unsigned long n_segments; /* segments sent to sink->segment */
     unsigned long n_events_found; /* event occurrences sent to sink->event */
     double solve_seconds;    /* wall time of the integration (monotonic clock), sink included */
-    /* LSODA only (0 otherwise): steps taken by each family and how often it switched. */
+    /* Deprecated (use stats): LSODA's "n_steps_adams", "n_steps_bdf" and "n_switches", 0 for
+     * the other methods. */
     unsigned long n_steps_adams, n_steps_bdf, n_switches;
+    /* The method's own statistics, in the order of its ivp_method_info.stats (n_stats of
+     * them; every method's list is known before the solve, and filled even when the solve
+     * failed before its first step). LSODA: n_steps_adams, n_steps_bdf (steps taken by each
+     * family) and n_switches; the other methods report none. */
+    size_t n_stats;
+    ivp_stat stats[IVP_MAX_STATS];
 } ivp_result;
+
+/* The value of res's statistic of that name, or 0 when the method reports none such. */
+unsigned long ivp_result_stat(const ivp_result *res, const char *name);
 
 /* Integrates y' = f(t, y), y(t0) = y0 from t0 to t_end (t_end < t0 integrates backward).
  *
@@ -124,6 +141,30 @@ ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const doubl
 ivp_status ivp_solve_check(const ivp_system *sys, double t0, double t_end, const double *y0,
                            const ivp_options *opt, ivp_error *err);
 
+/* ---- methods ---- */
+
+enum { IVP_METHOD_IMPLICIT = 1u }; /* ivp_method_info.flags */
+
+struct ivp_method_type;
+
+/* What ivp knows about a method: one entry of the method registry (static storage), from which
+ * the lookups below, the spec's validation and the CLI's help all derive. */
+typedef struct ivp_method_info {
+    const char *name;          /* canonical spelling, e.g. "Radau" */
+    const char *help;          /* one line for --help and docs */
+    unsigned dense_degree;     /* degree of the segments sink->segment receives */
+    unsigned flags;            /* IVP_METHOD_IMPLICIT: uses a Jacobian and linear solves */
+    const char *const *stats;  /* NULL-terminated names of its ivp_result.stats (NULL: none) */
+    const struct ivp_method_type *impl; /* private */
+} ivp_method_info;
+
+/* The registry, in the order RK23, RK45, DOP853, Radau, BDF, LSODA; *count (if count is not
+ * NULL) receives its length. */
+const ivp_method_info *ivp_methods(size_t *count);
+
+/* The method of that name given in any case, or NULL. */
+const ivp_method_info *ivp_method_info_find(const char *name);
+
 /* Method names, NULL-terminated, in their canonical spelling (static storage). */
 const char *const *ivp_method_names(void);
 
@@ -136,6 +177,82 @@ unsigned ivp_method_dense_degree(const char *name);
 
 /* Non-zero if the method is implicit (uses a Jacobian and linear solves). */
 int ivp_method_is_implicit(const char *name);
+
+/* ---- the reusable solver (CVODE/GSL style) ----
+ *
+ * ivp_solve is ivp_solver_new + ivp_solver_reset + ivp_solver_run + ivp_solver_free. Keeping
+ * the solver instead serves many solves of one system (an ensemble: one solver per thread,
+ * reset per member): everything is allocated by ivp_solver_new, and neither reset nor run
+ * nor step allocates (with sparse Jacobians, SuiteSparse's own numeric factorisation objects
+ * are the exception linalg documents: KLU makes one per solve, UMFPACK one per factorisation).
+ * What depends only on the system's structure is built once and kept: the Jacobian's layout,
+ * the finite-difference column groups, a sparse pattern's symbolic factorisation (KLU/UMFPACK
+ * analysis). Everything else is forgotten on reset (counters, step sizes, LSODA's history,
+ * BDF's differences, Radau's LU and Jacobian, the adaptive finite-difference increments, KLU's
+ * pivot order), so a solve after a reset gives bit for bit what a new solver gives.
+ *
+ * Per solve (reset) may change: t0, t_end, y0, and every option except method and alloc
+ * (rtol, atol/atol_vec, first_step, max_step, min_step, max_steps, t_eval, dense_output,
+ * events, interrupt); also the parameter values the system's callbacks read through
+ * sys->ctx (ctx->p may point at other values between solves: the solver borrows the system
+ * and its ctx, it copies neither). The state dimension, the events' number, the Jacobian's
+ * structure, the method and the allocator are fixed at ivp_solver_new: other ones need
+ * another solver.
+ *
+ * A solver is used by one thread at a time; solvers of one system may run at once on
+ * different threads when the system's callbacks and ctx allow it (a ctx per thread). */
+typedef struct ivp_solver ivp_solver;
+
+/* A solver for sys with opt's method and allocator (opt NULL: ivp_options_init's defaults).
+ * opt is copied; it is also the options of a reset without options. Checks the system and the
+ * method (IVP_ERR_ARG), allocates all workspace (IVP_ERR_NOMEM); returns NULL with err set on
+ * failure. sys is borrowed until ivp_solver_free. */
+ivp_solver *ivp_solver_new(const ivp_system *sys, const ivp_options *opt, ivp_error *err);
+
+/* Starts a solve from y(t0) = y0 towards t_end with options opt (copied; NULL: those of the
+ * last reset, or of ivp_solver_new). Checks them as ivp_solve does, plus IVP_ERR_ARG when opt
+ * names another method or allocator than the solver's. Calls nothing of the system and
+ * allocates nothing. The pointers inside the options (atol_vec, t_eval, events, interrupt) are
+ * borrowed: they must stay valid while the solve runs, and across a reset with opt NULL,
+ * which uses them again. On failure the solver cannot step or run until a successful reset. */
+ivp_status ivp_solver_reset(ivp_solver *s, double t0, double t_end, const double *y0,
+                            const ivp_options *opt, ivp_error *err);
+
+/* The solve_ivp loop of ivp_solve after a reset: initialises the method, integrates to t_end
+ * or a terminal event, and sends the output points, t_eval points, events and dense output
+ * to sink (NULL: none). Returns and fills res exactly as ivp_solve does; once per reset
+ * (IVP_ERR_ARG otherwise, also after ivp_solver_step). */
+ivp_status ivp_solver_run(ivp_solver *s, const ivp_sink *sink, ivp_result *res, ivp_error *err);
+
+/* One accepted step, as scipy's OdeSolver.step() (the first call after a reset initialises
+ * the method first): without events, t_eval or a sink. Afterwards ivp_solver_t/_y are the
+ * step's end and ivp_solver_eval/_segment give its interpolant. max_steps and interrupt
+ * apply. Returns IVP_OK, or the failure (as ivp_solve's); IVP_ERR_ARG once the solve has
+ * reached t_end (ivp_solver_finished) or failed, until the next reset. */
+ivp_status ivp_solver_step(ivp_solver *s, ivp_error *err);
+
+/* The current time and state (n values, valid until the next step or reset), the start of
+ * the last step, whether t_end has been reached (by ivp_solver_step or ivp_solver_run), and
+ * the method. */
+double ivp_solver_t(const ivp_solver *s);
+const double *ivp_solver_y(const ivp_solver *s);
+double ivp_solver_t_old(const ivp_solver *s);
+int ivp_solver_finished(const ivp_solver *s);
+const ivp_method_info *ivp_solver_method(const ivp_solver *s);
+
+/* The last step's interpolant at t (meant for t between ivp_solver_t_old and ivp_solver_t)
+ * into y (n values); or its coefficients into c ((deg + 1) x n, exactly what sink->segment
+ * receives for the step, deg = the method's dense_degree). DOP853's first use per step
+ * evaluates the rhs (counted in nfev). IVP_ERR_ARG before the first step after a reset. */
+ivp_status ivp_solver_eval(ivp_solver *s, double t, double *y, ivp_error *err);
+ivp_status ivp_solver_segment(ivp_solver *s, double *c, ivp_error *err);
+
+/* The counters and statistics of the solve so far (res->status -1 if it failed, else 0; no
+ * message), for use with ivp_solver_step. */
+void ivp_solver_result(const ivp_solver *s, ivp_result *res);
+
+/* Frees the solver; NULL is a no-op. */
+void ivp_solver_free(ivp_solver *s);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,11 @@ void ivp_linsolver_solve_complex(ivp_linsolver *ls, double *re, double *im);
  * "sparse-umfpack". */
 const char *ivp_linsolver_name(const ivp_linsolver *ls);
 
+/* For a new solve with the same pattern: drops the factorisation (and KLU's pivot order, so
+ * that the next factor pivots afresh and gives what a new solver would), keeps the symbolic
+ * analysis. Allocates nothing. */
+void ivp_linsolver_reset(ivp_linsolver *ls);
+
 void ivp_linsolver_free(ivp_linsolver *ls);
 
 /* Below this n, dense matrices use ivp's own LU; from it on, LAPACK (measured with OpenBLAS's

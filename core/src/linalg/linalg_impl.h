@@ -24,6 +24,10 @@ typedef struct ivp_linsolver_type {
     void (*solve)(ivp_linsolver *ls, double *re, double *im);
     /* Frees ls->state, which may be half-built or NULL. */
     void (*free)(ivp_linsolver *ls);
+    /* Optional: forgets what the factorisations so far left behind (the pivot order), so
+     * that the next factor behaves as the first one after init; keeps the symbolic analysis.
+     * Allocates nothing. NULL: the back end keeps nothing between factorisations. */
+    void (*reset)(ivp_linsolver *ls);
 } ivp_linsolver_type;
 
 struct ivp_linsolver {

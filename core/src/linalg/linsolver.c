@@ -227,6 +227,17 @@ const char *ivp_linsolver_name(const ivp_linsolver *ls)
     return ls->type->name;
 }
 
+void ivp_linsolver_reset(ivp_linsolver *ls)
+{
+    if (ls == NULL) {
+        return;
+    }
+    ls->factored = 0;
+    if (ls->type->reset != NULL) {
+        ls->type->reset(ls);
+    }
+}
+
 void ivp_linsolver_free(ivp_linsolver *ls)
 {
     ivp_allocator a;

@@ -266,10 +266,22 @@ static void sparse_solve(ivp_linsolver *ls, double *re, double *im)
     }
 }
 
+/* A new solve pivots afresh: the Numeric object (and its pivot order) goes, the symbolic
+ * analysis stays. */
+static void sparse_reset(ivp_linsolver *ls)
+{
+    sparse_klu *s = ls->state;
+    if (s->numeric != NULL) {
+        klu_free_numeric(&s->numeric, &s->common);
+    }
+    s->rgrowth_fresh = 0.0;
+}
+
 const ivp_linsolver_type ivp_linsolver_sparse_klu = {
     .name = "sparse-klu",
     .init = sparse_init,
     .factor = sparse_factor,
     .solve = sparse_solve,
     .free = sparse_free,
+    .reset = sparse_reset,
 };

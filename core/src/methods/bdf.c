@@ -87,6 +87,29 @@ static void bdf_free(ivp_stepper *s)
     s->state = NULL;
 }
 
+static void bdf_reset(ivp_stepper *s)
+{
+    bdf_state *st = s->state;
+    const size_t n = s->n;
+    double *const vecs[] = {st->y_pred, st->psi, st->scale, st->dvec,
+                            st->ynew,   st->fv,  st->dy,    st->work};
+    size_t k;
+    ivp_jac_reset(&st->jac);
+    ivp_linsolver_reset(st->lu);
+    st->lu_valid = 0;
+    st->newton_tol = 0.0;
+    memset(st->gamma, 0, sizeof st->gamma);
+    memset(st->alpha, 0, sizeof st->alpha);
+    memset(st->error_const, 0, sizeof st->error_const);
+    memset(st->d_arr, 0, (MAX_ORDER + 3) * n * sizeof *st->d_arr);
+    memset(st->d_tmp, 0, (MAX_ORDER + 1) * n * sizeof *st->d_tmp);
+    for (k = 0; k < sizeof vecs / sizeof vecs[0]; k++) {
+        memset(vecs[k], 0, n * sizeof *vecs[k]);
+    }
+    st->order = 0;
+    st->n_equal_steps = 0;
+}
+
 /* Row i of D. */
 static double *drow(bdf_state *st, size_t n, unsigned i)
 {
@@ -514,6 +537,6 @@ static ivp_status bdf_dense(ivp_stepper *s, double *a, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_bdf = {
-    .name = "BDF", .flags = IVP_METHOD_IMPLICIT, .dense_degree = MAX_ORDER, .alloc = bdf_alloc,
-    .init = bdf_init, .step = bdf_step, .dense = bdf_dense, .free = bdf_free,
+    .alloc = bdf_alloc, .reset = bdf_reset, .init = bdf_init, .step = bdf_step,
+    .dense = bdf_dense, .free = bdf_free,
 };

@@ -392,6 +392,6 @@ static ivp_status dop853_alloc(ivp_stepper *s, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_dop853 = {
-    .name = "DOP853", .flags = 0, .dense_degree = 7, .alloc = dop853_alloc,
-    .init = ivp_rk_init, .step = ivp_rk_step, .dense = dop853_dense, .free = ivp_rk_free,
+    .alloc = dop853_alloc, .reset = ivp_rk_reset, .init = ivp_rk_init, .step = ivp_rk_step,
+    .dense = dop853_dense, .free = ivp_rk_free,
 };

@@ -116,6 +116,7 @@ typedef struct lsoda_state {
     int recover_kind;          /* ... in the rhs (LS_FAIL_RHS) or the jac (LS_FAIL_JAC) */
     int last_jac_code;         /* the system jac's last recoverable code */
     ivp_error lin_err;         /* the linear solver's message for a singular matrix */
+    unsigned long n_adams, n_bdf, n_switches; /* steps per family, switches (statistics) */
 } lsoda_state;
 
 /* ---- helpers ------------------------------------------------------------------------------ */
@@ -1070,6 +1071,56 @@ nomem:
                          n);
 }
 
+/* Everything back to zero as lsoda_alloc left it, but the storage and the structure (jt, the
+ * band widths, the matrices, the Jacobian's layout and the linear solver's symbolic analysis). */
+static void lsoda_reset(ivp_stepper *s)
+{
+    lsoda_state *st = s->state;
+    const lsoda_state keep = *st;
+    const size_t n = st->n;
+    memset(st, 0, sizeof *st);
+    st->n = keep.n;
+    st->jt = keep.jt;
+    st->ml = keep.ml;
+    st->mu = keep.mu;
+    st->yh = keep.yh;
+    st->ewt = keep.ewt;
+    st->savf = keep.savf;
+    st->acor = keep.acor;
+    st->y = keep.y;
+    st->ftem = keep.ftem;
+    st->jrow = keep.jrow;
+    st->pm = keep.pm;
+    st->jc = keep.jc;
+    st->ls = keep.ls;
+    memset(st->yh, 0, (size_t)LS_LMAX_ALLOC * n * sizeof *st->yh);
+    memset(st->ewt, 0, n * sizeof *st->ewt);
+    memset(st->savf, 0, n * sizeof *st->savf);
+    memset(st->acor, 0, n * sizeof *st->acor);
+    memset(st->y, 0, n * sizeof *st->y);
+    memset(st->ftem, 0, n * sizeof *st->ftem);
+    if (st->jrow != NULL) {
+        memset(st->jrow, 0, n * n * sizeof *st->jrow);
+    }
+    if (st->pm.v != NULL) {
+        memset(st->pm.v, 0, st->pm.len * sizeof *st->pm.v);
+    }
+    if (st->jt == LS_JT_SPARSE) {
+        ivp_jac_reset(&st->jc);
+    }
+    ivp_linsolver_reset(st->ls);
+}
+
+const char *const ivp_lsoda_stat_names[] = {"n_steps_adams", "n_steps_bdf", "n_switches", NULL};
+
+static void lsoda_stats(const ivp_stepper *s, unsigned long *values)
+{
+    const lsoda_state *st = s->state;
+    values[0] = st->n_adams;
+    values[1] = st->n_bdf;
+    values[2] = st->n_switches;
+}
+
 /* lsoda.f block C: f0, error weights and the initial step
  *   h0^-2 = 1/(tol w0^2) + tol ||f0||^2,  tol = rtol clamped to [100u, 1e-3],
  *   w0 = max(|t0|, |t_end|), bounded by |t_end - t0| and max_step. */
@@ -1234,14 +1285,14 @@ static ivp_status lsoda_step(ivp_stepper *s, ivp_error *err)
 
     /* lsoda.f block F: a switch made in this step is completed at the start of the next */
     if (st->mused == 1) {
-        s->n_steps_adams++;
+        st->n_adams++;
     } else {
-        s->n_steps_bdf++;
+        st->n_bdf++;
     }
     if (st->meth != st->mused) {
         st->maxord = st->meth == 2 ? LS_MXORDS : LS_MXORDN;
         st->jstart = -1;
-        s->n_switches++;
+        st->n_switches++;
     }
     s->t_old = s->t;
     memcpy(s->y_old, s->y, n * sizeof *s->y);
@@ -1284,7 +1335,7 @@ static ivp_status lsoda_dense(ivp_stepper *s, double *a, ivp_error *err)
 {
     lsoda_state *st = s->state;
     const size_t n = st->n;
-    const unsigned deg = s->type->dense_degree;
+    const unsigned deg = s->info->dense_degree;
     const int q = st->nqu;
     const double r = st->hu / st->h;
     double rj = 1.0;
@@ -1323,12 +1374,11 @@ static ivp_status lsoda_dense(ivp_stepper *s, double *a, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_lsoda = {
-    .name = "LSODA",
-    .flags = IVP_METHOD_IMPLICIT,
-    .dense_degree = 12,
     .alloc = lsoda_alloc,
+    .reset = lsoda_reset,
     .init = lsoda_init,
     .step = lsoda_step,
     .dense = lsoda_dense,
+    .stats = lsoda_stats,
     .free = lsoda_free,
 };

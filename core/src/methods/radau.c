@@ -129,6 +129,31 @@ static void radau_free(ivp_stepper *s)
     s->state = NULL;
 }
 
+static void radau_reset(ivp_stepper *s)
+{
+    radau_state *st = s->state;
+    const size_t n = s->n;
+    double *const vec3[] = {st->z, st->w, st->fz, st->dw, st->z0, st->q};
+    double *const vec1[] = {st->f, st->scale, st->y_new, st->work, st->ze, st->err};
+    size_t k;
+    ivp_jac_reset(&st->jac);
+    ivp_linsolver_reset(st->lu_real);
+    ivp_linsolver_reset(st->lu_complex);
+    for (k = 0; k < sizeof vec3 / sizeof vec3[0]; k++) {
+        memset(vec3[k], 0, 3 * n * sizeof *vec3[k]);
+    }
+    for (k = 0; k < sizeof vec1 / sizeof vec1[0]; k++) {
+        memset(vec1[k], 0, n * sizeof *vec1[k]);
+    }
+    st->lu_valid = 0;
+    st->current_jac = 0;
+    st->newton_tol = 0.0;
+    st->have_sol = 0;
+    st->h_abs_old = st->error_norm_old = 0.0;
+    st->have_h_abs_old = st->have_error_norm_old = 0;
+    st->h_last = 0.0;
+}
+
 /* J at (t, y) with f = f(t, y). 0, 1 (recoverable) or a negative status. */
 static int radau_jac(ivp_stepper *s, radau_state *st, double t, const double *y, const double *f,
                      ivp_error *err)
@@ -543,6 +568,6 @@ static ivp_status radau_dense(ivp_stepper *s, double *a, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_radau = {
-    .name = "Radau", .flags = IVP_METHOD_IMPLICIT, .dense_degree = 3, .alloc = radau_alloc,
-    .init = radau_init, .step = radau_step, .dense = radau_dense, .free = radau_free,
+    .alloc = radau_alloc, .reset = radau_reset, .init = radau_init, .step = radau_step,
+    .dense = radau_dense, .free = radau_free,
 };

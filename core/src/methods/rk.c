@@ -286,7 +286,7 @@ ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
     return IVP_OK;
 fail:
     return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory allocating %s workspace (n = %zu)",
-                         s->type->name, n);
+                         s->info->name, n);
 }
 
 void ivp_rk_free(ivp_stepper *s)
@@ -300,6 +300,17 @@ void ivp_rk_free(ivp_stepper *s)
     ivp_free(s->alloc, st->work);
     ivp_free(s->alloc, st);
     s->state = NULL;
+}
+
+void ivp_rk_reset(ivp_stepper *s)
+{
+    rk_state *st = s->state;
+    const size_t n = s->n;
+    memset(st->k, 0, (size_t)st->tab->n_rows * n * sizeof *st->k);
+    memset(st->y_new, 0, n * sizeof *st->y_new);
+    memset(st->work, 0, n * sizeof *st->work);
+    st->h_previous = 0.0;
+    st->fsal_pending = 0;
 }
 
 ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
@@ -516,11 +527,11 @@ static ivp_status rk45_alloc(ivp_stepper *s, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_rk23 = {
-    .name = "RK23", .flags = 0, .dense_degree = 3, .alloc = rk23_alloc, .init = ivp_rk_init,
-    .step = ivp_rk_step, .dense = ivp_rk_dense, .free = ivp_rk_free,
+    .alloc = rk23_alloc, .reset = ivp_rk_reset, .init = ivp_rk_init, .step = ivp_rk_step,
+    .dense = ivp_rk_dense, .free = ivp_rk_free,
 };
 
 const ivp_method_type ivp_method_rk45 = {
-    .name = "RK45", .flags = 0, .dense_degree = 4, .alloc = rk45_alloc, .init = ivp_rk_init,
-    .step = ivp_rk_step, .dense = ivp_rk_dense, .free = ivp_rk_free,
+    .alloc = rk45_alloc, .reset = ivp_rk_reset, .init = ivp_rk_init, .step = ivp_rk_step,
+    .dense = ivp_rk_dense, .free = ivp_rk_free,
 };

@@ -56,6 +56,7 @@ struct rk_state {
 };
 
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err);
+void ivp_rk_reset(ivp_stepper *s);
 ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err);
 ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err);
 ivp_status ivp_rk_dense(ivp_stepper *s, double *a, ivp_error *err);
