@@ -35,28 +35,36 @@
 /* One library: its table, and the outcome of the one attempt to load it. */
 typedef struct backend_lib {
     const char *soname;
-    const char *package; /* Debian package that provides it */
-    const char *what;    /* what ivp uses it for */
-    const char *const *symbols; /* NULL-terminated */
+    const char *package;             /* Debian package that provides it */
+    const char *what;                /* what ivp uses it for */
+    const char *const *symbols;      /* NULL-terminated */
     void (*fill)(void *const *syms); /* copies the resolved symbols into the table */
     const void *table;
     void *handle;
     int ok;
-    char reason[256];    /* why loading failed */
+    char reason[256]; /* why loading failed */
     pthread_once_t once;
 } backend_lib;
 
-static const char *const lapack_symbols[] = {"dgetrf_", "dgetrs_", "zgetrf_", "zgetrs_",
-                                             "dgbtrf_", "dgbtrs_", "zgbtrf_", "zgbtrs_", NULL};
+static const char *const lapack_symbols[] = {"dgetrf_", "dgetrs_", "zgetrf_", "zgetrs_", "dgbtrf_",
+                                             "dgbtrs_", "zgbtrf_", "zgbtrs_", NULL};
 static const char *const klu_symbols[] = {
-    "klu_defaults", "klu_analyze", "klu_factor",  "klu_z_factor",     "klu_refactor",
-    "klu_z_refactor", "klu_rcond", "klu_z_rcond", "klu_rgrowth",      "klu_z_rgrowth",
-    "klu_solve",    "klu_z_solve", "klu_free_numeric", "klu_free_symbolic", NULL};
-static const char *const umfpack_symbols[] = {
-    "umfpack_dl_defaults",      "umfpack_zl_defaults",     "umfpack_dl_symbolic",
-    "umfpack_zl_symbolic",      "umfpack_dl_numeric",      "umfpack_zl_numeric",
-    "umfpack_dl_wsolve",        "umfpack_zl_wsolve",       "umfpack_dl_free_numeric",
-    "umfpack_zl_free_numeric",  "umfpack_dl_free_symbolic", "umfpack_zl_free_symbolic", NULL};
+    "klu_defaults",   "klu_analyze", "klu_factor",       "klu_z_factor",      "klu_refactor",
+    "klu_z_refactor", "klu_rcond",   "klu_z_rcond",      "klu_rgrowth",       "klu_z_rgrowth",
+    "klu_solve",      "klu_z_solve", "klu_free_numeric", "klu_free_symbolic", NULL};
+static const char *const umfpack_symbols[] = {"umfpack_dl_defaults",
+                                              "umfpack_zl_defaults",
+                                              "umfpack_dl_symbolic",
+                                              "umfpack_zl_symbolic",
+                                              "umfpack_dl_numeric",
+                                              "umfpack_zl_numeric",
+                                              "umfpack_dl_wsolve",
+                                              "umfpack_zl_wsolve",
+                                              "umfpack_dl_free_numeric",
+                                              "umfpack_zl_free_numeric",
+                                              "umfpack_dl_free_symbolic",
+                                              "umfpack_zl_free_symbolic",
+                                              NULL};
 static const char *const amd_symbols[] = {"amd_l_order", NULL};
 
 static ivp_lapack_api lapack_table;
@@ -122,17 +130,18 @@ static void fill_amd(void *const *syms)
 /* The most symbols any one table takes. */
 #define BACKEND_MAX_SYMBOLS 16
 
-#define BACKEND_LIB(so, pkg, purpose, name)                                                     \
-    {.soname = (so), .package = (pkg), .what = (purpose), .symbols = name##_symbols,          \
-     .fill = fill_##name, .table = &name##_table, .once = PTHREAD_ONCE_INIT}
+#define BACKEND_LIB(so, pkg, purpose, name)                                                        \
+    {                                                                                              \
+        .soname = (so), .package = (pkg), .what = (purpose), .symbols = name##_symbols,            \
+        .fill = fill_##name, .table = &name##_table, .once = PTHREAD_ONCE_INIT                     \
+    }
 
 static backend_lib lib_lapack = BACKEND_LIB(IVP_LAPACK_SONAME, "liblapack3 (or libopenblas0)",
                                             "dense and banded LU", lapack);
 static backend_lib lib_klu = BACKEND_LIB(IVP_KLU_SONAME, "libklu" IVP_STR(KLU_MAIN_VERSION),
                                          "sparse LU (KLU)", klu);
-static backend_lib lib_umfpack =
-    BACKEND_LIB(IVP_UMFPACK_SONAME, "libumfpack" IVP_STR(UMFPACK_MAIN_VERSION),
-                "sparse LU (UMFPACK)", umfpack);
+static backend_lib lib_umfpack = BACKEND_LIB(
+    IVP_UMFPACK_SONAME, "libumfpack" IVP_STR(UMFPACK_MAIN_VERSION), "sparse LU (UMFPACK)", umfpack);
 static backend_lib lib_amd = BACKEND_LIB(IVP_AMD_SONAME, "libamd" IVP_STR(AMD_MAIN_VERSION),
                                          "the sparse fill estimate (AMD)", amd);
 
