@@ -714,7 +714,6 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     meta.atol_vec = p->atol_vec;
     meta.problem = p->resolved;
     meta.plugin_sha256 = setup.plugin->sha256;
-    meta.is_lsoda = strcmp(p->method, "LSODA") == 0;
     st = writer->finish(w, &res, &meta, &err);
     w = NULL; /* freed by finish either way */
     run_temp_armed = 0;

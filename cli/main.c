@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * cli/main.c - the ivp program: the subcommand table, top-level options and messages.
  */
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +45,7 @@ static const cli_command main_commands[] = {
          "                       not '-', a device or a FIFO\n"
          "  --set KEY=VALUE      override a spec key, e.g. --set params.mu=10 or\n"
          "                       --set y0=[1,0] (VALUE is JSON; otherwise a string)\n"
-         "  --method M           same as --set method=M (RK23, RK45, DOP853, Radau, BDF,\n"
-         "                       LSODA)\n"
+         "  --method M           same as --set method=M (one of the methods below)\n"
          "  --rtol X             same as --set rtol=X\n"
          "  --atol X             same as --set atol=X\n"
          "  -q, --quiet          no summary, progress line or warnings (errors still go to\n"
@@ -107,12 +105,26 @@ static void main_print_usage(FILE *out)
     fputs(main_usage_tail, out);
 }
 
+/* The methods, from the registry: "  NAME    help". */
+static void main_print_methods(FILE *out)
+{
+    size_t count, i;
+    const ivp_method_info *m = ivp_methods(&count);
+    fputs("\nmethods (case-insensitive):\n", out);
+    for (i = 0; i < count; i++) {
+        fprintf(out, "  %-8s %s\n", m[i].name, m[i].help);
+    }
+}
+
 void cli_usage(FILE *out, const cli_command *cmd)
 {
     if (cmd == NULL) {
         main_print_usage(out);
     } else {
         fputs(cmd->usage, out);
+        if (strcmp(cmd->name, "run") == 0 || strcmp(cmd->name, "validate") == 0) {
+            main_print_methods(out);
+        }
     }
 }
 
@@ -177,21 +189,7 @@ int cli_exit_for_status(ivp_status s)
  * count, use one. Looked up at run time, so any BLAS works. */
 static void main_single_threaded_blas(void)
 {
-    void *self, *sym;
-    void (*set_threads)(int);
-    if (getenv("OPENBLAS_NUM_THREADS") != NULL || getenv("OMP_NUM_THREADS") != NULL) {
-        return;
-    }
-    self = dlopen(NULL, RTLD_NOW);
-    if (self == NULL) {
-        return;
-    }
-    sym = dlsym(self, "openblas_set_num_threads");
-    if (sym != NULL) {
-        memcpy(&set_threads, &sym, sizeof set_threads);
-        set_threads(1);
-    }
-    dlclose(self);
+    ivp_set_blas_threads(1); /* applied when LAPACK is loaded; the environment wins */
 }
 
 int main(int argc, char **argv)

@@ -42,6 +42,11 @@
 extern "C" {
 #endif
 
+/* The same block as in ivp/ctx.h (the solver library's header): defined once, by whichever
+ * header comes first. */
+#ifndef IVP_CTX_TYPES_DEFINED
+#define IVP_CTX_TYPES_DEFINED
+
 #define IVP_PLUGIN_ABI_VERSION 1
 
 /* Passed to every plugin function. Fields are only ever appended, never reordered. */
@@ -59,6 +64,7 @@ typedef long ivp_jac_sparsity_fn(const ivp_ctx *ctx, size_t *rows, size_t *cols)
 typedef int ivp_jac_values_fn(double t, const double *y, double *v, const ivp_ctx *ctx);
 typedef int ivp_init_fn(ivp_ctx *ctx);
 typedef void ivp_fini_fn(ivp_ctx *ctx);
+#endif /* IVP_CTX_TYPES_DEFINED */
 
 #ifndef IVP_PLUGIN_NO_DECLS
 /* What a plugin defines (only rhs and ivp_abi_version are required). Declaring them here lets

@@ -15,17 +15,14 @@
 #include <signal.h>
 #include <stddef.h>
 
-#define IVP_PLUGIN_NO_DECLS
-#include "ivp_plugin.h"
-
 #include "ivp/alloc.h"
+#include "ivp/ctx.h"
 #include "ivp/status.h"
+#include "ivp/version.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define IVP_VERSION "0.1.0"
 
 /* The ODE y' = f(t, y). All pointers are borrowed and must outlive the solve. */
 typedef struct ivp_system {
@@ -253,6 +250,14 @@ void ivp_solver_result(const ivp_solver *s, ivp_result *res);
 
 /* Frees the solver; NULL is a no-op. */
 void ivp_solver_free(ivp_solver *s);
+
+/* The implicit methods load LAPACK (and SuiteSparse for sparse Jacobians) on first use; the
+ * explicit ones never do. n >= 1 asks the BLAS behind LAPACK (OpenBLAS) for n threads, applied
+ * when LAPACK is loaded (or at once if it already is); 0, the default, leaves the BLAS's own
+ * choice. Either way OPENBLAS_NUM_THREADS or OMP_NUM_THREADS in the environment wins: then
+ * nothing is changed. Process-wide: call it before solving, from one thread. The ivp program
+ * asks for 1. */
+void ivp_set_blas_threads(int n);
 
 #ifdef __cplusplus
 }

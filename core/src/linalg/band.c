@@ -7,6 +7,7 @@
  * in rows KL+1 .. 2*KL+KU+1, rows 1 .. KL need not be set). So alpha*I + beta*A is formed
  * column by column into a (2 kl + ku + 1) x n array allocated once; nothing is n x n.
  */
+#include "linalg/backend.h"
 #include "linalg/linalg_impl.h"
 
 #include <limits.h>
@@ -19,6 +20,7 @@ typedef struct band_lapack {
     double *w;          /* 2*n: interleaved right-hand side (complex only) */
     int n, kl, ku;      /* dimensions as LAPACK takes them */
     int ldf;            /* 2*kl + ku + 1: leading dimension of ab */
+    const ivp_lapack_api *la; /* LAPACK, loaded on first use */
 } band_lapack;
 
 static void band_free(ivp_linsolver *ls)
@@ -39,6 +41,7 @@ static ivp_status band_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_er
     const ivp_allocator *a = &ls->alloc;
     size_t n = ls->n, kl = ls->kl, ku = ls->ku, ldf, width = ls->is_complex ? 2 : 1;
     band_lapack *s;
+    const ivp_lapack_api *la;
     (void)pattern;
     if (n > INT_MAX || kl > (size_t)INT_MAX / 4 || ku > (size_t)INT_MAX / 4) {
         return ivp_error_set(err, IVP_ERR_ARG,
@@ -50,11 +53,16 @@ static ivp_status band_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_er
         return ivp_error_set(err, IVP_ERR_NOMEM,
                              "band LU: %zu x %zu factors do not fit in memory", ldf, n);
     }
+    la = ivp_backend_lapack(err);
+    if (la == NULL) {
+        return IVP_ERR_LINALG;
+    }
     s = ivp_calloc(a, 1, sizeof *s);
     ls->state = s;
     if (s == NULL) {
         goto fail;
     }
+    s->la = la;
     s->n = (int)n;
     s->kl = (int)kl;
     s->ku = (int)ku;
@@ -157,9 +165,9 @@ static ivp_status band_factor(ivp_linsolver *ls, double alpha_re, double alpha_i
         return band_report_nonfinite(A, err);
     }
     if (ls->is_complex) {
-        zgbtrf_(&s->n, &s->n, &s->kl, &s->ku, s->ab, &s->ldf, s->ipiv, &info);
+        s->la->zgbtrf(&s->n, &s->n, &s->kl, &s->ku, s->ab, &s->ldf, s->ipiv, &info);
     } else {
-        dgbtrf_(&s->n, &s->n, &s->kl, &s->ku, s->ab, &s->ldf, s->ipiv, &info);
+        s->la->dgbtrf(&s->n, &s->n, &s->kl, &s->ku, s->ab, &s->ldf, s->ipiv, &info);
     }
     if (info > 0) {
         return ivp_error_set(err, IVP_ERR_LINALG,
@@ -194,16 +202,18 @@ static void band_solve(ivp_linsolver *ls, double *re, double *im)
             w[2 * i] = re[i];
             w[2 * i + 1] = im[i];
         }
-        zgbtrs_("N", &s->n, &s->kl, &s->ku, &one, s->ab, &s->ldf, s->ipiv, w, &s->n, &info, 1);
+        s->la->zgbtrs("N", &s->n, &s->kl, &s->ku, &one, s->ab, &s->ldf, s->ipiv, w, &s->n, &info,
+                      1);
         for (i = 0; i < n; i++) {
             re[i] = w[2 * i];
             im[i] = w[2 * i + 1];
         }
     } else {
-        dgbtrs_("N", &s->n, &s->kl, &s->ku, &one, s->ab, &s->ldf, s->ipiv, re, &s->n, &info, 1);
+        s->la->dgbtrs("N", &s->n, &s->kl, &s->ku, &one, s->ab, &s->ldf, s->ipiv, re, &s->n, &info,
+                      1);
         if (im != NULL) {
-            dgbtrs_("N", &s->n, &s->kl, &s->ku, &one, s->ab, &s->ldf, s->ipiv, im, &s->n, &info,
-                    1);
+            s->la->dgbtrs("N", &s->n, &s->kl, &s->ku, &one, s->ab, &s->ldf, s->ipiv, im, &s->n,
+                          &info, 1);
         }
     }
 }

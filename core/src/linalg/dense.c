@@ -14,6 +14,7 @@
  * izamax. Nothing is allocated after init. For small n this beats LAPACK's call and blocking
  * overhead; bench/linalg/crossover.c measures where it stops doing so (bench/linalg/README.md).
  */
+#include "linalg/backend.h"
 #include "linalg/linalg_impl.h"
 
 #include <limits.h>
@@ -537,6 +538,7 @@ typedef struct dense_lapack {
     int *ipiv;          /* n: LAPACK's 1-based interchanges */
     double *w;          /* 2*n: interleaved right-hand side (complex only) */
     int n;              /* n as LAPACK takes it */
+    const ivp_lapack_api *la; /* LAPACK, loaded on first use */
 } dense_lapack;
 
 static void lapack_free(ivp_linsolver *ls)
@@ -557,9 +559,14 @@ static ivp_status lapack_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_
     const ivp_allocator *a = &ls->alloc;
     size_t n = ls->n, width = ls->is_complex ? 2 : 1;
     dense_lapack *s;
+    const ivp_lapack_api *la;
     (void)pattern;
     if (n > INT_MAX || n > SIZE_MAX / sizeof(double) / 2 / n) {
         return ivp_error_set(err, IVP_ERR_ARG, "dense LAPACK LU: n = %zu is too large", n);
+    }
+    la = ivp_backend_lapack(err);
+    if (la == NULL) {
+        return IVP_ERR_LINALG;
     }
     s = ivp_calloc(a, 1, sizeof *s);
     ls->state = s;
@@ -567,6 +574,7 @@ static ivp_status lapack_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_
         goto fail;
     }
     s->n = (int)n;
+    s->la = la;
     s->a = ivp_calloc(a, width * n * n, sizeof *s->a);
     s->ipiv = ivp_calloc(a, n, sizeof *s->ipiv);
     if (s->a == NULL || s->ipiv == NULL) {
@@ -607,13 +615,13 @@ static ivp_status lapack_factor(ivp_linsolver *ls, double alpha_re, double alpha
             a[2 * (i + i * n)] += alpha_re;
             a[2 * (i + i * n) + 1] = alpha_im;
         }
-        zgetrf_(&s->n, &s->n, a, &s->n, s->ipiv, &info);
+        s->la->zgetrf(&s->n, &s->n, a, &s->n, s->ipiv, &info);
     } else {
         k_copy_scaled(nn, beta, v, a);
         for (i = 0; i < n; i++) {
             a[i + i * n] += alpha_re;
         }
-        dgetrf_(&s->n, &s->n, a, &s->n, s->ipiv, &info);
+        s->la->dgetrf(&s->n, &s->n, a, &s->n, s->ipiv, &info);
     }
     if (info > 0) {
         return ivp_error_set(err, IVP_ERR_LINALG,
@@ -645,15 +653,15 @@ static void lapack_solve(ivp_linsolver *ls, double *re, double *im)
             w[2 * i] = re[i];
             w[2 * i + 1] = im[i];
         }
-        zgetrs_("N", &s->n, &one, s->a, &s->n, s->ipiv, w, &s->n, &info, 1);
+        s->la->zgetrs("N", &s->n, &one, s->a, &s->n, s->ipiv, w, &s->n, &info, 1);
         for (i = 0; i < n; i++) {
             re[i] = w[2 * i];
             im[i] = w[2 * i + 1];
         }
     } else {
-        dgetrs_("N", &s->n, &one, s->a, &s->n, s->ipiv, re, &s->n, &info, 1);
+        s->la->dgetrs("N", &s->n, &one, s->a, &s->n, s->ipiv, re, &s->n, &info, 1);
         if (im != NULL) {
-            dgetrs_("N", &s->n, &one, s->a, &s->n, s->ipiv, im, &s->n, &info, 1);
+            s->la->dgetrs("N", &s->n, &one, s->a, &s->n, s->ipiv, im, &s->n, &info, 1);
         }
     }
 }

@@ -64,7 +64,8 @@ ivp_status ivp_linsolver_new_with(const ivp_linsolver_type *type, const ivp_matr
                                   ivp_error *err);
 
 /* Fortran LAPACK (reference calling convention: everything by pointer; gfortran appends the
- * length of each character argument as a trailing size_t). */
+ * length of each character argument as a trailing size_t). Declared for their types only: they
+ * are called through the table of backend.h, LAPACK being loaded on first use. */
 void dgetrf_(const int *m, const int *n, double *a, const int *lda, int *ipiv, int *info);
 void dgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, const int *lda,
              const int *ipiv, double *b, const int *ldb, int *info, size_t trans_len);

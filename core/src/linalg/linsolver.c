@@ -5,6 +5,7 @@
  * IVP_SPARSE_UMFPACK_MIN_FLOPS), checks that each matrix factored has the structure it was
  * built for, and dispatches.
  */
+#include "linalg/backend.h"
 #include "linalg/linalg_impl.h"
 
 #include <amd.h>
@@ -81,8 +82,9 @@ static double linsolver_sparse_flops(const ivp_matrix *pattern, const ivp_alloca
     size_t n = pattern->n, nnz = pattern->nnz, k;
     SuiteSparse_long *ap, *ai, *perm;
     double info[AMD_INFO], flops = 0.0;
-    if (n > (size_t)INT64_MAX / 16 || nnz > (size_t)INT64_MAX / 16) {
-        return 0.0;
+    const ivp_amd_api *amd = ivp_backend_amd(NULL);
+    if (amd == NULL || n > (size_t)INT64_MAX / 16 || nnz > (size_t)INT64_MAX / 16) {
+        return 0.0; /* without AMD: KLU, which then reports what is missing */
     }
     ap = ivp_calloc(a, n + 1, sizeof *ap);
     ai = ivp_calloc(a, nnz, sizeof *ai);
@@ -96,7 +98,7 @@ static double linsolver_sparse_flops(const ivp_matrix *pattern, const ivp_alloca
     for (k = 0; k < nnz; k++) {
         ai[k] = (SuiteSparse_long)pattern->rowind[k];
     }
-    if (amd_l_order((SuiteSparse_long)n, ap, ai, perm, NULL, info) == AMD_OK) {
+    if (amd->l_order((SuiteSparse_long)n, ap, ai, perm, NULL, info) == AMD_OK) {
         flops = info[AMD_NDIV] + 2.0 * info[AMD_NMULTSUBS_LU];
     }
 done:

@@ -19,6 +19,7 @@
  * int indices and allocates with SuiteSparse's own malloc, not with ivp's allocator (its
  * Numeric objects are the documented exception in linalg.h).
  */
+#include "linalg/backend.h"
 #include "linalg/linalg_impl.h"
 
 #include <klu.h>
@@ -37,6 +38,7 @@ typedef struct sparse_klu {
     double *w;              /* 2*n: interleaved right-hand side (complex only) */
     double rgrowth_fresh;   /* reciprocal pivot growth of the last klu_factor */
     int n;
+    const ivp_klu_api *klu; /* KLU, loaded on first use */
 } sparse_klu;
 
 /* Refactorisations whose crude reciprocal condition number falls below this are redone with
@@ -57,10 +59,10 @@ static void sparse_free(ivp_linsolver *ls)
         return;
     }
     if (s->numeric != NULL) {
-        klu_free_numeric(&s->numeric, &s->common);
+        s->klu->free_numeric(&s->numeric, &s->common);
     }
     if (s->symbolic != NULL) {
-        klu_free_symbolic(&s->symbolic, &s->common);
+        s->klu->free_symbolic(&s->symbolic, &s->common);
     }
     ivp_free(&ls->alloc, s->ap);
     ivp_free(&ls->alloc, s->ai);
@@ -76,6 +78,7 @@ static ivp_status sparse_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_
     const ivp_allocator *a = &ls->alloc;
     size_t n = ls->n, nnz = pattern->nnz, j, k;
     sparse_klu *s;
+    const ivp_klu_api *klu;
     ivp_status st = IVP_OK;
     if (n > INT_MAX - 1 || nnz > INT_MAX) {
         return ivp_error_set(err, IVP_ERR_ARG,
@@ -83,12 +86,17 @@ static ivp_status sparse_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_
                              "(at most %d)",
                              n, nnz, INT_MAX);
     }
+    klu = ivp_backend_klu(err);
+    if (klu == NULL) {
+        return IVP_ERR_LINALG;
+    }
     s = ivp_calloc(a, 1, sizeof *s);
     ls->state = s;
     if (s == NULL) {
         st = ivp_error_set(err, IVP_ERR_NOMEM, "sparse LU (KLU): cannot allocate its state");
         goto fail;
     }
+    s->klu = klu;
     s->n = (int)n;
     s->ap = ivp_calloc(a, n + 1, sizeof *s->ap);
     s->ai = ivp_calloc(a, nnz, sizeof *s->ai);
@@ -118,9 +126,9 @@ static ivp_status sparse_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_
         }
         s->diag[j] = pos;
     }
-    klu_defaults(&s->common);
+    s->klu->defaults(&s->common);
     s->common.tol = KLU_PIVOT_TOL;
-    s->symbolic = klu_analyze(s->n, s->ap, s->ai, &s->common);
+    s->symbolic = s->klu->analyze(s->n, s->ap, s->ai, &s->common);
     if (s->symbolic == NULL) {
         st = ivp_error_set(err,
                            s->common.status == KLU_OUT_OF_MEMORY ? IVP_ERR_NOMEM : IVP_ERR_LINALG,
@@ -140,8 +148,8 @@ fail:
  * computed, e.g. overflow in U). */
 static double sparse_rcond(sparse_klu *s, int is_complex)
 {
-    int ok = is_complex ? klu_z_rcond(s->symbolic, s->numeric, &s->common)
-                        : klu_rcond(s->symbolic, s->numeric, &s->common);
+    int ok = is_complex ? s->klu->z_rcond(s->symbolic, s->numeric, &s->common)
+                        : s->klu->rcond(s->symbolic, s->numeric, &s->common);
     return ok ? s->common.rcond : (double)NAN;
 }
 
@@ -149,8 +157,8 @@ static double sparse_rcond(sparse_klu *s, int is_complex)
 static double sparse_rgrowth(sparse_klu *s, int is_complex)
 {
     int ok = is_complex
-                 ? klu_z_rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common)
-                 : klu_rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common);
+                 ? s->klu->z_rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common)
+                 : s->klu->rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common);
     return ok ? s->common.rgrowth : 0.0;
 }
 
@@ -202,32 +210,32 @@ static ivp_status sparse_factor(ivp_linsolver *ls, double alpha_re, double alpha
     }
 
     if (s->numeric != NULL) {
-        int ok = cplx ? klu_z_refactor(s->ap, s->ai, x, s->symbolic, s->numeric, &s->common)
-                      : klu_refactor(s->ap, s->ai, x, s->symbolic, s->numeric, &s->common);
+        int ok = cplx ? s->klu->z_refactor(s->ap, s->ai, x, s->symbolic, s->numeric, &s->common)
+                      : s->klu->refactor(s->ap, s->ai, x, s->symbolic, s->numeric, &s->common);
         if (ok && s->common.status == KLU_OK && sparse_rcond(s, cplx) >= KLU_RCOND_REFACTOR &&
             sparse_rgrowth(s, cplx) >= KLU_RGROWTH_REFACTOR * s->rgrowth_fresh) {
             return IVP_OK;
         }
         /* The old pivot order does not suit the new values: pivot afresh. */
-        klu_free_numeric(&s->numeric, &s->common);
+        s->klu->free_numeric(&s->numeric, &s->common);
     }
 
-    s->numeric = cplx ? klu_z_factor(s->ap, s->ai, x, s->symbolic, &s->common)
-                      : klu_factor(s->ap, s->ai, x, s->symbolic, &s->common);
+    s->numeric = cplx ? s->klu->z_factor(s->ap, s->ai, x, s->symbolic, &s->common)
+                      : s->klu->factor(s->ap, s->ai, x, s->symbolic, &s->common);
     if (s->numeric != NULL && s->common.status == KLU_OK) {
         /* klu_rcond gives 0 for an Inf or NaN on U's diagonal (overflow in the factors) */
         if (sparse_rcond(s, cplx) > 0.0) {
             s->rgrowth_fresh = sparse_rgrowth(s, cplx);
             return IVP_OK;
         }
-        klu_free_numeric(&s->numeric, &s->common);
+        s->klu->free_numeric(&s->numeric, &s->common);
         return ivp_error_set(err, IVP_ERR_LINALG,
                              "sparse LU (KLU): factorisation overflowed (n = %zu); the matrix is "
                              "too badly scaled or numerically singular",
                              n);
     }
     if (s->numeric != NULL) {
-        klu_free_numeric(&s->numeric, &s->common);
+        s->klu->free_numeric(&s->numeric, &s->common);
     }
     if (s->common.status == KLU_SINGULAR) {
         return ivp_error_set(err, IVP_ERR_LINALG,
@@ -253,15 +261,15 @@ static void sparse_solve(ivp_linsolver *ls, double *re, double *im)
             w[2 * i] = re[i];
             w[2 * i + 1] = im[i];
         }
-        klu_z_solve(s->symbolic, s->numeric, s->n, 1, w, &s->common);
+        s->klu->z_solve(s->symbolic, s->numeric, s->n, 1, w, &s->common);
         for (i = 0; i < n; i++) {
             re[i] = w[2 * i];
             im[i] = w[2 * i + 1];
         }
     } else {
-        klu_solve(s->symbolic, s->numeric, s->n, 1, re, &s->common);
+        s->klu->solve(s->symbolic, s->numeric, s->n, 1, re, &s->common);
         if (im != NULL) {
-            klu_solve(s->symbolic, s->numeric, s->n, 1, im, &s->common);
+            s->klu->solve(s->symbolic, s->numeric, s->n, 1, im, &s->common);
         }
     }
 }
@@ -272,7 +280,7 @@ static void sparse_reset(ivp_linsolver *ls)
 {
     sparse_klu *s = ls->state;
     if (s->numeric != NULL) {
-        klu_free_numeric(&s->numeric, &s->common);
+        s->klu->free_numeric(&s->numeric, &s->common);
     }
     s->rgrowth_fresh = 0.0;
 }

@@ -24,6 +24,7 @@
  * only size limit is memory. Complex systems use split real/imaginary arrays, which is how
  * ivp_linsolver_solve_complex passes them.
  */
+#include "linalg/backend.h"
 #include "linalg/linalg_impl.h"
 
 #include <math.h>
@@ -46,6 +47,7 @@ typedef struct sparse_umf {
     double *b;                       /* n (real) or 2n (complex): copy of the right-hand side */
     umf_long *wi;                    /* n: wsolve's integer workspace */
     double *w;                       /* 5n (real) or 10n (complex): wsolve's workspace */
+    const ivp_umfpack_api *umf;      /* UMFPACK, loaded on first use */
 } sparse_umf;
 
 static void umf_free(ivp_linsolver *ls)
@@ -56,16 +58,16 @@ static void umf_free(ivp_linsolver *ls)
     }
     if (s->numeric != NULL) {
         if (ls->is_complex) {
-            umfpack_zl_free_numeric(&s->numeric);
+            s->umf->zl_free_numeric(&s->numeric);
         } else {
-            umfpack_dl_free_numeric(&s->numeric);
+            s->umf->dl_free_numeric(&s->numeric);
         }
     }
     if (s->symbolic != NULL) {
         if (ls->is_complex) {
-            umfpack_zl_free_symbolic(&s->symbolic);
+            s->umf->zl_free_symbolic(&s->symbolic);
         } else {
-            umfpack_dl_free_symbolic(&s->symbolic);
+            s->umf->dl_free_symbolic(&s->symbolic);
         }
     }
     ivp_free(&ls->alloc, s->ap);
@@ -85,10 +87,10 @@ static umf_long umf_symbolic(ivp_linsolver *ls, sparse_umf *s)
 {
     umf_long n = (umf_long)ls->n;
     if (ls->is_complex) {
-        return umfpack_zl_symbolic(n, n, s->ap, s->ai, NULL, NULL, &s->symbolic, s->control,
+        return s->umf->zl_symbolic(n, n, s->ap, s->ai, NULL, NULL, &s->symbolic, s->control,
                                    s->info);
     }
-    return umfpack_dl_symbolic(n, n, s->ap, s->ai, NULL, &s->symbolic, s->control, s->info);
+    return s->umf->dl_symbolic(n, n, s->ap, s->ai, NULL, &s->symbolic, s->control, s->info);
 }
 
 static ivp_status umf_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_error *err)
@@ -97,6 +99,7 @@ static ivp_status umf_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_err
     size_t n = ls->n, nnz = pattern->nnz, j, k;
     int cplx = ls->is_complex;
     sparse_umf *s;
+    const ivp_umfpack_api *umf;
     umf_long status;
     ivp_status st = IVP_OK;
     if (n > (size_t)INT64_MAX / 16 || nnz > (size_t)INT64_MAX / 16) {
@@ -105,12 +108,17 @@ static ivp_status umf_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_err
                              "range",
                              n, nnz);
     }
+    umf = ivp_backend_umfpack(err);
+    if (umf == NULL) {
+        return IVP_ERR_LINALG;
+    }
     s = ivp_calloc(a, 1, sizeof *s);
     ls->state = s;
     if (s == NULL) {
         st = ivp_error_set(err, IVP_ERR_NOMEM, "sparse LU (UMFPACK): cannot allocate its state");
         goto fail;
     }
+    s->umf = umf;
     s->ap = ivp_calloc(a, n + 1, sizeof *s->ap);
     s->ai = ivp_calloc(a, nnz, sizeof *s->ai);
     s->xr = ivp_calloc(a, nnz, sizeof *s->xr);
@@ -144,9 +152,9 @@ static ivp_status umf_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_err
         s->diag[j] = pos;
     }
     if (cplx) {
-        umfpack_zl_defaults(s->control);
+        s->umf->zl_defaults(s->control);
     } else {
-        umfpack_dl_defaults(s->control);
+        s->umf->dl_defaults(s->control);
     }
     /* Threshold pivoting as in KLU (sparse.c): the diagonal is kept as pivot while it is at
      * least a tenth of the largest entry below it (UMFPACK's default for its symmetric
@@ -159,9 +167,9 @@ static ivp_status umf_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_err
         /* METIS not built in, or it failed: UMFPACK's own AMD/COLAMD ordering */
         if (s->symbolic != NULL) {
             if (cplx) {
-                umfpack_zl_free_symbolic(&s->symbolic);
+                s->umf->zl_free_symbolic(&s->symbolic);
             } else {
-                umfpack_dl_free_symbolic(&s->symbolic);
+                s->umf->dl_free_symbolic(&s->symbolic);
             }
         }
         s->control[UMFPACK_ORDERING] = UMFPACK_ORDERING_AMD;
@@ -195,9 +203,9 @@ static ivp_status umf_factor(ivp_linsolver *ls, double alpha_re, double alpha_im
 
     if (s->numeric != NULL) {
         if (cplx) {
-            umfpack_zl_free_numeric(&s->numeric);
+            s->umf->zl_free_numeric(&s->numeric);
         } else {
-            umfpack_dl_free_numeric(&s->numeric);
+            s->umf->dl_free_numeric(&s->numeric);
         }
     }
     if (!isfinite(alpha_re) || !isfinite(alpha_im) || !isfinite(beta)) {
@@ -235,9 +243,9 @@ static ivp_status umf_factor(ivp_linsolver *ls, double alpha_re, double alpha_im
         }
     }
 
-    status = cplx ? umfpack_zl_numeric(s->ap, s->ai, s->xr, s->xz, s->symbolic, &s->numeric,
+    status = cplx ? s->umf->zl_numeric(s->ap, s->ai, s->xr, s->xz, s->symbolic, &s->numeric,
                                        s->control, s->info)
-                  : umfpack_dl_numeric(s->ap, s->ai, s->xr, s->symbolic, &s->numeric,
+                  : s->umf->dl_numeric(s->ap, s->ai, s->xr, s->symbolic, &s->numeric,
                                        s->control, s->info);
     rcond = s->info[UMFPACK_RCOND];
     if (status == UMFPACK_OK && rcond > 0.0 && isfinite(rcond)) {
@@ -245,9 +253,9 @@ static ivp_status umf_factor(ivp_linsolver *ls, double alpha_re, double alpha_im
     }
     if (s->numeric != NULL) {
         if (cplx) {
-            umfpack_zl_free_numeric(&s->numeric);
+            s->umf->zl_free_numeric(&s->numeric);
         } else {
-            umfpack_dl_free_numeric(&s->numeric);
+            s->umf->dl_free_numeric(&s->numeric);
         }
     }
     if (status == UMFPACK_WARNING_singular_matrix) {
@@ -279,15 +287,15 @@ static void umf_solve(ivp_linsolver *ls, double *re, double *im)
     if (ls->is_complex) {
         memcpy(b, re, n * sizeof *b);
         memcpy(b + n, im, n * sizeof *b);
-        (void)umfpack_zl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, s->xz, re, im, b, b + n,
+        (void)s->umf->zl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, s->xz, re, im, b, b + n,
                                 s->numeric, s->control, s->info, s->wi, s->w);
     } else {
         memcpy(b, re, n * sizeof *b);
-        (void)umfpack_dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, re, b, s->numeric, s->control,
+        (void)s->umf->dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, re, b, s->numeric, s->control,
                                 s->info, s->wi, s->w);
         if (im != NULL) {
             memcpy(b, im, n * sizeof *b);
-            (void)umfpack_dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, im, b, s->numeric,
+            (void)s->umf->dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, im, b, s->numeric,
                                     s->control, s->info, s->wi, s->w);
         }
     }
