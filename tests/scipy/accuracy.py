@@ -139,13 +139,14 @@ def main():
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     for r in rows:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    print("(twins: worst of scipy and its 1-ulp twins / their spread, where ivp-sp < -%.1f)" %
+          SCIPY_MARGIN)
     if fails:
         print("\nFAILED: %d check(s):" % len(fails))
         for f in fails:
             print("  - " + f)
         return 1
-    print("\n(twins: worst of scipy and its 1-ulp twins / their spread, where ivp-sp < -%.1f)" % SCIPY_MARGIN)
-    print("all %d runs meet their accuracy floors and match scipy's accuracy" % len(rows))
+    print("\nall %d runs meet their accuracy floors and match scipy's accuracy" % len(rows))
     return 0
 
 
