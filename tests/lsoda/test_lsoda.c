@@ -95,10 +95,10 @@ static int nan_jac(double t, const double *y, double *J, const ivp_ctx *ctx)
     (void)t;
     (void)y;
     (void)ctx;
-    J[0] = NAN;
+    J[0] = (double)NAN;
     J[1] = 1.0;
     J[2] = 1.0;
-    J[3] = NAN;
+    J[3] = (double)NAN;
     return 0;
 }
 
