@@ -111,6 +111,10 @@ void cli_usage(FILE *out, const cli_command *cmd)
     }
 }
 
+/* fmt is a printf format: lets the compiler check the callers (clang -Wformat-nonliteral) */
+static void cli_vmessage(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void cli_vmessage(const char *kind, const char *fmt, va_list ap)
 {
     fprintf(stderr, "ivp: %s: ", kind);

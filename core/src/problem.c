@@ -847,7 +847,7 @@ static ivp_status spec_max_step(spec_ctx *c, const cJSON *v, ivp_problem *p)
     char b[32];
     ivp_status s;
     if (cJSON_IsNull(v)) {
-        p->max_step = INFINITY;
+        p->max_step = HUGE_VAL;
         return IVP_OK;
     }
     if (!cJSON_IsNumber(v)) {
@@ -1488,7 +1488,7 @@ ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, con
     p->rtol = 1e-3;
     p->atol = 1e-6;
     p->first_step = 0;
-    p->max_step = INFINITY;
+    p->max_step = HUGE_VAL;
     p->min_step = 0;
     p->max_steps = 0;
     p->jac = IVP_JAC_AUTO;

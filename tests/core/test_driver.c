@@ -62,7 +62,7 @@ static void solve_rejects_bad_arguments(void **state)
     ivp_ctx ctx;
     ivp_system sys = one_system(&ctx);
     ivp_options o;
-    double y0 = 0.0, bad_y0 = NAN, atol_vec[1] = {-1.0};
+    double y0 = 0.0, bad_y0 = (double)NAN, atol_vec[1] = {-1.0};
     double te_out[2] = {0.0, 2.0}, te_unsorted[2] = {0.5, 0.25};
     (void)state;
     ivp_options_init(&o);
