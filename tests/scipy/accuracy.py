@@ -18,10 +18,10 @@ units of the requested tolerance: mescd = -log10(rtol) - log10(e), e = max_i |y_
     2e-9 at atol = 1e-9 or 1e-12, where ivp and scipy take 127 and 128 steps) - scipy's figure
     alone is one sample of a spread. Then scipy is rerun as six "twins" with f perturbed by up
     to 1 ulp per component (fixed seeds): if scipy and its twins agree within 0.3 digits, ivp
-    must be within 0.3 digits of the worst of them; if they spread wider, ivp must be within
-    that spread below the worst of them (seven samples underestimate the tail of a
-    rounding-driven distribution by about their own width: on detest_C2 DOP853 at 1e-12, 40
-    twins reach e = 10 where the first six stop at 0.8);
+    must be within 0.3 digits of the worst of them. If they spread wider, the run's digits are
+    set by rounding, and a few samples do not bound that spread (detest_C2, DOP853, 1e-12: six
+    twins reach e = 0.8 with OpenBLAS's SkylakeX kernels, 0.1 with its Haswell ones, and 40
+    twins e = 10; ivp gets 5.2): ivp is then held to the floor below only (marked "noise");
   - ivp is above an absolute floor  mescd >= -log10(rtol) - ALLOW[method] - EXTRA[problem],
     i.e. e <= 10^(ALLOW + EXTRA): the global error is at most 100 tolerance units.
 The floors come from what scipy 1.10.1 achieves on these runs (printed as "sp-tol" below,
@@ -49,7 +49,7 @@ TWINS = 6
 
 def scipy_bound(problem, method, tol, span, ref, m_sp):
     """The digits ivp must reach next to scipy's m_sp (docstring): (bound, worst twin, spread);
-    twins only when they are needed."""
+    bound is None where scipy's own digits are set by rounding (twins spread > SCIPY_MARGIN)."""
     ds = [m_sp]
     for seed in range(TWINS):
         s = H.run_scipy(problem, method=method, rtol=tol, atol=tol, t_span=span,
@@ -57,7 +57,7 @@ def scipy_bound(problem, method, tol, span, ref, m_sp):
         if s.status == 0:
             ds.append(mescd(s.y[:, -1], ref, tol, tol))
     lo, spread = min(ds), max(ds) - min(ds)
-    return lo - max(SCIPY_MARGIN, spread), lo, spread
+    return (lo - SCIPY_MARGIN if spread <= SCIPY_MARGIN else None), lo, spread
 
 
 def mescd(y, ref, rtol, atol):
@@ -115,13 +115,13 @@ def main():
                 bound, twin_lo, spread = m_sp - SCIPY_MARGIN, None, 0.0
                 if not m_ivp >= bound:
                     bound, twin_lo, spread = scipy_bound(problem, method, tol, span, ref, m_sp)
-                if not m_ivp >= bound:
+                if bound is not None and not m_ivp >= bound:
                     ok = False
                     fails.append("%s: ivp mescd %.2f is below scipy's %.2f (worst of scipy and "
-                                 "its 1-ulp twins %.2f, their spread %.2f) by more than %.2f "
+                                 "its 1-ulp twins %.2f, their spread %.2f) by more than %.1f "
                                  "digits (ivp y = %s, scipy y = %s, reference %s)" %
-                                 (label, m_ivp, m_sp, twin_lo, spread,
-                                  max(SCIPY_MARGIN, spread), r.y[:, -1].tolist(),
+                                 (label, m_ivp, m_sp, twin_lo, spread, SCIPY_MARGIN,
+                                  r.y[:, -1].tolist(),
                                   s.y[:, -1].tolist(), ref.tolist()))
                 if not m_ivp >= floor:
                     ok = False
@@ -129,7 +129,8 @@ def main():
                                  (label, m_ivp, floor, m_sp))
                 rows.append((problem, "%g" % t_ref, method, "%g" % tol, "%d" % len(r.t),
                              "%.2f" % m_ivp, "%.2f" % m_sp, "%+.2f" % (m_ivp - m_sp),
-                             "" if twin_lo is None else "%.2f/%.2f" % (twin_lo, spread),
+                             "" if twin_lo is None else "%.2f/%.2f%s" % (
+                                 twin_lo, spread, " noise" if bound is None else ""),
                              "%+.2f" % (m_sp + math.log10(tol)), "%.2f" % floor,
                              "ok" if ok else "FAIL"))
     header = ("problem", "t", "method", "tol", "npts", "mescd ivp", "scipy", "ivp-sp", "twins",

@@ -25,9 +25,10 @@ Asserted, per run:
   - ivp is no worse than scipy's same method on the same run minus 0.3 digits (a factor 2 in
     the error; they run the same algorithm on bit-identical f and J). Where that fails, scipy's
     single run is replaced by the spread of scipy and six "twins" - scipy runs with f perturbed
-    by up to 1 ulp per component - i.e. by what rounding alone gives: ivp must be within
-    max(0.3, their spread) digits below the worst of them (seven samples underestimate the
-    tail of a rounding-driven spread by about its width). This matters on E5: there mescd
+    by up to 1 ulp per component - i.e. by what rounding alone gives: if they agree within 0.3
+    digits, ivp must be within 0.3 digits of the worst of them; if they spread wider, the
+    run's digits are set by rounding, a few samples do not bound that spread, and ivp is held
+    to the floor below only (as in tests/scipy/accuracy.py). This matters on E5: there mescd
     measures errors of 1e-26 .. 1e-23, near atol = 1.7e-24, at the noise level of the Newton
     iterations, whose last bits follow the LU's rounding (LAPACK/BLAS kernels, FMA); the twins
     (same steps, same counts) spread over 0.6 to 1.7 digits (Radau, rtol = 1e-8: 1.21 .. 2.91
@@ -162,7 +163,8 @@ def main():
                 d_sp_low, allowed = d_sp, SCIPY_MARGIN
                 if s.status == 0 and d_ivp < d_sp - SCIPY_MARGIN:
                     ds = [d_sp] + twin_digits(problem, method, rtol, atol, jac, opts, kind, ref)
-                    d_sp_low, allowed = min(ds), max(SCIPY_MARGIN, max(ds) - min(ds))
+                    d_sp_low = min(ds)
+                    allowed = SCIPY_MARGIN if max(ds) - d_sp_low <= SCIPY_MARGIN else math.inf
                 margin = MARGIN[(problem, method)]
                 floor = -math.log10(rtol) - margin if margin is not None else -math.inf
                 ok = F.check(s.status != 0 or d_ivp >= d_sp_low - allowed,
@@ -185,8 +187,8 @@ def main():
                           "ok" if ok else "FAIL")
     print(table.text())
     print("\n(digits: scd or mescd per problems.json's conventions; twins = worst of scipy "
-          "and its 1-ulp twins, where ivp-sp < -%.1f (allowed below it: max(0.3, their "
-          "spread)); excess = digits + log10(rtol); "
+          "and its 1-ulp twins, where ivp-sp < -%.1f (only the floor where they "
+          "spread wider than that); excess = digits + log10(rtol); "
           "floor = -log10(rtol) - margin; ivp-s = ivp's solve_seconds; "
           "%.0f s in all)" % (SCIPY_MARGIN, time.time() - t_start))
     return F.report("all %d runs reach their floors and match scipy's accuracy within %.1f "
