@@ -90,7 +90,7 @@ static int rhs_misbehave(double t, const double *y, double *f, const ivp_ctx *ct
         return t > m->t_bad ? 2 : 0;
     case 3:
         if (t > m->t_bad) {
-            f[0] = NAN;
+            f[0] = (double)NAN;
         }
         return 0;
     case 4:

@@ -28,7 +28,7 @@ static int probe_finish(const ivp_ctx *ctx, double *f)
         if (p->fail_code != 0) {
             return p->fail_code;
         }
-        f[0] = NAN;
+        f[0] = (double)NAN;
     }
     return 0;
 }
@@ -357,7 +357,7 @@ static int lin_jac(double t, const double *y, double *J, const ivp_ctx *ctx)
         }
     }
     if (p->jac_code == 2) {
-        J[6] = NAN;
+        J[6] = (double)NAN;
         return 0;
     }
     return p->jac_code;
@@ -446,7 +446,7 @@ static int jv_values(double t, const double *y, double *v, const ivp_ctx *ctx)
     v[4] = 5.0;
     v[5] = 6.0;
     if (p->jac_code == 2) {
-        v[5] = INFINITY;
+        v[5] = (double)INFINITY;
         return 0;
     }
     return p->jac_code;

@@ -7,6 +7,7 @@
 #include "support.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ivp/memsink.h"
@@ -94,10 +95,10 @@ static int nan_jac(double t, const double *y, double *J, const ivp_ctx *ctx)
     (void)t;
     (void)y;
     (void)ctx;
-    J[0] = NAN;
+    J[0] = (double)NAN;
     J[1] = 1.0;
     J[2] = 1.0;
-    J[3] = NAN;
+    J[3] = (double)NAN;
     return 0;
 }
 
@@ -500,12 +501,15 @@ static void banded_jacobian_tridiagonal(void **state)
     run band, dense;
     double y0[HEAT_N];
     const double lambda = heat_lambda(HEAT_N);
+    unsigned long calls = 0;
+    long corr_band, corr_dense;
     size_t i, k;
     (void)state;
     for (i = 0; i < HEAT_N; i++) {
         y0[i] = sin(PI * (double)(i + 1) / (double)(HEAT_N + 1));
     }
-    run_setup(&band, HEAT_N, heat_rhs);
+    run_setup(&band, HEAT_N, heat_rhs_counted);
+    band.ctx.data = &calls;
     band.sys.lband = 1;
     band.sys.uband = 1;
     band.opt.rtol = 1e-6;
@@ -513,6 +517,7 @@ static void banded_jacobian_tridiagonal(void **state)
     run_expect_ok(&band, 0.0, 1.0, y0);
     assert_true(band.res.n_switches >= 1);
     assert_true(band.res.njev > 0);
+    assert_int_equal(band.res.nfev, calls); /* every rhs call counts */
     for (k = 0; k < band.ms.n_points; k++) {
         double decay = exp(-lambda * band.ms.t[k]);
         for (i = 0; i < HEAT_N; i++) {
@@ -520,18 +525,30 @@ static void banded_jacobian_tridiagonal(void **state)
         }
     }
 
-    /* The same problem with a dense difference-quotient Jacobian: the same steps, but n rhs
-     * calls per Jacobian instead of ml + mu + 1 = 3. */
+    /* The same problem with a dense difference-quotient Jacobian: in exact arithmetic the
+     * same steps, with n rhs calls per Jacobian instead of ml + mu + 1 = 3. In floating point
+     * the two runs store the Newton matrix in different layouts and factor it with different
+     * code (ivp's own dense LU for n < 64, LAPACK dgbtrf for the band, whose kernels and FMA
+     * use depend on the BLAS and the CPU), so the Newton iterates differ in their last bits,
+     * and LSODA's threshold tests (corrector convergence, error test, keep h unless 1.1 x)
+     * can decide differently: counts may legitimately differ by a corrector iteration or a
+     * step. What must hold:
+     * - the Jacobian's cost: with c = nfev - (calls per Jacobian) * njev the rhs calls
+     *   outside Jacobians, c_band (at 3 per Jacobian) and c_dense (at n) count the same
+     *   corrector work up to those rounding-decided iterations; a band cost of 2 or 4 would
+     *   move c_band by njev (20 here), so |c_band - c_dense| < njev / 2 identifies it as 3;
+     * - the same solution: the runs differ by less than the tolerance (atol + rtol |y|) that
+     *   both control (by 3.8e-13 at |y| = 5e-5 on one machine, 1e-10 relative on another). */
     run_setup(&dense, HEAT_N, heat_rhs);
     dense.opt.rtol = 1e-6;
     dense.opt.atol = 1e-9;
     run_expect_ok(&dense, 0.0, 1.0, y0);
-    assert_int_equal(dense.res.n_steps, band.res.n_steps);
-    assert_int_equal(dense.res.njev, band.res.njev);
-    assert_int_equal(dense.res.nfev - band.res.nfev, (HEAT_N - 3) * band.res.njev);
+    corr_band = (long)band.res.nfev - 3L * (long)band.res.njev;
+    corr_dense = (long)dense.res.nfev - (long)HEAT_N * (long)dense.res.njev;
+    assert_true(2 * labs(corr_band - corr_dense) < (long)band.res.njev);
     for (i = 0; i < HEAT_N; i++) {
         size_t last = HEAT_N * (band.ms.n_points - 1);
-        ivp_assert_close(band.ms.y[last + i], dense.ms.y[last + i], 1e-10, 1e-14);
+        ivp_assert_close(band.ms.y[last + i], dense.ms.y[last + i], 1e-6, 1e-9);
     }
     ivp_memsink_free(&band.ms);
     ivp_memsink_free(&dense.ms);

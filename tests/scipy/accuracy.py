@@ -7,10 +7,23 @@ exp_decay at their tend; lorenz at t = 1 and t = 10 from more_times), every expl
 and rtol = atol = 1e-6, 1e-9 (DOP853 also 1e-12), ivp integrates [t0, t_ref] and we compute
 the mixed significant correct digits of the final state (problems.json's convention):
     mescd = -log10(max_i |y_i - ref_i| / (atol/rtol + |ref_i|)).
-Asserted, per run:
-  - ivp is no worse than scipy on the same run minus 0.3 digits (they should agree: same
-    algorithm; a 0.3-digit loss is a factor of 2 in the error);
-  - ivp is above an absolute floor  mescd >= -log10(rtol) - ALLOW[method] - EXTRA[problem].
+Since mescd divides by atol/rtol + |ref_i| = (atol + rtol |ref_i|) / rtol, it is the error in
+units of the requested tolerance: mescd = -log10(rtol) - log10(e), e = max_i |y_i - ref_i| /
+(atol + rtol |ref_i|). Asserted, per run:
+  - ivp is no worse than scipy on the same run minus 0.3 digits (a factor of 2 in e): same
+    algorithm on bit-identical f, so where the result does not depend on rounding they agree.
+    Where it does - the error estimate is a difference of cancelling terms, so its last bits
+    follow the rounding of the arithmetic (compiler, FMA contraction, libm), which moves step
+    sizes at the 1e-8 level and can flip an accept/reject decision (detest_C2: components of
+    2e-9 at atol = 1e-9 or 1e-12, where ivp and scipy take 127 and 128 steps) - scipy's figure
+    alone is one sample of a spread. Then scipy is rerun as six "twins" with f perturbed by up
+    to 1 ulp per component (fixed seeds): if scipy and its twins agree within 0.3 digits, ivp
+    must be within 0.3 digits of the worst of them. If they spread wider, the run's digits are
+    set by rounding, and a few samples do not bound that spread (detest_C2, DOP853, 1e-12: six
+    twins reach e = 0.8 with OpenBLAS's SkylakeX kernels, 0.1 with its Haswell ones, and 40
+    twins e = 10; ivp gets 5.2): ivp is then held to the floor below only (marked "noise");
+  - ivp is above an absolute floor  mescd >= -log10(rtol) - ALLOW[method] - EXTRA[problem],
+    i.e. e <= 10^(ALLOW + EXTRA): the global error is at most 100 tolerance units.
 The floors come from what scipy 1.10.1 achieves on these runs (printed as "sp-tol" below,
 mescd + log10(rtol)): on well-behaved problems every method is within 2 digits of the
 tolerance (worst: RK45 on detest_E3, -1.6); detest_B1 (predator-prey with sharp peaks) loses
@@ -31,6 +44,20 @@ TOLS = {"RK23": (1e-6, 1e-9), "RK45": (1e-6, 1e-9), "DOP853": (1e-6, 1e-9, 1e-12
 ALLOW = {"RK23": 2.0, "RK45": 2.0, "DOP853": 2.0}
 EXTRA = {"detest_B1": 0.5, ("lorenz", 10.0): 1.5}
 SCIPY_MARGIN = 0.3
+TWINS = 6
+
+
+def scipy_bound(problem, method, tol, span, ref, m_sp):
+    """The digits ivp must reach next to scipy's m_sp (docstring): (bound, worst twin, spread);
+    bound is None where scipy's own digits are set by rounding (twins spread > SCIPY_MARGIN)."""
+    ds = [m_sp]
+    for seed in range(TWINS):
+        s = H.run_scipy(problem, method=method, rtol=tol, atol=tol, t_span=span,
+                        perturb=1000 + seed)
+        if s.status == 0:
+            ds.append(mescd(s.y[:, -1], ref, tol, tol))
+    lo, spread = min(ds), max(ds) - min(ds)
+    return (lo - SCIPY_MARGIN if spread <= SCIPY_MARGIN else None), lo, spread
 
 
 def mescd(y, ref, rtol, atol):
@@ -85,11 +112,16 @@ def main():
                 m_sp = mescd(s.y[:, -1], ref, tol, tol)
                 floor = -math.log10(tol) - ALLOW[method] - extra
                 ok = True
-                if not m_ivp >= m_sp - SCIPY_MARGIN:
+                bound, twin_lo, spread = m_sp - SCIPY_MARGIN, None, 0.0
+                if not m_ivp >= bound:
+                    bound, twin_lo, spread = scipy_bound(problem, method, tol, span, ref, m_sp)
+                if bound is not None and not m_ivp >= bound:
                     ok = False
-                    fails.append("%s: ivp mescd %.2f is worse than scipy's %.2f by more than "
-                                 "%.1f digits (ivp y = %s, scipy y = %s, reference %s)" %
-                                 (label, m_ivp, m_sp, SCIPY_MARGIN, r.y[:, -1].tolist(),
+                    fails.append("%s: ivp mescd %.2f is below scipy's %.2f (worst of scipy and "
+                                 "its 1-ulp twins %.2f, their spread %.2f) by more than %.1f "
+                                 "digits (ivp y = %s, scipy y = %s, reference %s)" %
+                                 (label, m_ivp, m_sp, twin_lo, spread, SCIPY_MARGIN,
+                                  r.y[:, -1].tolist(),
                                   s.y[:, -1].tolist(), ref.tolist()))
                 if not m_ivp >= floor:
                     ok = False
@@ -97,15 +129,19 @@ def main():
                                  (label, m_ivp, floor, m_sp))
                 rows.append((problem, "%g" % t_ref, method, "%g" % tol, "%d" % len(r.t),
                              "%.2f" % m_ivp, "%.2f" % m_sp, "%+.2f" % (m_ivp - m_sp),
+                             "" if twin_lo is None else "%.2f/%.2f%s" % (
+                                 twin_lo, spread, " noise" if bound is None else ""),
                              "%+.2f" % (m_sp + math.log10(tol)), "%.2f" % floor,
                              "ok" if ok else "FAIL"))
-    header = ("problem", "t", "method", "tol", "npts", "mescd ivp", "scipy", "ivp-sp",
+    header = ("problem", "t", "method", "tol", "npts", "mescd ivp", "scipy", "ivp-sp", "twins",
               "sp-tol", "floor", "ok")
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
     for r in rows:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    print("(twins: worst of scipy and its 1-ulp twins / their spread, where ivp-sp < -%.1f)" %
+          SCIPY_MARGIN)
     if fails:
         print("\nFAILED: %d check(s):" % len(fails))
         for f in fails:

@@ -8,7 +8,8 @@ same f(t, y) bit for bit; check_plugins.py verifies this. The functions also acc
 for real arguments as the plugins do.
 
 Initial values, spans, parameters and references come from problems.json
-($IVP_SHARED_DIR/testset/problems.json) where the problem is listed there.
+(tests/data/problems.json, in the repository; tests/data/README.md says where it comes from)
+where the problem is listed there.
 """
 import cmath
 import json
@@ -30,17 +31,13 @@ def _sqrt(x):
     return cmath.sqrt(x) if isinstance(x, complex) else math.sqrt(x)
 
 
-def shared_dir():
-    d = os.environ.get("IVP_SHARED_DIR")
-    if d:
-        return d
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.normpath(os.path.join(here, "..", "..", "..", "shared"))
+TESTSET_PATH = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                            "..", "data", "problems.json"))
 
 
 def load_testset():
-    """problems.json as {id: entry}."""
-    path = os.path.join(shared_dir(), "testset", "problems.json")
+    """tests/data/problems.json as (whole file, {id: entry})."""
+    path = TESTSET_PATH
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     return data, {p["id"]: p for p in data["problems"]}

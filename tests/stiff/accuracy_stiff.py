@@ -24,18 +24,27 @@ Asserted, per run:
   - ivp reaches tend (status 0);
   - ivp is no worse than scipy's same method on the same run minus 0.3 digits (a factor 2 in
     the error; they run the same algorithm on bit-identical f and J). Where that fails, scipy's
-    figure is replaced by the worst of scipy and six "twins" - scipy runs with f perturbed by
-    up to 1 ulp per component - i.e. by what rounding alone can give. This matters on E5 only:
-    there mescd measures errors of 1e-26 .. 1e-25, well below atol = 1.7e-24, at the noise
-    level of the Newton iterations, and the twins (same steps, same counts) spread over 0.6 to
-    1.3 digits (Radau, rtol = 1e-6: 7.53 .. 8.88);
+    single run is replaced by the spread of scipy and six "twins" - scipy runs with f perturbed
+    by up to 1 ulp per component - i.e. by what rounding alone gives: if they agree within 0.3
+    digits, ivp must be within 0.3 digits of the worst of them; if they spread wider, the
+    run's digits are set by rounding, a few samples do not bound that spread, and ivp is held
+    to the floor below only (as in tests/scipy/accuracy.py). This matters on E5: there mescd
+    measures errors of 1e-26 .. 1e-23, near atol = 1.7e-24, at the noise level of the Newton
+    iterations, whose last bits follow the LU's rounding (LAPACK/BLAS kernels, FMA); the twins
+    (same steps, same counts) spread over 0.6 to 1.7 digits (Radau, rtol = 1e-8: 1.21 .. 2.91
+    digits above the tolerance);
   - ivp's digits are above a floor  digits >= -log10(rtol) - MARGIN[(problem, method)].
-    The margins come from what the methods achieve here (printed as "excess": digits +
-    log10(rtol), the same for scipy up to rounding) with 0.5 digit to spare below the worst of
-    the three tolerances; a negative margin means the method beats the requested digits there
-    (Radau on ROBER/OREGO/VDPOL/POLLU). BDF and LSODA lose up to 3.4 digits of scd on HIRES,
-    whose components (1e-4 .. 1e-2) are far smaller than atol = rtol: the error is controlled
-    in absolute terms.
+    With mescd the digits are -log10(rtol) - log10(e), e = max_i |y_i - ref_i| / (atol +
+    rtol |ref_i|) the error in tolerance units, so the floor says e <= 10^MARGIN. The margins
+    come from what the methods achieve here (printed as "excess": digits + log10(rtol), the
+    same for scipy and its 1-ulp twins up to rounding) with 0.5 digit to spare below the worst
+    of the three tolerances and of the twins; a negative margin means the method beats the
+    requested digits there (Radau on ROBER/OREGO/VDPOL/POLLU). BDF and LSODA lose up to 3.4
+    digits of scd on HIRES, whose components (1e-4 .. 1e-2) are far smaller than atol = rtol:
+    the error is controlled in absolute terms. E5's digits are set by rounding (above), so
+    its floor is one common allowance for the three methods covering the twins' spread: the
+    twins reach e = 8 tolerance units (LSODA, rtol = 1e-4: excess -0.92, where scipy itself
+    got +0.08 on one machine and -0.63 on another), so e <= 10^1.5 = 32.
 Prints a table: problem, method, rtol, atol, scd/mescd of ivp and scipy, nfev, njev, nlu, steps,
 ivp's solve_seconds. Usage: accuracy_stiff.py --plugin-dir DIR [--ivp IVP]. Exits 1 listing the
 failures.
@@ -78,9 +87,9 @@ MARGIN = {
     ("vdpol", "Radau"): -1.5,   # +2.01
     ("vdpol", "BDF"): 1.8,      # -1.28
     ("vdpol", "LSODA"): 1.85,   # -1.31
-    ("e5", "Radau"): 0.3,       # +0.81 (scipy's 1-ulp twins: down to +0.19)
-    ("e5", "BDF"): 0.75,        # +0.36 (twins: down to -0.22)
-    ("e5", "LSODA"): 0.45,      # +0.08
+    ("e5", "Radau"): 1.5,       # twins' excess down to -0.01; rounding-set (docstring)
+    ("e5", "BDF"): 1.5,         # twins down to -0.22
+    ("e5", "LSODA"): 1.5,       # twins down to -0.92
 }
 SCIPY_MARGIN = 0.3
 
@@ -151,16 +160,17 @@ def main():
                     continue
                 d_ivp = measure(kind, r.y[:, -1], ref, rtol, atol)
                 d_sp = measure(kind, s.y[:, -1], ref, rtol, atol) if s.status == 0 else math.nan
-                d_sp_low = d_sp
+                d_sp_low, allowed = d_sp, SCIPY_MARGIN
                 if s.status == 0 and d_ivp < d_sp - SCIPY_MARGIN:
-                    d_sp_low = min([d_sp] + twin_digits(problem, method, rtol, atol, jac, opts,
-                                                        kind, ref))
+                    ds = [d_sp] + twin_digits(problem, method, rtol, atol, jac, opts, kind, ref)
+                    d_sp_low = min(ds)
+                    allowed = SCIPY_MARGIN if max(ds) - d_sp_low <= SCIPY_MARGIN else math.inf
                 margin = MARGIN[(problem, method)]
                 floor = -math.log10(rtol) - margin if margin is not None else -math.inf
-                ok = F.check(s.status != 0 or d_ivp >= d_sp_low - SCIPY_MARGIN,
+                ok = F.check(s.status != 0 or d_ivp >= d_sp_low - allowed,
                              "%s: ivp %s %.2f is worse than scipy's %.2f (worst twin %.2f) by "
-                             "more than %.1f digits (ivp y = %s, scipy y = %s, reference %s)" %
-                             (label, kind, d_ivp, d_sp, d_sp_low, SCIPY_MARGIN,
+                             "more than %.2f digits (ivp y = %s, scipy y = %s, reference %s)" %
+                             (label, kind, d_ivp, d_sp, d_sp_low, allowed,
                               r.y[:, -1].tolist(), s.y[:, -1].tolist(), ref.tolist()))
                 ok &= F.check(d_ivp >= floor, "%s: ivp %s %.2f is below the floor %.2f "
                               "(scipy %.2f)" % (label, kind, d_ivp, floor, d_sp))
@@ -177,7 +187,8 @@ def main():
                           "ok" if ok else "FAIL")
     print(table.text())
     print("\n(digits: scd or mescd per problems.json's conventions; twins = worst of scipy "
-          "and its 1-ulp twins, where ivp-sp < -%.1f; excess = digits + log10(rtol); "
+          "and its 1-ulp twins, where ivp-sp < -%.1f (only the floor where they "
+          "spread wider than that); excess = digits + log10(rtol); "
           "floor = -log10(rtol) - margin; ivp-s = ivp's solve_seconds; "
           "%.0f s in all)" % (SCIPY_MARGIN, time.time() - t_start))
     return F.report("all %d runs reach their floors and match scipy's accuracy within %.1f "
