@@ -5,8 +5,14 @@
  * ivp's 17 root attributes with the same types - with plain H5Dwrite/H5Awrite calls
  * (contiguous datasets, default property lists), then exits. Linked against hdf5-serial only.
  *
- * Usage: h5_proc_min FILE [n] [N]      (defaults n = 2, N = 3: RK45 on y' = -y, t in [0, 1])
+ * Usage: h5_proc_min [--fsync] FILE [n] [N]   (defaults n = 2, N = 3: RK45 on y' = -y, t in
+ *        [0, 1]; --fsync: fsync the file after closing it, as ivp does before its rename)
  */
+#define _POSIX_C_SOURCE 200809L
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -61,15 +67,20 @@ static int dataset(hid_t file, const char *name, int rank, const hsize_t *dims,
 
 int main(int argc, char **argv)
 {
-    size_t n = argc > 2 ? (size_t)atol(argv[2]) : 2, N = argc > 3 ? (size_t)atol(argv[3]) : 3;
+    int do_fsync = argc > 1 && strcmp(argv[1], "--fsync") == 0;
+    size_t n, N;
     double *t, *y;
     size_t i, j;
     hid_t f, g;
     hsize_t dt[1], dy[2];
     int bad = 0;
 
+    argv += do_fsync;
+    argc -= do_fsync;
+    n = argc > 2 ? (size_t)atol(argv[2]) : 2;
+    N = argc > 3 ? (size_t)atol(argv[3]) : 3;
     if (argc < 2 || argc > 4 || n < 1 || N < 1) {
-        fprintf(stderr, "usage: h5_proc_min FILE [n] [N]\n");
+        fprintf(stderr, "usage: h5_proc_min [--fsync] FILE [n] [N]\n");
         return 2;
     }
     t = malloc((n + 1) * N * sizeof *t);
@@ -116,6 +127,13 @@ int main(int argc, char **argv)
     bad |= attr_string(f, "plugin_sha256",
                        "0000000000000000000000000000000000000000000000000000000000000000");
     bad |= H5Fclose(f) < 0 ? -1 : 0;
+    if (do_fsync) {
+        int fd = open(argv[1], O_RDONLY);
+        bad |= fd < 0 || fsync(fd) != 0 ? -1 : 0;
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
     free(t);
     return bad ? 1 : 0;
 }

@@ -3,7 +3,8 @@
  * commands interleaved (A B A B ...), each repeated R times after one untimed run; the child's
  * stdout and stderr go to /dev/null.
  *
- * Usage: proc_time R CMD [ARG...] [--- CMD [ARG...]]...
+ * Usage: proc_time R [VAR=VALUE...] CMD [ARG...] [--- [VAR=VALUE...] CMD [ARG...]]...
+ * (leading VAR=VALUE words are set in that command's environment only)
  *
  * Prints one JSON line per command: the median wall time (fork to reaped), the median user and
  * system CPU time of the child (wait4's rusage), the largest max RSS (KiB), and all wall times.
@@ -66,7 +67,13 @@ static int run_once(char **argv, double *wall, double *user, double *sys, long *
             dup2(fd, 2);
             close(fd);
         }
-        execvp(argv[0], argv);
+        while (argv[0] != NULL && strchr(argv[0], '=') != NULL) {
+            putenv(argv[0]);
+            argv++;
+        }
+        if (argv[0] != NULL) {
+            execvp(argv[0], argv);
+        }
         _exit(127);
     }
     if (wait4(pid, &status, 0, &ru) != pid) {
@@ -89,7 +96,8 @@ int main(int argc, char **argv)
     int ncmd = 0, reps, i, c, k;
 
     if (argc < 3 || (reps = atoi(argv[1])) < 1 || reps > MAX_REPEATS) {
-        fprintf(stderr, "usage: proc_time R CMD [ARG...] [--- CMD [ARG...]]...\n");
+        fprintf(stderr, "usage: proc_time R [VAR=VALUE...] CMD [ARG...] "
+                        "[--- [VAR=VALUE...] CMD [ARG...]]...\n");
         return 2;
     }
     cmds[ncmd++] = argv + 2;
@@ -120,7 +128,7 @@ int main(int argc, char **argv)
         }
     }
     for (c = 0; c < ncmd; c++) {
-        printf("{\"cmd\": \"%s\", \"repeats\": %d, \"wall_all\": [", cmds[c][0], reps);
+        printf("{\"index\": %d, \"repeats\": %d, \"wall_all\": [", c, reps);
         for (k = 0; k < reps; k++) {
             printf("%s%.7g", k ? ", " : "", wall[c][k]);
         }
