@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: MIT
+# cmake -DFILES="a;b;..." -P runpath_check.cmake: every RUNPATH/RPATH entry of these ELF files
+# is absolute or starts with $ORIGIN. An empty entry (which CMake leaves when it pads a build
+# RPATH for rewriting at install) or a relative one makes the loader search the working folder,
+# where anyone who can write there could plant a library.
+foreach(f IN LISTS FILES)
+  if(NOT EXISTS ${f})
+    message(FATAL_ERROR "missing: ${f}")
+  endif()
+  execute_process(COMMAND readelf -d ${f} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "readelf -d ${f} failed")
+  endif()
+  string(REGEX MATCHALL "\\((RUNPATH|RPATH)\\)[^\n]*\\[[^]\n]*\\]" lines "${out}")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE ".*\\[([^]]*)\\].*" "\\1" path "${line}")
+    # split on ':' keeping empty entries
+    string(REPLACE ":" ";<sep>;" parts "x${path}x")
+    set(entry "")
+    set(entries "")
+    foreach(p IN LISTS parts)
+      if(p STREQUAL "<sep>")
+        list(APPEND entries "e${entry}")
+        set(entry "")
+      else()
+        set(entry "${entry}${p}")
+      endif()
+    endforeach()
+    list(APPEND entries "e${entry}")
+    foreach(e IN LISTS entries)
+      string(REGEX REPLACE "^ex?" "" e "${e}")
+      string(REGEX REPLACE "x$" "" e "${e}")
+      if(e STREQUAL "" OR NOT (e MATCHES "^/" OR e MATCHES "^\\$ORIGIN"))
+        message(FATAL_ERROR "${f}: RUNPATH '${path}' has the entry '${e}', which is neither "
+                            "absolute nor $ORIGIN-relative: the loader would search the working folder")
+      endif()
+    endforeach()
+    message(STATUS "${f}: ${path}")
+  endforeach()
+endforeach()
