@@ -45,16 +45,22 @@ if(NOT pcver STREQUAL version)
 endif()
 run(pkg-config --cflags --libs ivp)
 separate_arguments(pcflags UNIX_COMMAND "${out}")
+# A sanitizer build's libraries need the sanitizer runtime first in the program too.
+set(san "")
+if(SANITIZE)
+  set(san -fsanitize=address,undefined)
+endif()
 set(programs "")
 foreach(p explicit implicit)
-  run(${CC} -std=c17 -O2 ${SRC}/consumer/${p}.c ${pcflags} -lm -Wl,-rpath,${prefix}/${LIBDIR}
-      -o ${WORK}/${p}_pc)
+  run(${CC} -std=c17 -O2 ${san} ${SRC}/consumer/${p}.c ${pcflags} -lm
+      -Wl,-rpath,${prefix}/${LIBDIR} -o ${WORK}/${p}_pc)
   list(APPEND programs ${WORK}/${p}_pc)
 endforeach()
 
 # 2. find_package(ivp)
 run(${CMAKE_COMMAND} -S ${SRC}/consumer -B ${WORK}/cmake -G ${GENERATOR}
-    -DCMAKE_C_COMPILER=${CC} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_C_COMPILER=${CC} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release
+    "-DCMAKE_C_FLAGS=${san}" "-DCMAKE_EXE_LINKER_FLAGS=${san}")
 run(${CMAKE_COMMAND} --build ${WORK}/cmake)
 list(APPEND programs ${WORK}/cmake/explicit ${WORK}/cmake/implicit)
 
