@@ -155,8 +155,7 @@ static void *ens_worker_main(void *arg)
 }
 
 /* Member k that was never started: its spec values and status -2. */
-static int ens_output_unstarted(ens_run *r, size_t k, ens_slot *s, double *params,
-                                ivp_error *err)
+static int ens_output_unstarted(ens_run *r, size_t k, ens_slot *s, double *params, ivp_error *err)
 {
     const ivp_ensemble_config *cfg = r->cfg;
     ivp_ensemble_job job;

@@ -24,18 +24,18 @@
 typedef struct h5e_col {
     char path[H5E_PATH_MAX];
     hid_t dset;
-    hid_t ftype, mtype;   /* file and memory types (mtype owned when 'strings') */
-    size_t esize;         /* bytes per element in memory */
-    int has_a;            /* a leading fixed axis (n of /y (n, P)) */
+    hid_t ftype, mtype; /* file and memory types (mtype owned when 'strings') */
+    size_t esize;       /* bytes per element in memory */
+    int has_a;          /* a leading fixed axis (n of /y (n, P)) */
     size_t a;
-    int ntr;              /* trailing fixed axes: 0, 1 or 2 */
+    int ntr; /* trailing fixed axes: 0, 1 or 2 */
     size_t tr[2];
-    size_t b;             /* product of tr */
-    size_t cn;            /* records per chunk */
-    size_t count;         /* records in buf */
-    hsize_t len;          /* records in the file */
-    unsigned char *buf;   /* a x cn x b elements */
-    int strings;          /* elements are char * (owned until written) */
+    size_t b;           /* product of tr */
+    size_t cn;          /* records per chunk */
+    size_t count;       /* records in buf */
+    hsize_t len;        /* records in the file */
+    unsigned char *buf; /* a x cn x b elements */
+    int strings;        /* elements are char * (owned until written) */
 } h5e_col;
 
 enum {
@@ -69,9 +69,9 @@ struct ivp_h5ens {
     h5e_col *cols;
     size_t n_cols;
     int used[C_FIXED];
-    double *rec;          /* one record (stacked /y: n x N) */
+    double *rec; /* one record (stacked /y: n x N) */
     size_t rec_cap;
-    size_t k;             /* members written */
+    size_t k; /* members written */
     size_t n_failed, n_interrupted;
     int failed;
     ivp_error err;
@@ -141,13 +141,14 @@ static int col_dims(const h5e_col *c, hsize_t along, hsize_t *d)
 static int col_create(ivp_h5ens *w, h5e_col *c, size_t cap_records)
 {
     hsize_t dims[4], maxd[4], chunk[4];
-    hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+    hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dapl = H5I_INVALID_HID;
     size_t rec_bytes = (c->has_a ? c->a : 1) * c->b * c->esize;
     int rank, i, rc = -1;
     if (rec_bytes == 0) {
         rec_bytes = 1;
     }
-    c->cn = H5E_CHUNK_BYTES / rec_bytes;
+    /* strings: the buffer holds pointers to copies; 4096 of them at a time */
+    c->cn = c->strings ? 4096 : H5E_CHUNK_BYTES / rec_bytes;
     if (c->cn < 1) {
         c->cn = 1;
     }
@@ -173,7 +174,13 @@ static int col_create(ivp_h5ens *w, h5e_col *c, size_t cap_records)
         h5e_fail(w, "creating", c->path);
         goto done;
     }
-    c->dset = H5Dcreate2(w->file, c->path, c->ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    /* every chunk is written whole, once: no chunk cache */
+    dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    if (dapl < 0 || H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0) {
+        h5e_fail(w, "creating", c->path);
+        goto done;
+    }
+    c->dset = H5Dcreate2(w->file, c->path, c->ftype, space, H5P_DEFAULT, dcpl, dapl);
     if (c->dset < 0) {
         h5e_fail(w, "creating", c->path);
         goto done;
@@ -185,6 +192,9 @@ done:
     }
     if (dcpl >= 0) {
         H5Pclose(dcpl);
+    }
+    if (dapl >= 0) {
+        H5Pclose(dapl);
     }
     return rc;
 }
@@ -425,7 +435,8 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     ivp_status st;
     *out = NULL;
     if (cfg == NULL || cfg->path == NULL || cfg->n == 0 || cfg->n_members == 0 ||
-        (cfg->n_events > 0 && cfg->event_names == NULL) || (cfg->np > 0 && cfg->param_names == NULL)) {
+        (cfg->n_events > 0 && cfg->event_names == NULL) ||
+        (cfg->np > 0 && cfg->param_names == NULL)) {
         return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5ens_open: invalid configuration");
     }
     w = calloc(1, sizeof *w);
@@ -477,13 +488,13 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
         (cfg->dense && h5e_group(w, "/dense") != 0)) {
         goto fail;
     }
-#define DEF(idx, ...)                                                                         \
-    do {                                                                                      \
-        w->n_cols = (idx) + 1 > w->n_cols ? (idx) + 1 : w->n_cols;                            \
-        w->used[(idx)] = 1;                                                                   \
-        if (col_def(w, (idx), __VA_ARGS__) != 0) {                                            \
-            goto fail;                                                                        \
-        }                                                                                     \
+#define DEF(idx, ...)                                                                              \
+    do {                                                                                           \
+        w->n_cols = (idx) + 1 > w->n_cols ? (idx) + 1 : w->n_cols;                                 \
+        w->used[(idx)] = 1;                                                                        \
+        if (col_def(w, (idx), __VA_ARGS__) != 0) {                                                 \
+            goto fail;                                                                             \
+        }                                                                                          \
     } while (0)
     DEF(C_STATUS, "/members/status", 'b', 0, 0, 0, 0, K);
     DEF(C_MESSAGE, "/members/message", 's', 0, 0, 0, 0, K);
@@ -516,8 +527,8 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
             ds = H5Dcreate2(w->file, "/t", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
                             H5P_DEFAULT);
             H5Sclose(sp);
-            if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                   cfg->t_eval) < 0) {
+            if (ds < 0 ||
+                H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, cfg->t_eval) < 0) {
                 if (ds >= 0) {
                     H5Dclose(ds);
                 }
@@ -730,8 +741,7 @@ ivp_status ivp_h5ens_finish(ivp_h5ens *w, const ivp_h5ens_meta *meta, ivp_error 
     ivp_error_clear(err);
     return IVP_OK;
 fail:
-    st = ivp_error_set(err, w->err.status != IVP_OK ? w->err.status : IVP_ERR_IO, "%s",
-                       w->err.msg);
+    st = ivp_error_set(err, w->err.status != IVP_OK ? w->err.status : IVP_ERR_IO, "%s", w->err.msg);
     h5e_free(w);
     return st;
 }

@@ -35,36 +35,36 @@ extern "C" {
 /* What the member callback fills for member k. */
 typedef struct ivp_ensemble_job {
     double t0, t_end;
-    const double *y0;   /* n values; must stay valid until the member's output is done */
-    double *params;     /* np values to write (the worker's vector, which ctx->p points at) */
-    ivp_options opt;    /* a copy of cfg->opt to adjust (rtol, atol/atol_vec, first_step,
+    const double *y0; /* n values; must stay valid until the member's output is done */
+    double *params;   /* np values to write (the worker's vector, which ctx->p points at) */
+    ivp_options opt;  /* a copy of cfg->opt to adjust (rtol, atol/atol_vec, first_step,
                            max_step, min_step, max_steps, t_eval); method, alloc and
                            dense_output must stay; pointers must stay valid as y0 does */
 } ivp_ensemble_job;
 
 /* One finished member, as cfg->output receives it (everything borrowed for the call). */
 typedef struct ivp_ensemble_out {
-    size_t k;                  /* member index */
-    const ivp_result *res;     /* status, message, counters (solve_seconds: its own wall time) */
-    const ivp_memsink *data;   /* its points (t, y), events (ev_k, ev_t, ev_y) and dense segments
+    size_t k;                /* member index */
+    const ivp_result *res;   /* status, message, counters (solve_seconds: its own wall time) */
+    const ivp_memsink *data; /* its points (t, y), events (ev_k, ev_t, ev_y) and dense segments
                                   (seg_t, seg_c), exactly what ivp_solve sends to a sink */
     double t0, t_end;
-    const double *y0;          /* n values */
-    const double *params;      /* np values */
+    const double *y0;     /* n values */
+    const double *params; /* np values */
 } ivp_ensemble_out;
 
 typedef struct ivp_ensemble_config {
-    size_t n_members;          /* K */
-    size_t n_workers;          /* threads, >= 1 */
-    size_t window;             /* reorder slots; 0: 4 x n_workers (at least n_workers) */
-    const ivp_system *sys;     /* the system; its ctx is replaced by each worker's own
+    size_t n_members;       /* K */
+    size_t n_workers;       /* threads, >= 1 */
+    size_t window;          /* reorder slots; 0: 4 x n_workers (at least n_workers) */
+    const ivp_system *sys;  /* the system; its ctx is replaced by each worker's own
                                   (n = sys->n, p = the worker's params, np, data = NULL) */
-    size_t np;                 /* parameters per member */
-    const ivp_options *opt;    /* base options: method, alloc (used for every allocation),
+    size_t np;              /* parameters per member */
+    const ivp_options *opt; /* base options: method, alloc (used for every allocation),
                                   dense_output, events, ... */
-    ivp_init_fn *init;         /* optional: called per member on the worker's ctx, before the
+    ivp_init_fn *init;      /* optional: called per member on the worker's ctx, before the
                                   solve (non-zero: the member fails with status -1) */
-    ivp_fini_fn *fini;         /* optional: called after each member whose init succeeded */
+    ivp_fini_fn *fini;      /* optional: called after each member whose init succeeded */
     /* Fills member k (called from the worker threads, concurrently: must be thread-safe).
      * A failure makes that member fail (status -1, err's message). */
     ivp_status (*member)(void *ud, size_t k, ivp_ensemble_job *job, ivp_error *err);
@@ -76,10 +76,10 @@ typedef struct ivp_ensemble_config {
 } ivp_ensemble_config;
 
 typedef struct ivp_ensemble_summary {
-    size_t n_ok;               /* status 0 or 1 */
-    size_t n_failed;           /* status -1 */
-    size_t n_interrupted;      /* status -2 (solved in part, or not started) */
-    double solve_seconds;      /* sum over members */
+    size_t n_ok;          /* status 0 or 1 */
+    size_t n_failed;      /* status -1 */
+    size_t n_interrupted; /* status -2 (solved in part, or not started) */
+    double solve_seconds; /* sum over members */
 } ivp_ensemble_summary;
 
 /* Runs the ensemble. IVP_OK when every member was output (whatever their statuses: see sum);

@@ -35,26 +35,26 @@ extern "C" {
 typedef struct ivp_h5ens ivp_h5ens;
 
 typedef struct ivp_h5ens_config {
-    const char *path;              /* final file name */
-    size_t n_members;              /* K */
-    size_t n;                      /* state dimension */
-    size_t np;                     /* parameters per member */
+    const char *path;               /* final file name */
+    size_t n_members;               /* K */
+    size_t n;                       /* state dimension */
+    size_t np;                      /* parameters per member */
     const char *const *param_names; /* np names (the /members/params "names" attribute) */
     size_t n_events;
     const char *const *event_names;
     int dense;
     unsigned dense_degree;
-    const double *t_eval;          /* non-NULL: the stacked layout, every member's t_eval */
+    const double *t_eval; /* non-NULL: the stacked layout, every member's t_eval */
     size_t n_t_eval;
 } ivp_h5ens_config;
 
 typedef struct ivp_h5ens_meta {
     const char *method;
-    double rtol, atol;             /* the base spec's */
-    const double *atol_vec;        /* n values or NULL */
-    const char *problem;           /* the base spec, resolved (members = it + their overrides) */
+    double rtol, atol;      /* the base spec's */
+    const double *atol_vec; /* n values or NULL */
+    const char *problem;    /* the base spec, resolved (members = it + their overrides) */
     const char *plugin_sha256;
-    const char *shard;             /* "I/N" for a shard file, else NULL */
+    const char *shard; /* "I/N" for a shard file, else NULL */
 } ivp_h5ens_meta;
 
 /* Creates the temporary file and the datasets. IVP_ERR_IO naming the path on failure. */
