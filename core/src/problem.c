@@ -1720,6 +1720,22 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
     key[klen] = '\0';
     sprintf(who, "--set '%s'", set);
     {
+        /* the value's own errors are reported at the key's path */
+        const char *q = key;
+        while (*q != '\0') {
+            const char *dot = strchr(q, '.');
+            size_t sl = dot != NULL ? (size_t)(dot - q) : strlen(q);
+            char seg[SPEC_PATH_MAX];
+            if (sl >= sizeof seg) {
+                sl = sizeof seg - 1;
+            }
+            memcpy(seg, q, sl);
+            seg[sl] = '\0';
+            spec_push_key(c, seg);
+            q += dot != NULL ? sl + 1 : sl;
+        }
+    }
+    {
         const char *text = eq + 1, *end = NULL;
         size_t vlen = strlen(text);
         char *vcopy = malloc(vlen + 1);
@@ -1753,6 +1769,8 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
     if (s != IVP_OK) {
         goto done;
     }
+    spec_pop(c, 0);
+    spec_path_append(c, "$");
     s = spec_set_path(c, root, key, value, who);
     value = NULL; /* owned by spec_set_path */
 done:
