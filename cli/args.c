@@ -21,7 +21,8 @@ static const args_option args_options[] = {
     {"output", 'o', 1, CLI_OPT_OUTPUT}, {"set", 0, 1, CLI_OPT_SET},
     {"method", 0, 1, CLI_OPT_METHOD},   {"rtol", 0, 1, CLI_OPT_RTOL},
     {"atol", 0, 1, CLI_OPT_ATOL},       {"quiet", 'q', 0, CLI_OPT_QUIET},
-    {"help", 'h', 0, ARGS_HELP},        {NULL, 0, 0, 0},
+    {"help", 'h', 0, ARGS_HELP},        {"jobs", 'j', 1, CLI_OPT_JOBS},
+    {"members", 0, 1, CLI_OPT_MEMBERS}, {NULL, 0, 0, 0},
 };
 
 /* The option called name (len bytes, a long name) or letter, or NULL. */
@@ -87,6 +88,24 @@ static int args_apply(const args_option *o, const char *value, const char *spell
         break;
     case CLI_OPT_QUIET:
         a->quiet = 1;
+        break;
+    case CLI_OPT_JOBS: {
+        char *end = NULL;
+        long j = strtol(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || end == NULL || *end != '\0' || j < 1 ||
+            j > 4096) {
+            return cli_usage_error(cmd, "option '%s' expects a number of threads in [1, 4096], "
+                                        "got '%s'",
+                                   spelled, value);
+        }
+        a->jobs = j;
+        break;
+    }
+    case CLI_OPT_MEMBERS:
+        if (value[0] == '\0') {
+            return cli_usage_error(cmd, "option '%s' needs a file name (or '-')", spelled);
+        }
+        a->members = value;
         break;
     default:
         a->help = 1;

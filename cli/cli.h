@@ -72,6 +72,8 @@ enum {
     CLI_OPT_RTOL = 1u << 3,   /* --rtol X */
     CLI_OPT_ATOL = 1u << 4,   /* --atol X */
     CLI_OPT_QUIET = 1u << 5,  /* -q, --quiet */
+    CLI_OPT_JOBS = 1u << 6,   /* -j, --jobs N (ensembles) */
+    CLI_OPT_MEMBERS = 1u << 7, /* --members FILE|- (ensembles) */
     CLI_OPT_SPEC = CLI_OPT_SET | CLI_OPT_METHOD | CLI_OPT_RTOL | CLI_OPT_ATOL
 };
 
@@ -85,6 +87,8 @@ typedef struct cli_args {
     size_t n_sets;
     char *extra[3];          /* owned: the method/rtol/atol overrides (NULL if not given) */
     int quiet;               /* --quiet */
+    long jobs;               /* -j N, or 0 when not given */
+    const char *members;     /* --members FILE, or NULL */
     int help;                /* --help was given: print usage to stdout, exit 0 */
 } cli_args;
 

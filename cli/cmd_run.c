@@ -6,13 +6,17 @@
  * (status -1 or -2), a crash or an output error leaves no file, and an invalid spec (exit 2)
  * never touches an existing one.
  */
-/* sigaltstack and SA_ONSTACK are XSI. */
+/* sigaltstack and SA_ONSTACK are XSI; sched_getaffinity and CPU_COUNT are GNU. */
 #if !defined(_XOPEN_SOURCE) || _XOPEN_SOURCE < 700
 #undef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 
 #include <float.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ivp/ensemble.h"
+#include "ivp/h5ensemble.h"
 #include "ivp/h5sink.h"
 #include "ivp/writer.h"
 #include "ivp/plugin.h"
@@ -615,6 +621,211 @@ static void run_summary(const ivp_problem *p, const ivp_result *res, const char 
             res->solve_seconds, res->status, res->message, out);
 }
 
+/* ---- ensembles (contracts.md section 5) -------------------------------------------------- */
+
+/* Member data from the spec, handed to the engine (ivp/ensemble.h) and the writer. */
+typedef struct run_ens {
+    const ivp_problem *p;
+    size_t np;              /* the plugin's parameters */
+    size_t *pmap;           /* plugin parameter j is the spec's pmap[j] */
+    ivp_h5ens *w;
+    size_t done, n_failed;
+    int progress;
+    double last_draw;
+    int width;
+} run_ens;
+
+static ivp_status run_ens_member(void *ud, size_t k, ivp_ensemble_job *job, ivp_error *err)
+{
+    const run_ens *e = ud;
+    ivp_member m;
+    size_t j;
+    (void)err;
+    ivp_problem_member(e->p, k, &m);
+    job->t0 = m.t0;
+    job->t_end = m.t_end;
+    job->y0 = m.y0;
+    for (j = 0; j < e->np; j++) {
+        job->params[j] = m.params[e->pmap[j]];
+    }
+    job->opt.rtol = m.rtol;
+    job->opt.atol = m.atol;
+    job->opt.atol_vec = m.atol_vec;
+    job->opt.first_step = m.first_step;
+    job->opt.max_step = m.max_step;
+    job->opt.min_step = m.min_step;
+    job->opt.max_steps = m.max_steps;
+    job->opt.t_eval = m.t_eval;
+    job->opt.n_t_eval = m.n_t_eval;
+    return IVP_OK;
+}
+
+static int run_ens_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
+{
+    run_ens *e = ud;
+    ivp_member m;
+    ivp_problem_member(e->p, out->k, &m);
+    if (ivp_h5ens_write(e->w, out, m.overrides, err) != IVP_OK) {
+        return -1;
+    }
+    e->done++;
+    if (out->res->status == -1) {
+        e->n_failed++;
+    }
+    if (e->progress) {
+        double now = run_clock();
+        if (now - e->last_draw >= RUN_PROGRESS_PERIOD) {
+            int w = fprintf(stderr, "\r members %zu/%zu (%zu failed)", e->done,
+                            e->p->ensemble->n_members, e->n_failed);
+            e->last_draw = now;
+            if (w > e->width) {
+                e->width = w;
+            }
+            fflush(stderr);
+        }
+    }
+    return 0;
+}
+
+/* The CPUs this process may run on (Slurm, cgroups and taskset set the affinity mask). */
+static size_t run_cpus(void)
+{
+    cpu_set_t set;
+    long n;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+        return (size_t)CPU_COUNT(&set);
+    }
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+/* `ivp run` of a spec with an ensemble: the output path is checked and the signal handlers are
+ * installed by the caller. Returns the exit code. */
+static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
+{
+    const ivp_problem *p = setup->problem;
+    const ivp_plugin *pl = setup->plugin;
+    const ivp_ensemble *ens = p->ensemble;
+    ivp_ensemble_config ec;
+    ivp_ensemble_summary sum;
+    ivp_h5ens_config hc;
+    ivp_h5ens_meta meta;
+    ivp_member m0;
+    run_ens e;
+    ivp_error err;
+    ivp_status st;
+    size_t j, i, nw;
+    double wall0;
+    int code;
+
+    memset(&e, 0, sizeof e);
+    e.p = p;
+    e.np = setup->inst->ctx.np;
+    e.pmap = calloc(e.np > 0 ? e.np : 1, sizeof *e.pmap);
+    if (e.pmap == NULL) {
+        cli_error("out of memory");
+        return IVP_EXIT_SOLVER;
+    }
+    for (j = 0; j < e.np; j++) {
+        for (i = 0; i < p->n_params; i++) {
+            if (pl->param_names != NULL && strcmp(pl->param_names[j], p->param_names[i]) == 0) {
+                e.pmap[j] = i;
+            }
+        }
+    }
+    nw = a->jobs > 0 ? (size_t)a->jobs : run_cpus();
+
+    ivp_problem_member(p, 0, &m0);
+    memset(&hc, 0, sizeof hc);
+    hc.path = out;
+    hc.n_members = ens->n_members;
+    hc.n = p->n;
+    hc.np = e.np;
+    hc.param_names = pl->param_names;
+    hc.n_events = setup->inst->sys.n_events;
+    hc.event_names = pl->event_names;
+    hc.dense = p->dense_output;
+    hc.dense_degree = ivp_method_dense_degree(p->method);
+    if (ens->same_t_eval) {
+        hc.t_eval = m0.t_eval;
+        hc.n_t_eval = m0.n_t_eval;
+    }
+    ivp_error_clear(&err);
+    st = ivp_h5ens_open(&hc, &e.w, &err);
+    if (st != IVP_OK) {
+        free(e.pmap);
+        cli_error("unwritable output path: %s", err.msg[0] != '\0' ? err.msg : out);
+        return st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_USAGE;
+    }
+    run_copy(run_temp, sizeof run_temp, ivp_h5ens_temp_path(e.w));
+    run_temp_armed = strlen(ivp_h5ens_temp_path(e.w)) < sizeof run_temp;
+    run_register_at_exit();
+    e.progress = !a->quiet && isatty(STDERR_FILENO);
+    e.last_draw = run_clock();
+
+    memset(&ec, 0, sizeof ec);
+    ec.n_members = ens->n_members;
+    ec.n_workers = nw;
+    ec.sys = &setup->inst->sys;
+    ec.np = e.np;
+    ec.opt = &setup->opt;
+    ec.init = pl->init;
+    ec.fini = pl->fini;
+    ec.member = run_ens_member;
+    ec.output = run_ens_output;
+    ec.ud = &e;
+    ec.interrupt = &run_signal_caught;
+    wall0 = run_clock();
+    run_solving = 1;
+    st = ivp_ensemble_run(&ec, &sum, &err);
+    run_solving = 0;
+    if (e.width > 0) {
+        fprintf(stderr, "\r%*s\r", e.width, "");
+    }
+    if (st != IVP_OK) {
+        ivp_h5ens_discard(e.w);
+        run_temp_armed = 0;
+        free(e.pmap);
+        cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
+        return st == IVP_ERR_INTERRUPTED ? IVP_EXIT_INTERRUPTED : IVP_EXIT_SOLVER;
+    }
+    memset(&meta, 0, sizeof meta);
+    meta.method = p->method;
+    meta.rtol = p->rtol;
+    meta.atol = p->atol;
+    meta.atol_vec = p->atol_vec;
+    meta.problem = p->resolved;
+    meta.plugin_sha256 = pl->sha256;
+    st = ivp_h5ens_finish(e.w, &meta, &err);
+    run_temp_armed = 0;
+    free(e.pmap);
+    if (st != IVP_OK) {
+        cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
+        return IVP_EXIT_SOLVER;
+    }
+    if (!a->quiet) {
+        fprintf(stderr,
+                "ivp: %s ensemble of %zu members (%s), -j %zu: %zu ok, %zu failed, %zu "
+                "interrupted; solving %.3g s, wall %.3g s -> %s\n",
+                p->method, ens->n_members, ens->source, nw, sum.n_ok, sum.n_failed,
+                sum.n_interrupted, sum.solve_seconds, run_clock() - wall0, out);
+    }
+    code = IVP_EXIT_OK;
+    if (sum.n_interrupted > 0 || run_signal_caught != 0) {
+        cli_error("interrupted (%s): %zu of %zu members finished; the file %s has them all "
+                  "(status -2 for the rest)",
+                  run_signal_name_of(run_signal_caught != 0 ? run_signal_caught : SIGINT),
+                  sum.n_ok + sum.n_failed, ens->n_members, out);
+        code = IVP_EXIT_INTERRUPTED;
+    } else if (sum.n_failed > 0) {
+        cli_error("%zu of %zu members failed (status -1; /members/status and /members/message in "
+                  "%s say which and why)",
+                  sum.n_failed, ens->n_members, out);
+        code = IVP_EXIT_SOLVER;
+    }
+    return code;
+}
+
 int cmd_run(int argc, char **argv, const cli_command *self)
 {
     const ivp_writer_ops *writer = &ivp_h5sink_writer;
@@ -637,7 +848,10 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     memset(&setup, 0, sizeof setup);
     memset(&signals, 0, sizeof signals);
     memset(&progress, 0, sizeof progress);
-    code = cli_args_parse(argc, argv, CLI_OPT_OUTPUT | CLI_OPT_SPEC | CLI_OPT_QUIET, self, &args);
+    code = cli_args_parse(argc, argv,
+                          CLI_OPT_OUTPUT | CLI_OPT_SPEC | CLI_OPT_QUIET | CLI_OPT_JOBS |
+                              CLI_OPT_MEMBERS,
+                          self, &args);
     if (code != IVP_EXIT_OK) {
         goto done;
     }
@@ -671,6 +885,10 @@ int cmd_run(int argc, char **argv, const cli_command *self)
      * plugin was loaded (and compiled, with its own handling of signals) before this. */
     run_signals_install(&signals);
     setup.opt.interrupt = &run_signal_caught;
+    if (p->ensemble != NULL) {
+        code = run_ensemble(&args, &setup, out);
+        goto done;
+    }
 
     memset(&cfg, 0, sizeof cfg);
     cfg.path = out;

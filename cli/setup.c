@@ -65,7 +65,7 @@ int cli_setup_load(cli_setup *s, const cli_args *a)
     const ivp_problem *p;
 
     ivp_error_clear(&err);
-    st = ivp_problem_load(a->input, a->sets, a->n_sets, &s->problem, &err);
+    st = ivp_problem_load_members(a->input, a->sets, a->n_sets, a->members, &s->problem, &err);
     if (st != IVP_OK) {
         goto fail;
     }

@@ -1595,29 +1595,17 @@ static char *spec_resolved(const cJSON *root, const ivp_problem *p)
 
 /* ---------------------------------------------------------------- --set overrides */
 
-/* "KEY=VALUE": walks the dotted KEY from the root, creating objects on the way, and sets the
- * last segment to VALUE parsed as JSON (or VALUE as a string when it is not JSON). */
-static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
+/* Sets the dotted 'key' (modified in place) of root to value (owned: it joins the tree or is
+ * deleted). Objects on the way are created; the last segment may end in an index, "y0[1]",
+ * which replaces that element of an existing array. 'who' names the override in messages
+ * ("--set 'y0[1]=2'"). */
+static ivp_status spec_set_path(spec_ctx *c, cJSON *root, char *key, cJSON *value,
+                                const char *who)
 {
-    const char *eq = strchr(set, '=');
-    char *key = NULL, *seg, *dot;
-    cJSON *node = root, *value = NULL;
-    size_t klen;
+    char *seg, *dot, *br = NULL;
+    cJSON *node = root;
     ivp_status s = IVP_OK;
-    spec_pop(c, 0);
-    spec_path_append(c, "$");
-    if (eq == NULL) {
-        return ivp_error_set(c->err, IVP_ERR_SPEC, "%s: --set '%s': expected KEY=VALUE", c->name,
-                             set);
-    }
-    klen = (size_t)(eq - set);
-    key = malloc(klen + 1);
-    if (key == NULL) {
-        s = spec_nomem(c);
-        goto done;
-    }
-    memcpy(key, set, klen);
-    key[klen] = '\0';
+    size_t index = 0;
     for (seg = key;; seg = dot + 1) {
         dot = strchr(seg, '.');
         if (dot != NULL) {
@@ -1625,7 +1613,7 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
         }
         if (seg[0] == '\0') {
             s = ivp_error_set(c->err, IVP_ERR_SPEC,
-                              "%s: --set '%s': empty segment in the key (use a.b.c)", c->name, set);
+                              "%s: %s: empty segment in the key (use a.b.c)", c->name, who);
             goto done;
         }
         if (dot == NULL) {
@@ -1641,14 +1629,112 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
                     goto done;
                 }
             } else if (!cJSON_IsObject(child)) {
-                s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: --set '%s': %s is %s, not an object",
-                                  c->name, set, c->path, spec_type_name(child));
+                s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s is %s, not an object",
+                                  c->name, who, c->path, spec_type_name(child));
                 goto done;
             }
             node = child;
         }
     }
+    /* "name[i]": an element of an existing array */
+    {
+        size_t len = strlen(seg);
+        if (len > 3 && seg[len - 1] == ']' && (br = strchr(seg, '[')) != NULL && br > seg) {
+            const char *q;
+            for (q = br + 1; q < seg + len - 1; q++) {
+                if (*q < '0' || *q > '9' || index > 100000000) {
+                    br = NULL;
+                    break;
+                }
+                index = index * 10 + (size_t)(*q - '0');
+            }
+            if (br != NULL && br + 1 == seg + len - 1) {
+                br = NULL; /* "name[]" */
+            }
+        } else {
+            br = NULL;
+        }
+    }
+    if (br != NULL) {
+        cJSON *arr;
+        *br = '\0';
+        spec_push_key(c, seg);
+        arr = cJSON_GetObjectItemCaseSensitive(node, seg);
+        if (arr == NULL || !cJSON_IsArray(arr)) {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s is %s, not an array", c->name,
+                              who, c->path, arr == NULL ? "absent" : spec_type_name(arr));
+            goto done;
+        }
+        if (index >= (size_t)cJSON_GetArraySize(arr)) {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s has %d elements, no index %zu",
+                              c->name, who, c->path, cJSON_GetArraySize(arr), index);
+            goto done;
+        }
+        if (!cJSON_ReplaceItemInArray(arr, (int)index, value)) {
+            s = spec_nomem(c);
+            goto done;
+        }
+        value = NULL;
+        goto done;
+    }
     spec_push_key(c, seg);
+    if (cJSON_GetObjectItemCaseSensitive(node, seg) != NULL) {
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(node, seg, value)) {
+            s = spec_nomem(c);
+            goto done;
+        }
+    } else if (!cJSON_AddItemToObject(node, seg, value)) {
+        s = spec_nomem(c);
+        goto done;
+    }
+    value = NULL; /* the tree owns it now */
+done:
+    cJSON_Delete(value);
+    return s;
+}
+
+/* "KEY=VALUE": walks the dotted KEY from the root, creating objects on the way, and sets the
+ * last segment to VALUE parsed as JSON (or VALUE as a string when it is not JSON). The last
+ * segment may be an array element, "y0[1]=2.5". */
+static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
+{
+    const char *eq = strchr(set, '=');
+    char *key = NULL, *who = NULL;
+    cJSON *value = NULL;
+    size_t klen;
+    ivp_status s = IVP_OK;
+    spec_pop(c, 0);
+    spec_path_append(c, "$");
+    if (eq == NULL) {
+        return ivp_error_set(c->err, IVP_ERR_SPEC, "%s: --set '%s': expected KEY=VALUE", c->name,
+                             set);
+    }
+    klen = (size_t)(eq - set);
+    key = malloc(klen + 1);
+    who = malloc(strlen(set) + 9);
+    if (key == NULL || who == NULL) {
+        s = spec_nomem(c);
+        goto done;
+    }
+    memcpy(key, set, klen);
+    key[klen] = '\0';
+    sprintf(who, "--set '%s'", set);
+    {
+        /* the value's own errors are reported at the key's path */
+        const char *q = key;
+        while (*q != '\0') {
+            const char *dot = strchr(q, '.');
+            size_t sl = dot != NULL ? (size_t)(dot - q) : strlen(q);
+            char seg[SPEC_PATH_MAX];
+            if (sl >= sizeof seg) {
+                sl = sizeof seg - 1;
+            }
+            memcpy(seg, q, sl);
+            seg[sl] = '\0';
+            spec_push_key(c, seg);
+            q += dot != NULL ? sl + 1 : sl;
+        }
+    }
     {
         const char *text = eq + 1, *end = NULL;
         size_t vlen = strlen(text);
@@ -1683,19 +1769,14 @@ static ivp_status spec_apply_set(spec_ctx *c, cJSON *root, const char *set)
     if (s != IVP_OK) {
         goto done;
     }
-    if (cJSON_GetObjectItemCaseSensitive(node, seg) != NULL) {
-        if (!cJSON_ReplaceItemInObjectCaseSensitive(node, seg, value)) {
-            s = spec_nomem(c);
-            goto done;
-        }
-    } else if (!cJSON_AddItemToObject(node, seg, value)) {
-        s = spec_nomem(c);
-        goto done;
-    }
-    value = NULL; /* the tree owns it now */
+    spec_pop(c, 0);
+    spec_path_append(c, "$");
+    s = spec_set_path(c, root, key, value, who);
+    value = NULL; /* owned by spec_set_path */
 done:
     cJSON_Delete(value);
     free(key);
+    free(who);
     spec_pop(c, 0);
     return s;
 }
@@ -1742,10 +1823,15 @@ static ivp_status spec_syntax_error(const char *name, const char *text, size_t l
 /* ivp_problem_parse on buf (len bytes and a NUL after them), which it owns: masked in place,
  * parsed, and freed as soon as cJSON has its tree, so the text and the tree of a large spec
  * are not held together with the problem's arrays. */
+static ivp_status spec_ensemble(spec_ctx *c, const cJSON *pristine, const cJSON *ens,
+                                const char *members, ivp_problem *p);
+static void ens_free(ivp_ensemble *e);
+
 static ivp_status spec_parse_owned(char *buf, size_t len, const char *name, const char *base_dir,
-                                   const char *const *sets, size_t n_sets, ivp_problem **out,
-                                   ivp_error *err)
+                                   const char *const *sets, size_t n_sets, const char *members,
+                                   ivp_problem **out, ivp_error *err)
 {
+    cJSON *ens = NULL, *pristine = NULL; /* "ensemble", and the base spec before validation */
     spec_ctx ctx;
     ivp_problem *p = NULL;
     cJSON *root = NULL;
@@ -1808,6 +1894,14 @@ static ivp_status spec_parse_owned(char *buf, size_t len, const char *name, cons
     }
     spec_pop(&ctx, 0);
     spec_path_append(&ctx, "$");
+    ens = cJSON_DetachItemFromObjectCaseSensitive(root, "ensemble");
+    if (ens != NULL || members != NULL) {
+        pristine = cJSON_Duplicate(root, 1);
+        if (pristine == NULL) {
+            s = spec_nomem(&ctx);
+            goto done;
+        }
+    }
 
     p = calloc(1, sizeof *p);
     if (p == NULL) {
@@ -1833,11 +1927,21 @@ static ivp_status spec_parse_owned(char *buf, size_t len, const char *name, cons
         s = spec_nomem(&ctx);
         goto done;
     }
+    if (pristine != NULL) {
+        cJSON_Delete(root); /* the base spec's tree is not needed by the members */
+        root = NULL;
+        s = spec_ensemble(&ctx, pristine, ens, members, p);
+        if (s != IVP_OK) {
+            goto done;
+        }
+    }
     *out = p;
     p = NULL;
 done:
     ivp_problem_free(p);
     cJSON_Delete(root);
+    cJSON_Delete(ens);
+    cJSON_Delete(pristine);
     return s;
 }
 
@@ -1860,7 +1964,7 @@ ivp_status ivp_problem_parse(const char *text, size_t len, const char *name, con
         memcpy(copy, text, len);
     }
     copy[len] = '\0';
-    return spec_parse_owned(copy, len, name, base_dir, sets, n_sets, out, err);
+    return spec_parse_owned(copy, len, name, base_dir, sets, n_sets, NULL, out, err);
 }
 
 /* "<name>: cannot read: <reason>" for errno value e. */
@@ -1928,6 +2032,12 @@ static int spec_read_all(FILE *f, char **buf, size_t *len)
 ivp_status ivp_problem_load(const char *path, const char *const *sets, size_t n_sets,
                             ivp_problem **out, ivp_error *err)
 {
+    return ivp_problem_load_members(path, sets, n_sets, NULL, out, err);
+}
+
+ivp_status ivp_problem_load_members(const char *path, const char *const *sets, size_t n_sets,
+                                    const char *members, ivp_problem **out, ivp_error *err)
+{
     FILE *f = NULL;
     char *text = NULL, *dir = NULL;
     const char *name, *slash;
@@ -1976,7 +2086,13 @@ ivp_status ivp_problem_load(const char *path, const char *const *sets, size_t n_
         free(text);
         return ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", name);
     }
-    s = spec_parse_owned(text, len, name, dir, sets, n_sets, out, err); /* frees text */
+    if (from_stdin && members != NULL && strcmp(members, "-") == 0) {
+        free(text);
+        free(dir);
+        return ivp_error_set(err, IVP_ERR_SPEC,
+                             "--members -: the spec already comes from standard input");
+    }
+    s = spec_parse_owned(text, len, name, dir, sets, n_sets, members, out, err); /* frees text */
     free(dir);
     return s;
 
@@ -2013,5 +2129,1168 @@ void ivp_problem_free(ivp_problem *p)
     free(p->sp_cols);
     free(p->output);
     free(p->resolved);
+    ens_free(p->ensemble);
     free(p);
+}
+
+/* ---------------------------------------------------------------- ensembles */
+
+/* Most members an ensemble may have (the product of a grid is checked against it first). */
+#define ENS_MAX_MEMBERS 1000000000.0
+
+static const char ens_allowed[] = "params.<name>, y0, y0[i], t_span, t_span[i], rtol, atol, "
+                                  "first_step, max_step, min_step, max_steps, t_eval";
+
+/* One key of "grid" or "zip": its override path and its values (array items, or numbers). */
+typedef struct ens_axis {
+    const char *path;     /* the key (borrowed from the spec's tree) */
+    const cJSON **items;  /* len array items, or NULL when 'num' holds the values */
+    double *num;          /* a linspace/logspace, expanded */
+    size_t len;
+} ens_axis;
+
+typedef struct ens_build {
+    spec_ctx *c;            /* the spec's context (name, base_dir, err) */
+    const cJSON *pristine;  /* the base spec's tree (with the --set overrides), unvalidated */
+    const ivp_problem *base;
+    ivp_ensemble *e;
+    size_t cap_rows;
+    size_t cap_pool, len_pool;
+    size_t cap_teval, len_teval;
+    size_t cap_ostart, cap_tstart;
+    char name[IVP_ERROR_MSG_MAX / 2]; /* "spec.json: member 3" for the member's messages */
+} ens_build;
+
+/* The IVP_MEMBER_* bit of an override path; 0 with the error set when a member may not
+ * override it. 'where' prefixes the message. */
+static unsigned ens_path_bit(ens_build *b, const char *where, const char *path, ivp_status *s)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+        int indexed;
+    } keys[] = {{"y0", IVP_MEMBER_Y0, 1},
+                {"t_span", IVP_MEMBER_T_SPAN, 1},
+                {"rtol", IVP_MEMBER_RTOL, 0},
+                {"atol", IVP_MEMBER_ATOL, 0},
+                {"first_step", IVP_MEMBER_FIRST_STEP, 0},
+                {"max_step", IVP_MEMBER_MAX_STEP, 0},
+                {"min_step", IVP_MEMBER_MIN_STEP, 0},
+                {"max_steps", IVP_MEMBER_MAX_STEPS, 0},
+                {"t_eval", IVP_MEMBER_T_EVAL, 0}};
+    size_t i;
+    *s = IVP_OK;
+    if (strncmp(path, "params.", 7) == 0) {
+        for (i = 0; i < b->base->n_params; i++) {
+            if (strcmp(b->base->param_names[i], path + 7) == 0) {
+                return IVP_MEMBER_PARAMS;
+            }
+        }
+        *s = ivp_error_set(b->c->err, IVP_ERR_SPEC,
+                           "%s: override '%s': '%s' is not a parameter of the base spec (a "
+                           "member may only change the values of its params)",
+                           where, path, path + 7);
+        return 0;
+    }
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        size_t nl = strlen(keys[i].name);
+        if (strncmp(path, keys[i].name, nl) != 0) {
+            continue;
+        }
+        if (path[nl] == '\0') {
+            return keys[i].bit;
+        }
+        if (keys[i].indexed && path[nl] == '[') {
+            const char *q = path + nl + 1;
+            size_t idx = 0, limit = keys[i].bit == IVP_MEMBER_Y0 ? b->base->n : 2;
+            int digits = 0;
+            while (*q >= '0' && *q <= '9' && idx <= limit) {
+                idx = idx * 10 + (size_t)(*q++ - '0');
+                digits++;
+            }
+            if (digits > 0 && q[0] == ']' && q[1] == '\0') {
+                if (idx < limit) {
+                    return keys[i].bit;
+                }
+                *s = ivp_error_set(b->c->err, IVP_ERR_SPEC,
+                                   "%s: override '%s': index out of range (%s has %zu elements)",
+                                   where, path, keys[i].name, limit);
+                return 0;
+            }
+        }
+    }
+    *s = ivp_error_set(b->c->err, IVP_ERR_SPEC,
+                       "%s: override '%s': a member may not override this (it may override %s; "
+                       "the structure - n, method, events, Jacobian, dense_output, plugin - is "
+                       "the base spec's)",
+                       where, path, ens_allowed);
+    return 0;
+}
+
+/* Fixes the row layout for the fields in 'varies'. */
+static void ens_layout(ens_build *b, unsigned varies)
+{
+    ivp_ensemble *e = b->e;
+    size_t w = 0;
+    e->varies = varies;
+    if (varies & IVP_MEMBER_T_SPAN) {
+        e->off_t_span = w;
+        w += 2;
+    }
+    if (varies & IVP_MEMBER_Y0) {
+        e->off_y0 = w;
+        w += b->base->n;
+    }
+    if (varies & IVP_MEMBER_PARAMS) {
+        e->off_params = w;
+        w += b->base->n_params;
+    }
+    if (varies & IVP_MEMBER_RTOL) {
+        e->off_rtol = w++;
+    }
+    if (varies & IVP_MEMBER_ATOL) {
+        e->off_atol = w; /* [is_vector, atol or atol_vec[0..n)] */
+        w += 1 + b->base->n;
+    }
+    if (varies & IVP_MEMBER_FIRST_STEP) {
+        e->off_first_step = w++;
+    }
+    if (varies & IVP_MEMBER_MAX_STEP) {
+        e->off_max_step = w++;
+    }
+    if (varies & IVP_MEMBER_MIN_STEP) {
+        e->off_min_step = w++;
+    }
+    if (varies & IVP_MEMBER_MAX_STEPS) {
+        e->off_max_steps = w++;
+    }
+    e->width = w;
+}
+
+/* Grows *p (elements of 'size' bytes, *cap of them) to hold at least 'need'. */
+static int ens_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap < 16 ? 16 : *cap;
+    void *q;
+    if (need <= *cap) {
+        return 0;
+    }
+    while (c < need) {
+        if (c > ((size_t)-1) / 2 / size) {
+            return -1;
+        }
+        c *= 2;
+    }
+    q = realloc(*p, c * size);
+    if (q == NULL) {
+        return -1;
+    }
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static void spec_problem_init(ivp_problem *p)
+{
+    p->rtol = 1e-3;
+    p->atol = 1e-6;
+    p->max_step = HUGE_VAL;
+    p->jac = IVP_JAC_AUTO;
+    p->sparsity = IVP_SPARSITY_NONE;
+    p->lband = -1;
+    p->uband = -1;
+}
+
+/* Member k = the base spec with the overrides in 'ov' (an object {path: value}, consumed):
+ * applied as --set applies them, validated as a spec, its varying fields stored. 'where' is how
+ * the messages name the member ("spec.json: member 3", "members.csv:5: member 3"). */
+static ivp_status ens_add_member(ens_build *b, cJSON *ov, const char *where)
+{
+    ivp_ensemble *e = b->e;
+    spec_ctx mc;
+    cJSON *tree = NULL, *item;
+    ivp_problem *t = NULL;
+    ivp_status s = IVP_OK;
+    size_t k = e->n_members, i, j;
+    double *row;
+    char *text = NULL;
+
+    if ((double)k >= ENS_MAX_MEMBERS) {
+        s = ivp_error_set(b->c->err, IVP_ERR_SPEC, "%s: an ensemble has at most %.0f members",
+                          where, ENS_MAX_MEMBERS);
+        goto done;
+    }
+    mc = *b->c;
+    mc.name = where;
+    mc.len = 0;
+    mc.path[0] = '\0';
+    spec_path_append(&mc, "$");
+    tree = cJSON_Duplicate(b->pristine, 1);
+    if (tree == NULL) {
+        s = spec_nomem(&mc);
+        goto done;
+    }
+    cJSON_ArrayForEach(item, ov)
+    {
+        char *key = spec_strdup(item->string), who[IVP_ERROR_MSG_MAX / 4];
+        cJSON *val = cJSON_Duplicate(item, 1);
+        if (key == NULL || val == NULL) {
+            free(key);
+            cJSON_Delete(val);
+            s = spec_nomem(&mc);
+            goto done;
+        }
+        snprintf(who, sizeof who, "override '%s'", item->string);
+        s = spec_set_path(&mc, tree, key, val, who);
+        free(key);
+        spec_pop(&mc, 0);
+        spec_path_append(&mc, "$");
+        if (s != IVP_OK) {
+            goto done;
+        }
+    }
+    t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        s = spec_nomem(&mc);
+        goto done;
+    }
+    spec_problem_init(t);
+    s = spec_validate(&mc, tree, t);
+    if (s != IVP_OK) {
+        goto done;
+    }
+    if (t->n != b->base->n) {
+        s = ivp_error_set(b->c->err, IVP_ERR_SPEC,
+                          "%s: $.y0: a member must keep the base spec's %zu states, got %zu",
+                          where, b->base->n, t->n);
+        goto done;
+    }
+    if (ens_grow((void **)&e->table, &b->cap_rows, (k + 1) * (e->width > 0 ? e->width : 1),
+                 sizeof *e->table) != 0) {
+        s = spec_nomem(&mc);
+        goto done;
+    }
+    row = e->table + k * e->width;
+    if (e->varies & IVP_MEMBER_T_SPAN) {
+        row[e->off_t_span] = t->t0;
+        row[e->off_t_span + 1] = t->t_end;
+    }
+    if (e->varies & IVP_MEMBER_Y0) {
+        memcpy(row + e->off_y0, t->y0, t->n * sizeof *t->y0);
+    }
+    if (e->varies & IVP_MEMBER_PARAMS) {
+        for (i = 0; i < b->base->n_params; i++) {
+            for (j = 0; j < t->n_params; j++) {
+                if (strcmp(t->param_names[j], b->base->param_names[i]) == 0) {
+                    row[e->off_params + i] = t->param_values[j];
+                }
+            }
+        }
+    }
+    if (e->varies & IVP_MEMBER_RTOL) {
+        row[e->off_rtol] = t->rtol;
+    }
+    if (e->varies & IVP_MEMBER_ATOL) {
+        row[e->off_atol] = t->atol_vec != NULL ? 1.0 : 0.0;
+        if (t->atol_vec != NULL) {
+            memcpy(row + e->off_atol + 1, t->atol_vec, t->n * sizeof *t->atol_vec);
+        } else {
+            for (i = 0; i < t->n; i++) {
+                row[e->off_atol + 1 + i] = t->atol;
+            }
+        }
+    }
+    if (e->varies & IVP_MEMBER_FIRST_STEP) {
+        row[e->off_first_step] = t->first_step;
+    }
+    if (e->varies & IVP_MEMBER_MAX_STEP) {
+        row[e->off_max_step] = t->max_step;
+    }
+    if (e->varies & IVP_MEMBER_MIN_STEP) {
+        row[e->off_min_step] = t->min_step;
+    }
+    if (e->varies & IVP_MEMBER_MAX_STEPS) {
+        row[e->off_max_steps] = (double)t->max_steps;
+    }
+    if (e->varies & IVP_MEMBER_T_EVAL) {
+        size_t n0 = k > 0 ? e->t_eval_start[1] - e->t_eval_start[0] : 0;
+        if (ens_grow((void **)&e->t_eval_pool, &b->cap_teval, b->len_teval + t->n_t_eval + 1,
+                     sizeof *e->t_eval_pool) != 0) {
+            s = spec_nomem(&mc);
+            goto done;
+        }
+        if (t->n_t_eval > 0) {
+            memcpy(e->t_eval_pool + b->len_teval, t->t_eval, t->n_t_eval * sizeof *t->t_eval);
+        }
+        if (k > 0 && (t->n_t_eval != n0 || t->n_t_eval == 0 ||
+                      memcmp(e->t_eval_pool + b->len_teval, e->t_eval_pool,
+                             n0 * sizeof *t->t_eval) != 0)) {
+            e->same_t_eval = 0;
+        }
+        if (t->n_t_eval == 0) {
+            e->same_t_eval = 0;
+        }
+        b->len_teval += t->n_t_eval;
+    }
+    /* t_eval_start and overrides_start hold K + 1 offsets */
+    if (ens_grow((void **)&e->overrides_start, &b->cap_ostart, k + 2,
+                 sizeof *e->overrides_start) != 0) {
+        s = spec_nomem(&mc);
+        goto done;
+    }
+    if (e->varies & IVP_MEMBER_T_EVAL) {
+        if (ens_grow((void **)&e->t_eval_start, &b->cap_tstart, k + 2,
+                     sizeof *e->t_eval_start) != 0) {
+            s = spec_nomem(&mc);
+            goto done;
+        }
+        if (k == 0) {
+            e->t_eval_start[0] = 0;
+        }
+        e->t_eval_start[k + 1] = b->len_teval;
+    }
+    if (spec_exact_numbers(ov) != 0 || (text = cJSON_PrintUnformatted(ov)) == NULL) {
+        s = spec_nomem(&mc);
+        goto done;
+    }
+    {
+        size_t tl = strlen(text);
+        if (ens_grow((void **)&e->overrides_pool, &b->cap_pool, b->len_pool + tl + 1, 1) != 0) {
+            s = spec_nomem(&mc);
+            goto done;
+        }
+        if (k == 0) {
+            e->overrides_start[0] = 0;
+        }
+        memcpy(e->overrides_pool + b->len_pool, text, tl + 1);
+        b->len_pool += tl + 1;
+        e->overrides_start[k + 1] = b->len_pool;
+    }
+    e->n_members = k + 1;
+done:
+    if (text != NULL) {
+        cJSON_free(text);
+    }
+    ivp_problem_free(t);
+    cJSON_Delete(tree);
+    cJSON_Delete(ov);
+    return s;
+}
+
+/* ---- grid and zip ---- */
+
+static void ens_axes_free(ens_axis *a, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        free(a[i].items);
+        free(a[i].num);
+    }
+    free(a);
+}
+
+/* The keys of "grid" or "zip" (c->path is $.ensemble.grid): arrays, or {"linspace"|"logspace":
+ * [a, b, num]}. */
+static ivp_status ens_axes(ens_build *b, const cJSON *obj, ens_axis **out, size_t *n_out,
+                           unsigned *varies)
+{
+    spec_ctx *c = b->c;
+    size_t n = (size_t)cJSON_GetArraySize(obj), i = 0;
+    ens_axis *ax;
+    const cJSON *v;
+    ivp_status s = IVP_OK;
+    *out = NULL;
+    *n_out = 0;
+    if (!cJSON_IsObject(obj)) {
+        return spec_fail(c, "must be an object {override path: values}, got %s",
+                         spec_type_name(obj));
+    }
+    if (n == 0) {
+        return spec_fail(c, "must not be empty");
+    }
+    ax = calloc(n, sizeof *ax);
+    if (ax == NULL) {
+        return spec_nomem(c);
+    }
+    cJSON_ArrayForEach(v, obj)
+    {
+        size_t mark = spec_push_key(c, v->string);
+        char where[IVP_ERROR_MSG_MAX];
+        unsigned bit;
+        snprintf(where, sizeof where, "%.200s: %s", c->name, c->path);
+        bit = ens_path_bit(b, where, v->string, &s);
+        if (bit == 0) {
+            goto fail;
+        }
+        *varies |= bit;
+        ax[i].path = v->string;
+        if (cJSON_IsArray(v)) {
+            const cJSON *e;
+            size_t j = 0;
+            ax[i].len = (size_t)cJSON_GetArraySize(v);
+            if (ax[i].len == 0) {
+                s = spec_fail(c, "must not be empty");
+                goto fail;
+            }
+            ax[i].items = calloc(ax[i].len, sizeof *ax[i].items);
+            if (ax[i].items == NULL) {
+                s = spec_nomem(c);
+                goto fail;
+            }
+            cJSON_ArrayForEach(e, v)
+            {
+                ax[i].items[j++] = e;
+            }
+        } else if (cJSON_IsObject(v) && cJSON_GetArraySize(v) == 1 &&
+                   (cJSON_GetObjectItemCaseSensitive(v, "linspace") != NULL ||
+                    cJSON_GetObjectItemCaseSensitive(v, "logspace") != NULL)) {
+            const cJSON *ls = v->child;
+            int logs = strcmp(ls->string, "logspace") == 0;
+            double a, z, num;
+            size_t m2 = spec_push_key(c, ls->string), j;
+            if (!cJSON_IsArray(ls) || cJSON_GetArraySize(ls) != 3) {
+                s = spec_fail(c, "must be an array [a, b, num]");
+                goto fail;
+            }
+            spec_push_index(c, 0);
+            if ((s = spec_number(c, cJSON_GetArrayItem(ls, 0), &a)) != IVP_OK) {
+                goto fail;
+            }
+            spec_pop(c, m2);
+            spec_push_key(c, ls->string);
+            spec_pop(c, m2);
+            spec_push_key(c, ls->string);
+            spec_push_index(c, 1);
+            if ((s = spec_number(c, cJSON_GetArrayItem(ls, 1), &z)) != IVP_OK) {
+                goto fail;
+            }
+            spec_pop(c, m2);
+            spec_push_key(c, ls->string);
+            spec_push_index(c, 2);
+            if ((s = spec_integer(c, cJSON_GetArrayItem(ls, 2), 1, SPEC_LINSPACE_MAX,
+                                  "an integer in [1, 100000000]", &num)) != IVP_OK) {
+                goto fail;
+            }
+            spec_pop(c, m2);
+            ax[i].len = (size_t)num;
+            ax[i].num = calloc(ax[i].len, sizeof *ax[i].num);
+            if (ax[i].num == NULL) {
+                s = spec_nomem(c);
+                goto fail;
+            }
+            spec_linspace(a, z, ax[i].len, ax[i].num);
+            if (logs) {
+                for (j = 0; j < ax[i].len; j++) {
+                    ax[i].num[j] = pow(10.0, ax[i].num[j]);
+                }
+            }
+        } else {
+            s = spec_fail(c, "must be an array of values or {\"linspace\": [a, b, num]} or "
+                             "{\"logspace\": [a, b, num]}, got %s",
+                          spec_type_name(v));
+            goto fail;
+        }
+        spec_pop(c, mark);
+        i++;
+    }
+    *out = ax;
+    *n_out = n;
+    return IVP_OK;
+fail:
+    ens_axes_free(ax, n);
+    return s;
+}
+
+/* Adds the value of axis a at index j to ov. */
+static int ens_axis_value(cJSON *ov, const ens_axis *a, size_t j)
+{
+    cJSON *v = a->items != NULL ? cJSON_Duplicate(a->items[j], 1) : cJSON_CreateNumber(a->num[j]);
+    if (v == NULL) {
+        return -1;
+    }
+    cJSON_AddItemToObject(ov, a->path, v);
+    return 0;
+}
+
+static ivp_status ens_grid_zip(ens_build *b, const cJSON *grid, const cJSON *zip)
+{
+    spec_ctx *c = b->c;
+    ens_axis *ga = NULL, *za = NULL;
+    size_t ng = 0, nz = 0, i, j, k, gprod = 1, zlen = 1, *idx = NULL;
+    double total = 1;
+    unsigned varies = 0;
+    ivp_status s = IVP_OK;
+    size_t mark = c->len;
+
+    if (zip != NULL) {
+        spec_push_key(c, "zip");
+        if ((s = ens_axes(b, zip, &za, &nz, &varies)) != IVP_OK) {
+            goto done;
+        }
+        zlen = za[0].len;
+        for (i = 1; i < nz; i++) {
+            if (za[i].len != zlen) {
+                spec_push_key(c, za[i].path);
+                s = spec_fail(c, "has %zu values but '%s' has %zu: zip takes arrays of equal length",
+                              za[i].len, za[0].path, zlen);
+                goto done;
+            }
+        }
+        spec_pop(c, mark);
+    }
+    if (grid != NULL) {
+        spec_push_key(c, "grid");
+        if ((s = ens_axes(b, grid, &ga, &ng, &varies)) != IVP_OK) {
+            goto done;
+        }
+        for (i = 0; i < ng; i++) {
+            for (j = 0; j < nz; j++) {
+                if (strcmp(ga[i].path, za[j].path) == 0) {
+                    spec_push_key(c, ga[i].path);
+                    s = spec_fail(c, "'%s' is in both grid and zip", ga[i].path);
+                    goto done;
+                }
+            }
+            total *= (double)ga[i].len;
+            gprod *= ga[i].len;
+            if (total * (double)zlen > ENS_MAX_MEMBERS) {
+                spec_pop(c, mark);
+                s = spec_fail(c, "the grid makes more than %.0f members", ENS_MAX_MEMBERS);
+                goto done;
+            }
+        }
+        spec_pop(c, mark);
+    }
+    free(b->e->source);
+    b->e->source = spec_strdup(grid != NULL && zip != NULL ? "zip x grid" : grid != NULL ? "grid"
+                                                                                      : "zip");
+    idx = calloc(ng + 1, sizeof *idx);
+    if (b->e->source == NULL || idx == NULL) {
+        s = spec_nomem(c);
+        goto done;
+    }
+    ens_layout(b, varies);
+    for (k = 0; k < gprod * zlen; k++) {
+        cJSON *ov = cJSON_CreateObject();
+        size_t g = k % gprod, zi = k / gprod;
+        if (ov == NULL) {
+            s = spec_nomem(c);
+            goto done;
+        }
+        for (i = ng; i-- > 0;) { /* the last key fastest */
+            idx[i] = g % ga[i].len;
+            g /= ga[i].len;
+        }
+        for (i = 0; i < nz; i++) {
+            if (ens_axis_value(ov, &za[i], zi) != 0) {
+                cJSON_Delete(ov);
+                s = spec_nomem(c);
+                goto done;
+            }
+        }
+        for (i = 0; i < ng; i++) {
+            if (ens_axis_value(ov, &ga[i], idx[i]) != 0) {
+                cJSON_Delete(ov);
+                s = spec_nomem(c);
+                goto done;
+            }
+        }
+        snprintf(b->name, sizeof b->name, "%s: member %zu", c->name, k);
+        if ((s = ens_add_member(b, ov, b->name)) != IVP_OK) {
+            goto done;
+        }
+    }
+done:
+    free(idx);
+    ens_axes_free(ga, ng);
+    ens_axes_free(za, nz);
+    return s;
+}
+
+/* ---- tables: CSV and NDJSON ---- */
+
+/* Reads a table file ("-" = stdin) into *text. */
+static ivp_status ens_read(spec_ctx *c, const char *path, char **text, size_t *len)
+{
+    FILE *f;
+    int e;
+    (void)c;
+    if (strcmp(path, "-") == 0) {
+        f = stdin;
+    } else {
+        errno = 0;
+        f = fopen(path, "rb");
+        if (f == NULL) {
+            return spec_unreadable(path, errno != 0 ? errno : EIO, c->err);
+        }
+    }
+    e = spec_read_all(f, text, len);
+    if (f != stdin) {
+        fclose(f);
+    }
+    return e != 0 ? spec_unreadable(path, e, c->err) : IVP_OK;
+}
+
+/* One CSV record from text[*pos]: fields unescaped into a growing array of strings (freed by the
+ * caller), with each field's column. RFC 4180: fields separated by ',', records by LF or CRLF,
+ * quoted fields may hold ',', newlines and "" for a quote. */
+typedef struct csv_rec {
+    char **f;
+    size_t *col;
+    size_t n, cap;
+} csv_rec;
+
+static void csv_rec_clear(csv_rec *r)
+{
+    size_t i;
+    for (i = 0; i < r->n; i++) {
+        free(r->f[i]);
+    }
+    r->n = 0;
+}
+
+static ivp_status csv_record(spec_ctx *c, const char *name, const char *t, size_t len,
+                             size_t *pos, size_t *line, csv_rec *r)
+{
+    size_t p = *pos, line_start = p;
+    csv_rec_clear(r);
+    for (;;) {
+        size_t start = p, cap = 16, n = 0;
+        char *fld = malloc(cap);
+        int quoted = 0;
+        if (fld == NULL) {
+            return spec_nomem(c);
+        }
+        if (p < len && t[p] == '"') {
+            quoted = 1;
+            p++;
+            for (;;) {
+                if (p >= len) {
+                    free(fld);
+                    return ivp_error_set(c->err, IVP_ERR_SPEC,
+                                         "%s:%zu:%zu: a quoted field is not closed", name, *line,
+                                         start - line_start + 1);
+                }
+                if (t[p] == '"') {
+                    if (p + 1 < len && t[p + 1] == '"') {
+                        p++;
+                    } else {
+                        p++;
+                        break;
+                    }
+                } else if (t[p] == '\n') {
+                    (*line)++;
+                }
+                if (n + 2 > cap) {
+                    char *q = realloc(fld, cap *= 2);
+                    if (q == NULL) {
+                        free(fld);
+                        return spec_nomem(c);
+                    }
+                    fld = q;
+                }
+                fld[n++] = t[p++];
+            }
+        } else {
+            while (p < len && t[p] != ',' && t[p] != '\n' && !(t[p] == '\r' && p + 1 < len &&
+                                                                 t[p + 1] == '\n')) {
+                if (t[p] == '"') {
+                    free(fld);
+                    return ivp_error_set(c->err, IVP_ERR_SPEC,
+                                         "%s:%zu:%zu: a quote inside an unquoted field (quote the "
+                                         "whole field and double the quote)",
+                                         name, *line, p - line_start + 1);
+                }
+                if (n + 2 > cap) {
+                    char *q = realloc(fld, cap *= 2);
+                    if (q == NULL) {
+                        free(fld);
+                        return spec_nomem(c);
+                    }
+                    fld = q;
+                }
+                fld[n++] = t[p++];
+            }
+        }
+        fld[n] = '\0';
+        if (r->n == r->cap) {
+            size_t nc = r->cap < 8 ? 8 : 2 * r->cap;
+            char **nf = realloc(r->f, nc * sizeof *nf);
+            size_t *ncol;
+            if (nf == NULL) {
+                free(fld);
+                return spec_nomem(c);
+            }
+            r->f = nf;
+            ncol = realloc(r->col, nc * sizeof *ncol);
+            if (ncol == NULL) {
+                free(fld);
+                return spec_nomem(c);
+            }
+            r->col = ncol;
+            r->cap = nc;
+        }
+        r->f[r->n] = fld;
+        r->col[r->n++] = start - line_start + 1;
+        if (p < len && t[p] == ',') {
+            p++;
+            continue;
+        }
+        if (p < len && t[p] == '\r') {
+            p++;
+        }
+        if (p < len && t[p] == '\n') {
+            p++;
+            (*line)++;
+        } else if (p < len) {
+            return ivp_error_set(c->err, IVP_ERR_SPEC,
+                                 "%s:%zu:%zu: text after a closing quote (expected ',' or the end "
+                                 "of the line)",
+                                 name, *line, p - line_start + 1);
+        }
+        (void)quoted;
+        break;
+    }
+    *pos = p;
+    return IVP_OK;
+}
+
+/* Trims blanks around s in place; returns the start. */
+static char *ens_trim(char *s)
+{
+    size_t n;
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
+/* Skips blank lines (only spaces, tabs, CR) at text[*pos]. */
+static void ens_skip_blank(const char *t, size_t len, size_t *pos, size_t *line)
+{
+    size_t p = *pos;
+    for (;;) {
+        size_t q = p;
+        while (q < len && (t[q] == ' ' || t[q] == '\t' || t[q] == '\r')) {
+            q++;
+        }
+        if (q < len && t[q] == '\n') {
+            p = q + 1;
+            (*line)++;
+        } else if (q >= len) {
+            p = q;
+            break;
+        } else {
+            break;
+        }
+    }
+    *pos = p;
+}
+
+static ivp_status ens_csv(ens_build *b, const char *name, const char *t, size_t len)
+{
+    spec_ctx *c = b->c;
+    csv_rec hdr = {0}, r = {0};
+    size_t pos = 0, line = 1, hdr_line, i, k = 0;
+    unsigned varies = 0;
+    ivp_status s;
+
+    ens_skip_blank(t, len, &pos, &line);
+    if (pos >= len) {
+        s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: the table is empty (expected a header row "
+                                                "of override paths, then one row per member)",
+                          name);
+        goto done;
+    }
+    hdr_line = line;
+    if ((s = csv_record(c, name, t, len, &pos, &line, &hdr)) != IVP_OK) {
+        goto done;
+    }
+    for (i = 0; i < hdr.n; i++) {
+        char where[IVP_ERROR_MSG_MAX];
+        unsigned bit;
+        size_t j;
+        char *h = ens_trim(hdr.f[i]);
+        snprintf(where, sizeof where, "%s:%zu:%zu: header", name, hdr_line, hdr.col[i]);
+        if (h[0] == '\0') {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                              "%s: column %zu has no name (the header row names the override "
+                              "paths, e.g. params.mu,y0[0])",
+                              where, i + 1);
+            goto done;
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(ens_trim(hdr.f[j]), h) == 0) {
+                s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: column '%s' appears twice", where, h);
+                goto done;
+            }
+        }
+        bit = ens_path_bit(b, where, h, &s);
+        if (bit == 0) {
+            goto done;
+        }
+        varies |= bit;
+    }
+    ens_layout(b, varies);
+    for (;;) {
+        size_t row_line;
+        cJSON *ov;
+        ens_skip_blank(t, len, &pos, &line);
+        if (pos >= len) {
+            break;
+        }
+        row_line = line;
+        if ((s = csv_record(c, name, t, len, &pos, &line, &r)) != IVP_OK) {
+            goto done;
+        }
+        if (r.n != hdr.n) {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                              "%s:%zu: member %zu: the row has %zu fields, the header has %zu",
+                              name, row_line, k, r.n, hdr.n);
+            goto done;
+        }
+        ov = cJSON_CreateObject();
+        if (ov == NULL) {
+            s = spec_nomem(c);
+            goto done;
+        }
+        for (i = 0; i < r.n; i++) {
+            char *cell = ens_trim(r.f[i]);
+            const char *end = NULL;
+            cJSON *v = cell[0] != '\0' ? cJSON_ParseWithOpts(cell, &end, 1) : NULL;
+            if (v == NULL) {
+                cJSON_Delete(ov);
+                s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                                  "%s:%zu:%zu: member %zu: column '%s': %s%s%s is not a number (or "
+                                  "a JSON value)",
+                                  name, row_line, r.col[i], k, ens_trim(hdr.f[i]),
+                                  cell[0] != '\0' ? "'" : "", cell[0] != '\0' ? cell : "an empty cell",
+                                  cell[0] != '\0' ? "'" : "");
+                goto done;
+            }
+            cJSON_AddItemToObject(ov, ens_trim(hdr.f[i]), v);
+        }
+        snprintf(b->name, sizeof b->name, "%s:%zu: member %zu", name, row_line, k);
+        if ((s = ens_add_member(b, ov, b->name)) != IVP_OK) {
+            goto done;
+        }
+        k++;
+    }
+    if (k == 0) {
+        s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: the table has a header but no members", name);
+    }
+done:
+    csv_rec_clear(&hdr);
+    csv_rec_clear(&r);
+    free(hdr.f);
+    free(hdr.col);
+    free(r.f);
+    free(r.col);
+    return s;
+}
+
+/* One NDJSON line: text[start, end) parsed into an object of overrides (*ov; NULL for a blank
+ * line). pass 1 checks the keys and collects their bits. */
+static ivp_status ens_ndjson_line(ens_build *b, const char *name, const char *t, size_t len,
+                                  size_t start, size_t end, size_t line, size_t k, cJSON **ov,
+                                  unsigned *varies)
+{
+    spec_ctx *c = b->c;
+    const char *stop = NULL;
+    char *copy;
+    cJSON *v, *item;
+    size_t q = start;
+    ivp_status s = IVP_OK;
+    *ov = NULL;
+    while (q < end && (t[q] == ' ' || t[q] == '\t' || t[q] == '\r')) {
+        q++;
+    }
+    if (q == end) {
+        return IVP_OK;
+    }
+    copy = malloc(end - start + 1);
+    if (copy == NULL) {
+        return spec_nomem(c);
+    }
+    memcpy(copy, t + start, end - start);
+    copy[end - start] = '\0';
+    v = cJSON_ParseWithLengthOpts(copy, end - start + 1, &stop, 1);
+    if (v == NULL) {
+        size_t off = stop != NULL && stop >= copy ? (size_t)(stop - copy) : 0;
+        char what[32];
+        free(copy);
+        snprintf(what, sizeof what, " (member %zu)", k);
+        return spec_syntax_error(name, t, len, start + off, what, c->err);
+    }
+    free(copy);
+    if (!cJSON_IsObject(v)) {
+        s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                          "%s:%zu: member %zu: must be an object of overrides {\"path\": value}, "
+                          "got %s",
+                          name, line, k, spec_type_name(v));
+        cJSON_Delete(v);
+        return s;
+    }
+    {
+        ivp_status ds = IVP_OK;
+        const cJSON *dup = spec_first_duplicate(v, &ds);
+        if (ds != IVP_OK) {
+            cJSON_Delete(v);
+            return spec_nomem(c);
+        }
+        if (dup != NULL) {
+            s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s:%zu: member %zu: key '%s' appears twice",
+                              name, line, k, dup->string);
+            cJSON_Delete(v);
+            return s;
+        }
+    }
+    cJSON_ArrayForEach(item, v)
+    {
+        char where[IVP_ERROR_MSG_MAX];
+        unsigned bit;
+        snprintf(where, sizeof where, "%s:%zu: member %zu", name, line, k);
+        bit = ens_path_bit(b, where, item->string, &s);
+        if (bit == 0) {
+            cJSON_Delete(v);
+            return s;
+        }
+        *varies |= bit;
+    }
+    *ov = v;
+    return IVP_OK;
+}
+
+static ivp_status ens_ndjson(ens_build *b, const char *name, const char *t, size_t len)
+{
+    unsigned varies = 0;
+    int pass;
+    ivp_status s = IVP_OK;
+    for (pass = 1; pass <= 2; pass++) {
+        size_t pos = 0, line = 1, k = 0;
+        if (pass == 2) {
+            ens_layout(b, varies);
+        }
+        while (pos < len) {
+            const char *nl = memchr(t + pos, '\n', len - pos);
+            size_t end = nl != NULL ? (size_t)(nl - t) : len;
+            cJSON *ov = NULL;
+            s = ens_ndjson_line(b, name, t, len, pos, end, line, k, &ov, &varies);
+            if (s != IVP_OK) {
+                return s;
+            }
+            if (ov != NULL) {
+                if (pass == 2) {
+                    snprintf(b->name, sizeof b->name, "%s:%zu: member %zu", name, line, k);
+                    if ((s = ens_add_member(b, ov, b->name)) != IVP_OK) {
+                        return s;
+                    }
+                } else {
+                    cJSON_Delete(ov);
+                }
+                k++;
+            }
+            pos = end + 1;
+            line++;
+        }
+        if (k == 0) {
+            return ivp_error_set(b->c->err, IVP_ERR_SPEC, "%s: the table has no members", name);
+        }
+    }
+    return s;
+}
+
+static ivp_status ens_table(ens_build *b, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0, i = 0;
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    ivp_status s = ens_read(b->c, path, &text, &len);
+    if (s != IVP_OK) {
+        return s;
+    }
+    free(b->e->source);
+    b->e->source = spec_strdup(name);
+    if (b->e->source == NULL) {
+        free(text);
+        return spec_nomem(b->c);
+    }
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) {
+        i++;
+    }
+    s = i < len && text[i] == '{' ? ens_ndjson(b, name, text, len) : ens_csv(b, name, text, len);
+    free(text);
+    return s;
+}
+
+static void ens_free(ivp_ensemble *e)
+{
+    if (e != NULL) {
+        free(e->table);
+        free(e->t_eval_pool);
+        free(e->t_eval_start);
+        free(e->overrides_pool);
+        free(e->overrides_start);
+        free(e->source);
+        free(e);
+    }
+}
+
+/* The "ensemble" key (ens, detached from the spec; NULL when only 'members' is given) and the
+ * --members table: builds p->ensemble. pristine is the base spec's tree before validation. */
+static ivp_status spec_ensemble(spec_ctx *c, const cJSON *pristine, const cJSON *ens,
+                                const char *members, ivp_problem *p)
+{
+    static const char *const keys[] = {"grid", "zip", "table", NULL};
+    ens_build b;
+    const cJSON *grid = NULL, *zip = NULL, *table = NULL;
+    ivp_status s;
+    size_t mark;
+
+    memset(&b, 0, sizeof b);
+    b.c = c;
+    b.pristine = pristine;
+    b.base = p;
+    b.e = calloc(1, sizeof *b.e);
+    if (b.e == NULL) {
+        return spec_nomem(c);
+    }
+    b.e->same_t_eval = p->t_eval != NULL;
+    spec_pop(c, 0);
+    spec_path_append(c, "$");
+    mark = spec_push_key(c, "ensemble");
+    if (ens != NULL) {
+        if (!cJSON_IsObject(ens)) {
+            s = spec_fail(c, "must be an object with grid and/or zip, or table; got %s",
+                          spec_type_name(ens));
+            goto fail;
+        }
+        if ((s = spec_known_keys(c, ens, keys)) != IVP_OK) {
+            goto fail;
+        }
+        grid = cJSON_GetObjectItemCaseSensitive(ens, "grid");
+        zip = cJSON_GetObjectItemCaseSensitive(ens, "zip");
+        table = cJSON_GetObjectItemCaseSensitive(ens, "table");
+        if (table != NULL && (grid != NULL || zip != NULL)) {
+            s = spec_fail(c, "table is not combined with grid or zip");
+            goto fail;
+        }
+        if (members != NULL && (grid != NULL || zip != NULL)) {
+            s = spec_fail(c, "--members supplies a table, which is not combined with the spec's "
+                             "grid or zip");
+            goto fail;
+        }
+        if (grid == NULL && zip == NULL && table == NULL && members == NULL) {
+            s = spec_fail(c, "must have grid and/or zip, or table");
+            goto fail;
+        }
+    }
+    if (members != NULL) {
+        s = ens_table(&b, members);
+    } else if (table != NULL) {
+        char *path;
+        spec_push_key(c, "table");
+        if (!cJSON_IsString(table) || table->valuestring[0] == '\0') {
+            s = spec_fail(c, "must be a file name (CSV or NDJSON), got %s",
+                          spec_type_name(table));
+            goto fail;
+        }
+        spec_pop(c, mark);
+        if (table->valuestring[0] == '/') {
+            path = spec_strdup(table->valuestring);
+        } else {
+            size_t nb = strlen(c->base_dir), ns = strlen(table->valuestring);
+            path = malloc(nb + ns + 2);
+            if (path != NULL) {
+                sprintf(path, "%s/%s", c->base_dir, table->valuestring);
+            }
+        }
+        if (path == NULL) {
+            s = spec_nomem(c);
+            goto fail;
+        }
+        s = ens_table(&b, path);
+        free(path);
+    } else {
+        s = ens_grid_zip(&b, grid, zip);
+    }
+    if (s != IVP_OK) {
+        goto fail;
+    }
+    spec_pop(c, 0);
+    p->ensemble = b.e;
+    return IVP_OK;
+fail:
+    spec_pop(c, 0);
+    ens_free(b.e);
+    return s;
+}
+
+void ivp_problem_member(const ivp_problem *p, size_t k, ivp_member *m)
+{
+    const ivp_ensemble *e = p->ensemble;
+    const double *row;
+    m->t0 = p->t0;
+    m->t_end = p->t_end;
+    m->y0 = p->y0;
+    m->params = p->param_values;
+    m->rtol = p->rtol;
+    m->atol = p->atol;
+    m->atol_vec = p->atol_vec;
+    m->first_step = p->first_step;
+    m->max_step = p->max_step;
+    m->min_step = p->min_step;
+    m->max_steps = p->max_steps;
+    m->t_eval = p->t_eval;
+    m->n_t_eval = p->n_t_eval;
+    m->overrides = "{}";
+    if (e == NULL || k >= e->n_members) {
+        return;
+    }
+    row = e->table + k * e->width;
+    if (e->varies & IVP_MEMBER_T_SPAN) {
+        m->t0 = row[e->off_t_span];
+        m->t_end = row[e->off_t_span + 1];
+    }
+    if (e->varies & IVP_MEMBER_Y0) {
+        m->y0 = row + e->off_y0;
+    }
+    if (e->varies & IVP_MEMBER_PARAMS) {
+        m->params = row + e->off_params;
+    }
+    if (e->varies & IVP_MEMBER_RTOL) {
+        m->rtol = row[e->off_rtol];
+    }
+    if (e->varies & IVP_MEMBER_ATOL) {
+        if (row[e->off_atol] != 0) {
+            m->atol_vec = row + e->off_atol + 1;
+        } else {
+            m->atol_vec = NULL;
+            m->atol = row[e->off_atol + 1];
+        }
+    }
+    if (e->varies & IVP_MEMBER_FIRST_STEP) {
+        m->first_step = row[e->off_first_step];
+    }
+    if (e->varies & IVP_MEMBER_MAX_STEP) {
+        m->max_step = row[e->off_max_step];
+    }
+    if (e->varies & IVP_MEMBER_MIN_STEP) {
+        m->min_step = row[e->off_min_step];
+    }
+    if (e->varies & IVP_MEMBER_MAX_STEPS) {
+        m->max_steps = (unsigned long)row[e->off_max_steps];
+    }
+    if (e->varies & IVP_MEMBER_T_EVAL) {
+        m->t_eval = e->t_eval_pool + e->t_eval_start[k];
+        m->n_t_eval = e->t_eval_start[k + 1] - e->t_eval_start[k];
+        if (m->n_t_eval == 0) {
+            m->t_eval = NULL;
+        }
+    }
+    m->overrides = e->overrides_pool + e->overrides_start[k];
 }

@@ -72,6 +72,8 @@ typedef struct ivp_problem {
                                 events with both options; a t_eval linspace as given; every
                                 number (y0, arrays included) in the shortest form that reads
                                 back as the same double, so it parses to the same problem */
+    struct ivp_ensemble *ensemble; /* the spec's "ensemble" (or --members), else NULL; the
+                                      fields above are then the base spec, without the key */
 } ivp_problem;
 
 /* Parses and validates spec text (len bytes, need not be NUL-terminated).
@@ -93,6 +95,75 @@ ivp_status ivp_problem_load(const char *path, const char *const *sets, size_t n_
 
 /* NULL is a no-op. */
 void ivp_problem_free(ivp_problem *p);
+
+/* ---- ensembles (contracts.md section 5) ------------------------------------------------------
+ *
+ * "ensemble": {"grid": {...}, "zip": {...}} or {"table": "members.csv"} (or --members FILE):
+ * K members, member k being the base spec with its overrides applied exactly as --set applies
+ * them. Every member is validated while parsing (each member's spec goes through the same checks
+ * as a spec; errors read "spec.json: member 3: $.params.mu: ...", or for a table
+ * "members.csv:5: member 3: ..."). A member may override only: params.<name> (a parameter of the
+ * base spec), y0, y0[i], t_span, t_span[i], rtol, atol, first_step, max_step, min_step,
+ * max_steps, t_eval; anything that changes the structure (n, method, events, Jacobian,
+ * dense_output, plugin, output) is refused.
+ *
+ * Memory: per member, only the fields some member overrides are kept (a row of 'width' doubles:
+ * e.g. 8 bytes for one parameter) plus the member's overrides as JSON text; a t_eval override
+ * costs its points. */
+enum {
+    IVP_MEMBER_T_SPAN = 1u << 0,
+    IVP_MEMBER_Y0 = 1u << 1,
+    IVP_MEMBER_PARAMS = 1u << 2,
+    IVP_MEMBER_RTOL = 1u << 3,
+    IVP_MEMBER_ATOL = 1u << 4,
+    IVP_MEMBER_FIRST_STEP = 1u << 5,
+    IVP_MEMBER_MAX_STEP = 1u << 6,
+    IVP_MEMBER_MIN_STEP = 1u << 7,
+    IVP_MEMBER_MAX_STEPS = 1u << 8,
+    IVP_MEMBER_T_EVAL = 1u << 9
+};
+
+typedef struct ivp_ensemble {
+    size_t n_members;        /* K >= 1 */
+    unsigned varies;         /* IVP_MEMBER_* bits: fields some member overrides */
+    size_t width;            /* doubles per member in 'table' */
+    double *table;           /* K x width; offsets below (valid when the bit is set) */
+    size_t off_t_span, off_y0, off_params, off_rtol, off_atol, off_first_step, off_max_step,
+        off_min_step, off_max_steps;
+    double *t_eval_pool;     /* with IVP_MEMBER_T_EVAL: member k's points are
+                                t_eval_pool[t_eval_start[k] .. t_eval_start[k+1]) */
+    size_t *t_eval_start;
+    char *overrides_pool;    /* member k's overrides as a compact JSON object, NUL-terminated,
+                                at overrides_pool + overrides_start[k] */
+    size_t *overrides_start;
+    int same_t_eval;         /* every member has the same t_eval (bit for bit): the stacked
+                                output layout */
+    char *source;            /* "grid", "zip", "zip x grid", or the table's file name */
+} ivp_ensemble;
+
+/* Member k's values: borrowed from p and p->ensemble (valid while p lives); no allocation. */
+typedef struct ivp_member {
+    double t0, t_end;
+    const double *y0;        /* n values */
+    const double *params;    /* n_params values, in the order of p->param_names */
+    double rtol, atol;
+    const double *atol_vec;  /* n values or NULL */
+    double first_step, max_step, min_step;
+    unsigned long max_steps;
+    const double *t_eval;    /* NULL when none */
+    size_t n_t_eval;
+    const char *overrides;   /* JSON object text, e.g. {"params.mu":0.5} */
+} ivp_member;
+
+/* Fills m with member k (k < p->ensemble->n_members; a problem without an ensemble has the
+ * single member 0, the base spec, with overrides "{}"). Thread-safe (reads only). */
+void ivp_problem_member(const ivp_problem *p, size_t k, ivp_member *m);
+
+/* ivp_problem_load, with 'members' (a CSV or NDJSON file, "-" for stdin; NULL: none) as the
+ * ensemble's table: it replaces a "table" in the spec and may not be combined with "grid" or
+ * "zip". CSV or NDJSON is told from the first non-blank byte ('{': NDJSON). */
+ivp_status ivp_problem_load_members(const char *path, const char *const *sets, size_t n_sets,
+                                    const char *members, ivp_problem **out, ivp_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT
+ * core/src/ensemble.c - the ensemble engine (ivp/ensemble.h): worker threads, one solver each,
+ * members output in order through a bounded reorder window.
+ *
+ * Synchronisation: one mutex guards next_claim, next_out, stopped and the slots' states. A
+ * worker claims member k = next_claim only while k < next_out + window (else it waits on
+ * 'freed'), solves it into slot k % window without the lock, then marks the slot done and
+ * signals 'ready'. The caller's thread outputs slot next_out % window when it is done, frees it
+ * and broadcasts 'freed'. Once 'stopped' is set (interrupt or output failure), no member is
+ * claimed; members >= next_claim are then never started.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "ivp/ensemble.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
+
+typedef struct ens_slot {
+    int state;
+    ivp_memsink data;
+    ivp_result res;
+    double t0, t_end;
+    double *y0;     /* n */
+    double *params; /* np */
+} ens_slot;
+
+typedef struct ens_run ens_run;
+
+typedef struct ens_worker {
+    ens_run *run;
+    ivp_system sys;
+    ivp_ctx ctx;
+    double *params;
+    ivp_solver *solver;
+    pthread_t thread;
+    int started;
+} ens_worker;
+
+struct ens_run {
+    const ivp_ensemble_config *cfg;
+    size_t window;
+    ens_slot *slots;
+    ens_worker *workers;
+    pthread_mutex_t lock;
+    pthread_cond_t ready, freed;
+    size_t next_claim, next_out;
+    int stopped;
+};
+
+static int ens_interrupted(const ivp_ensemble_config *cfg)
+{
+    return cfg->interrupt != NULL && *cfg->interrupt != 0;
+}
+
+static void ens_fail_result(ivp_result *res, int status, const char *msg)
+{
+    memset(res, 0, sizeof *res);
+    res->status = status;
+    snprintf(res->message, sizeof res->message, "%s", msg);
+}
+
+/* Solves member k into slot s on worker w. */
+static void ens_solve(ens_worker *w, size_t k, ens_slot *s)
+{
+    const ivp_ensemble_config *cfg = w->run->cfg;
+    ivp_ensemble_job job;
+    ivp_error err;
+    ivp_sink sink;
+    size_t n = cfg->sys->n;
+    int inited = 0, rc;
+
+    s->data.n_points = 0;
+    s->data.n_ev = 0;
+    s->data.n_seg = 0;
+    s->data.failed = 0;
+    memset(&job, 0, sizeof job);
+    job.params = w->params;
+    job.opt = *cfg->opt;
+    ivp_error_clear(&err);
+    if (cfg->member(cfg->ud, k, &job, &err) != IVP_OK) {
+        ens_fail_result(&s->res, -1, err.msg[0] != '\0' ? err.msg : "the member is invalid");
+        s->t0 = job.t0;
+        s->t_end = job.t_end;
+        memcpy(s->params, w->params, cfg->np * sizeof *s->params);
+        return;
+    }
+    s->t0 = job.t0;
+    s->t_end = job.t_end;
+    if (job.y0 != NULL) {
+        memcpy(s->y0, job.y0, n * sizeof *s->y0);
+    }
+    memcpy(s->params, w->params, cfg->np * sizeof *s->params);
+    job.opt.interrupt = cfg->interrupt;
+    w->ctx.data = NULL;
+    if (cfg->init != NULL) {
+        rc = cfg->init(&w->ctx);
+        if (rc != 0) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "ivp_init failed with code %d", rc);
+            ens_fail_result(&s->res, -1, msg);
+            return;
+        }
+        inited = 1;
+    }
+    if (ivp_solver_reset(w->solver, job.t0, job.t_end, job.y0, &job.opt, &err) != IVP_OK) {
+        ens_fail_result(&s->res, -1, err.msg);
+    } else {
+        sink = ivp_memsink_sink(&s->data);
+        ivp_solver_run(w->solver, &sink, &s->res, &err);
+    }
+    if (inited && cfg->fini != NULL) {
+        cfg->fini(&w->ctx);
+    }
+}
+
+static void *ens_worker_main(void *arg)
+{
+    ens_worker *w = arg;
+    ens_run *r = w->run;
+    const ivp_ensemble_config *cfg = r->cfg;
+    for (;;) {
+        size_t k;
+        ens_slot *s;
+        pthread_mutex_lock(&r->lock);
+        for (;;) {
+            if (!r->stopped && ens_interrupted(cfg)) {
+                r->stopped = 1;
+                pthread_cond_broadcast(&r->ready);
+            }
+            if (r->stopped || r->next_claim >= cfg->n_members) {
+                pthread_mutex_unlock(&r->lock);
+                return NULL;
+            }
+            if (r->next_claim < r->next_out + r->window) {
+                break;
+            }
+            pthread_cond_wait(&r->freed, &r->lock);
+        }
+        k = r->next_claim++;
+        s = &r->slots[k % r->window];
+        s->state = SLOT_BUSY;
+        pthread_mutex_unlock(&r->lock);
+
+        ens_solve(w, k, s);
+
+        pthread_mutex_lock(&r->lock);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&r->ready);
+        pthread_mutex_unlock(&r->lock);
+    }
+}
+
+/* Member k that was never started: its spec values and status -2. */
+static int ens_output_unstarted(ens_run *r, size_t k, ens_slot *s, double *params, ivp_error *err)
+{
+    const ivp_ensemble_config *cfg = r->cfg;
+    ivp_ensemble_job job;
+    ivp_ensemble_out out;
+    ivp_error merr;
+    memset(&job, 0, sizeof job);
+    job.params = params;
+    job.opt = *cfg->opt;
+    s->data.n_points = s->data.n_ev = s->data.n_seg = 0;
+    ens_fail_result(&s->res, -2, "interrupted before this member was started");
+    ivp_error_clear(&merr);
+    if (cfg->member(cfg->ud, k, &job, &merr) == IVP_OK && job.y0 != NULL) {
+        memcpy(s->y0, job.y0, cfg->sys->n * sizeof *s->y0);
+    }
+    memcpy(s->params, params, cfg->np * sizeof *params);
+    out.k = k;
+    out.res = &s->res;
+    out.data = &s->data;
+    out.t0 = job.t0;
+    out.t_end = job.t_end;
+    out.y0 = s->y0;
+    out.params = s->params;
+    return cfg->output(cfg->ud, &out, err);
+}
+
+static void ens_count(ivp_ensemble_summary *sum, const ivp_result *res)
+{
+    if (res->status >= 0) {
+        sum->n_ok++;
+    } else if (res->status == -2) {
+        sum->n_interrupted++;
+    } else {
+        sum->n_failed++;
+    }
+    sum->solve_seconds += res->solve_seconds;
+}
+
+ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary *sum,
+                            ivp_error *err)
+{
+    ens_run r;
+    ivp_ensemble_summary local;
+    const ivp_allocator *a;
+    ivp_status st = IVP_OK;
+    size_t i, k, n, np, nw, np_alloc;
+    double *spare = NULL;
+    unsigned deg;
+    int sync = 0;
+
+    if (sum == NULL) {
+        sum = &local;
+    }
+    memset(sum, 0, sizeof *sum);
+    if (cfg == NULL || cfg->sys == NULL || cfg->opt == NULL || cfg->member == NULL ||
+        cfg->output == NULL || cfg->n_workers == 0 || cfg->sys->n == 0) {
+        return ivp_error_set(err, IVP_ERR_ARG,
+                             "ivp_ensemble_run: sys, opt, member, output and n_workers >= 1 "
+                             "are required");
+    }
+    memset(&r, 0, sizeof r);
+    r.cfg = cfg;
+    a = cfg->opt->alloc;
+    n = cfg->sys->n;
+    np = cfg->np;
+    np_alloc = np > 0 ? np : 1;
+    nw = cfg->n_workers;
+    if (cfg->n_members > 0 && nw > cfg->n_members) {
+        nw = cfg->n_members;
+    }
+    r.window = cfg->window != 0 ? cfg->window : 4 * nw;
+    if (r.window < nw) {
+        r.window = nw;
+    }
+    deg = ivp_method_dense_degree(cfg->opt->method != NULL ? cfg->opt->method : "RK45");
+    r.slots = ivp_calloc(a, r.window, sizeof *r.slots);
+    r.workers = ivp_calloc(a, nw, sizeof *r.workers);
+    spare = ivp_calloc(a, np_alloc, sizeof *spare);
+    if (r.slots == NULL || r.workers == NULL || spare == NULL) {
+        st = ivp_error_set(err, IVP_ERR_NOMEM, "ivp_ensemble_run: out of memory");
+        goto done;
+    }
+    for (i = 0; i < r.window; i++) {
+        ens_slot *s = &r.slots[i];
+        if (ivp_memsink_init(&s->data, n, deg, a, 0, 0, 0) != IVP_OK ||
+            (s->y0 = ivp_calloc(a, n, sizeof *s->y0)) == NULL ||
+            (s->params = ivp_calloc(a, np_alloc, sizeof *s->params)) == NULL) {
+            st = ivp_error_set(err, IVP_ERR_NOMEM, "ivp_ensemble_run: out of memory");
+            goto done;
+        }
+    }
+    for (i = 0; i < nw; i++) {
+        ens_worker *w = &r.workers[i];
+        w->run = &r;
+        w->params = ivp_calloc(a, np_alloc, sizeof *w->params);
+        if (w->params == NULL) {
+            st = ivp_error_set(err, IVP_ERR_NOMEM, "ivp_ensemble_run: out of memory");
+            goto done;
+        }
+        w->ctx.n = n;
+        w->ctx.p = w->params;
+        w->ctx.np = np;
+        w->ctx.data = NULL;
+        w->sys = *cfg->sys;
+        w->sys.ctx = &w->ctx;
+        w->solver = ivp_solver_new(&w->sys, cfg->opt, err);
+        if (w->solver == NULL) {
+            st = err != NULL ? err->status : IVP_ERR_ARG;
+            goto done;
+        }
+    }
+    if (pthread_mutex_init(&r.lock, NULL) != 0) {
+        st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot make a mutex");
+        goto done;
+    }
+    if (pthread_cond_init(&r.ready, NULL) != 0) {
+        pthread_mutex_destroy(&r.lock);
+        st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot make a condition");
+        goto done;
+    }
+    if (pthread_cond_init(&r.freed, NULL) != 0) {
+        pthread_cond_destroy(&r.ready);
+        pthread_mutex_destroy(&r.lock);
+        st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot make a condition");
+        goto done;
+    }
+    sync = 1;
+    for (i = 0; i < nw; i++) {
+        if (pthread_create(&r.workers[i].thread, NULL, ens_worker_main, &r.workers[i]) != 0) {
+            pthread_mutex_lock(&r.lock);
+            r.stopped = 1;
+            pthread_cond_broadcast(&r.freed);
+            pthread_mutex_unlock(&r.lock);
+            st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot start a thread");
+            break;
+        }
+        r.workers[i].started = 1;
+    }
+
+    /* The output, in member order, on this thread. */
+    for (k = 0; st == IVP_OK && k < cfg->n_members; k++) {
+        ens_slot *s = &r.slots[k % r.window];
+        int started, rc;
+        pthread_mutex_lock(&r.lock);
+        for (;;) {
+            started = k < r.next_claim;
+            if (started && s->state == SLOT_DONE) {
+                break;
+            }
+            if (!started && r.stopped) {
+                break;
+            }
+            pthread_cond_wait(&r.ready, &r.lock);
+        }
+        pthread_mutex_unlock(&r.lock);
+        if (started) {
+            ivp_ensemble_out out;
+            out.k = k;
+            out.res = &s->res;
+            out.data = &s->data;
+            out.t0 = s->t0;
+            out.t_end = s->t_end;
+            out.y0 = s->y0;
+            out.params = s->params;
+            rc = cfg->output(cfg->ud, &out, err);
+        } else {
+            rc = ens_output_unstarted(&r, k, s, spare, err);
+        }
+        ens_count(sum, &s->res);
+        pthread_mutex_lock(&r.lock);
+        s->state = SLOT_FREE;
+        r.next_out = k + 1;
+        if (rc != 0) {
+            r.stopped = 1;
+        }
+        pthread_cond_broadcast(&r.freed);
+        pthread_mutex_unlock(&r.lock);
+        if (rc != 0) {
+            st = IVP_ERR_IO;
+            if (err != NULL) {
+                err->status = IVP_ERR_IO;
+            }
+        }
+    }
+
+done:
+    if (sync) {
+        for (i = 0; i < nw; i++) {
+            if (r.workers[i].started) {
+                pthread_join(r.workers[i].thread, NULL);
+            }
+        }
+        pthread_cond_destroy(&r.freed);
+        pthread_cond_destroy(&r.ready);
+        pthread_mutex_destroy(&r.lock);
+    }
+    if (r.workers != NULL) {
+        for (i = 0; i < nw; i++) {
+            ivp_solver_free(r.workers[i].solver);
+            ivp_free(a, r.workers[i].params);
+        }
+    }
+    if (r.slots != NULL) {
+        for (i = 0; i < r.window; i++) {
+            ivp_memsink_free(&r.slots[i].data);
+            ivp_free(a, r.slots[i].y0);
+            ivp_free(a, r.slots[i].params);
+        }
+    }
+    ivp_free(a, r.workers);
+    ivp_free(a, r.slots);
+    ivp_free(a, spare);
+    return st;
+}
