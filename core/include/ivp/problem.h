@@ -72,6 +72,8 @@ typedef struct ivp_problem {
                                 events with both options; a t_eval linspace as given; every
                                 number (y0, arrays included) in the shortest form that reads
                                 back as the same double, so it parses to the same problem */
+    struct ivp_model *model; /* spec "model" (ivp/model.h), parsed and checked; NULL with
+                                "plugin" (a spec has exactly one of the two) */
 } ivp_problem;
 
 /* Parses and validates spec text (len bytes, need not be NUL-terminated).
