@@ -421,6 +421,26 @@ static void long_and_deep_expressions_are_errors(void **state)
     free(json);
 }
 
+/* A key of control characters is escaped into the path without overrunning (found by
+ * fuzz_model: 60 characters escaped to 6 bytes each overran a 200-byte buffer). */
+static void escaped_keys_fit_the_path(void **state)
+{
+    char json[512], *q;
+    ivp_error err;
+    ivp_model *m;
+    size_t k;
+    (void)state;
+    q = json + sprintf(json, "{\"states\": [\"x\"], \"rhs\": {\"x\": \"x\"}, \"events\": {\"");
+    for (k = 0; k < 80; k++) {
+        q += sprintf(q, "\\u000e");
+    }
+    strcpy(q, "\": \"x\"}}");
+    m = ivp_model_parse_text(json, strlen(json), "$.model", &err);
+    assert_null(m);
+    assert_non_null(strstr(err.msg, "$.model.events[\"\\u000e"));
+    assert_non_null(strstr(err.msg, "...\"]: "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -431,6 +451,7 @@ int main(void)
         cmocka_unit_test(numbers_are_printed_exactly),
         cmocka_unit_test(bad_models_name_path_and_column),
         cmocka_unit_test(long_and_deep_expressions_are_errors),
+        cmocka_unit_test(escaped_keys_fit_the_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -428,7 +428,7 @@ static double m_fn_value(int fn, double x, double y)
     case F_HYPOT:
         return hypot(x, y);
     default:
-        return NAN;
+        return (double)NAN;
     }
 }
 
@@ -857,7 +857,7 @@ double m_eval(const ivp_model *m, int node, double t, const double *y, const dou
     case M_OR:
         return a != 0 || b != 0;
     default:
-        return NAN;
+        return (double)NAN;
     }
 }
 

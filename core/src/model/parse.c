@@ -25,7 +25,7 @@
 #include "model_impl.h"
 
 #define MP_NAME_MAX 63
-#define MP_PATH_MAX 300
+#define MP_PATH_MAX 600
 
 /* ---------------------------------------------------------------- paths and errors */
 
@@ -46,14 +46,16 @@ static int mp_is_ident(const char *s)
 /* path + ".key", or path + "[\"key\"]" with the key escaped (and cut at 60 characters). */
 static void mp_path(char *out, const char *path, const char *key)
 {
-    char esc[200];
+    char esc[400]; /* 60 characters of at most 6 bytes each, "..." and the NUL */
     size_t k = 0;
     const char *q;
     if (mp_is_ident(key)) {
-        snprintf(out, MP_PATH_MAX, "%s.%s", path, key);
+        if (snprintf(out, MP_PATH_MAX, "%s.%s", path, key) >= MP_PATH_MAX) {
+            strcpy(out + MP_PATH_MAX - 4, "...");
+        }
         return;
     }
-    for (q = key; *q != '\0' && k + 8 < sizeof esc && q - key < 60; q++) {
+    for (q = key; *q != '\0' && k + 12 < sizeof esc && q - key < 60; q++) {
         unsigned char ch = (unsigned char)*q;
         if (ch == '"' || ch == '\\') {
             esc[k++] = '\\';
@@ -69,7 +71,9 @@ static void mp_path(char *out, const char *path, const char *key)
         k += 3;
     }
     esc[k] = '\0';
-    snprintf(out, MP_PATH_MAX, "%s[\"%s\"]", path, esc);
+    if (snprintf(out, MP_PATH_MAX, "%s[\"%s\"]", path, esc) >= MP_PATH_MAX) {
+        strcpy(out + MP_PATH_MAX - 4, "...");
+    }
 }
 
 #if defined(__GNUC__)
