@@ -25,9 +25,10 @@ int cmd_validate(int argc, char **argv, const cli_command *self)
     if (code != IVP_EXIT_OK) {
         goto done;
     }
-    printf("%s: ok (%s, n = %zu, plugin %s)\n",
+    printf("%s: ok (%s, n = %zu, %s %s)\n",
            strcmp(args.input, "-") == 0 ? "<stdin>" : args.input, setup.problem->method,
-           setup.problem->n, setup.problem->plugin);
+           setup.problem->n, setup.problem->model != NULL ? "model, plugin" : "plugin",
+           setup.problem->model != NULL ? setup.plugin->path : setup.problem->plugin);
 done:
     cli_setup_free(&setup);
     cli_args_free(&args);

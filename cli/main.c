@@ -89,10 +89,13 @@ static const cli_command main_commands[] = {
      .fn = cmd_build,
      .summary = "compile a plugin with the right flags and include path",
      .usage = "usage: ivp build PLUGIN.c [-o PLUGIN.so]\n"
+              "       ivp build SPEC.json [-o MODEL.c]\n"
               "\n"
               "Compiles a plugin source with the system C compiler ($CC, else cc) as\n"
               "cc -O2 -shared -fPIC -I<ivp's plugin header folder> -o PLUGIN.so PLUGIN.c\n"
-              "and prints the path of the shared object.\n"
+              "and prints the path of the shared object. Given a spec with an expression\n"
+              "\"model\", writes the plugin's generated C source instead (default: SPEC\n"
+              "with .json replaced by .c; exit 2 for an invalid model).\n"
               "\n"
               "options:\n"
               "  -o, --output FILE    the shared object (default: PLUGIN.c with .c replaced\n"

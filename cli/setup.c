@@ -2,8 +2,10 @@
  * cli/setup.c - what `run` and `validate` share: spec, plugin, instance, solver options.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ivp/model.h"
 #include "ivp/plugin.h"
 #include "ivp/problem.h"
 #include "ivp/solve.h"
@@ -58,6 +60,24 @@ static void setup_warn_ignored(const ivp_problem *p)
                 k == 1 ? "is" : "are", p->method);
 }
 
+/* An expression model: its generated C, compiled into the plugin cache (keyed by that text,
+ * which holds the canonical model) and loaded like any plugin. */
+static ivp_status setup_load_model(const cli_args *a, const ivp_problem *p, ivp_plugin **out,
+                                   ivp_error *err)
+{
+    char name[512];
+    size_t len = 0;
+    char *text = ivp_model_emit_c(p->model, &len);
+    ivp_status st;
+    if (text == NULL) {
+        return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory generating the model's C code");
+    }
+    snprintf(name, sizeof name, "%s: model", strcmp(a->input, "-") == 0 ? "<stdin>" : a->input);
+    st = ivp_plugin_load_source(text, len, name, NULL, out, err);
+    free(text);
+    return st;
+}
+
 int cli_setup_load(cli_setup *s, const cli_args *a)
 {
     ivp_error err;
@@ -70,7 +90,11 @@ int cli_setup_load(cli_setup *s, const cli_args *a)
         goto fail;
     }
     p = s->problem;
-    st = ivp_plugin_load(p->plugin, NULL, &s->plugin, &err);
+    if (p->model != NULL) {
+        st = setup_load_model(a, p, &s->plugin, &err);
+    } else {
+        st = ivp_plugin_load(p->plugin, NULL, &s->plugin, &err);
+    }
     if (st != IVP_OK) {
         goto fail;
     }

@@ -1139,10 +1139,46 @@ done:
  *
  * Concurrent callers (batch jobs) compile once: the build runs under the entry's lock, and
  * whoever gets the lock looks again before compiling. */
+/* Writes len bytes of generated source into the cache's plugins/ as name (private, 0600). */
+static ivp_status plugin_write_source(const plugin_cache *c, const char *name, const char *text,
+                                      size_t len, const char *display, ivp_error *err)
+{
+    int fd = openat(c->plugins_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
+    size_t done = 0;
+    if (fd < 0) {
+        return ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot write the generated source %s/%s: %s",
+                             display, c->plugins, name, strerror(errno));
+    }
+    while (done < len) {
+        ssize_t k = write(fd, text + done, len - done);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            int e = errno;
+            close(fd);
+            return ivp_error_set(err, IVP_ERR_BUILD,
+                                 "%s: cannot write the generated source %s/%s: %s", display,
+                                 c->plugins, name, strerror(e));
+        }
+        done += (size_t)k;
+    }
+    if (close(fd) != 0) {
+        return ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot write the generated source %s/%s: %s",
+                             display, c->plugins, name, strerror(errno));
+    }
+    return IVP_OK;
+}
+
+/* src is the .c file, or with mem_text (generated source, mem_len bytes) the name messages use:
+ * the text is keyed like a file's and written as <key>.c beside the object when it is built. */
 static ivp_status plugin_build_cached(const char *src, const char *cache_dir,
                                       const struct stat *stale, char **so_path, struct stat *id,
-                                      int *built, ivp_error *err)
+                                      int *built, const char *mem_text, size_t mem_len,
+                                      ivp_error *err)
 {
+    char *mem_src = NULL;
     plugin_cache cache = {NULL, NULL, NULL, -1, -1};
     unsigned char *text = NULL;
     const unsigned char *header;
@@ -1157,9 +1193,11 @@ static ivp_status plugin_build_cached(const char *src, const char *cache_dir,
 
     *so_path = NULL;
     *built = 0;
-    st = plugin_read_file(src, &text, &text_len, IVP_ERR_PLUGIN, err);
-    if (st != IVP_OK) {
-        goto fail;
+    if (mem_text == NULL) {
+        st = plugin_read_file(src, &text, &text_len, IVP_ERR_PLUGIN, err);
+        if (st != IVP_OK) {
+            goto fail;
+        }
     }
     st = plugin_prepare_cache(cache_dir, &cache, err);
     if (st != IVP_OK) {
@@ -1171,7 +1209,11 @@ static ivp_status plugin_build_cached(const char *src, const char *cache_dir,
     }
     header = ivp_plugin_header_data(&header_len);
     ivp_sha256_init(&sha);
-    cmd_hash_field(&sha, text, text_len);
+    if (mem_text != NULL) {
+        cmd_hash_field(&sha, mem_text, mem_len);
+    } else {
+        cmd_hash_field(&sha, text, text_len);
+    }
     cmd_hash_field(&sha, header, header_len);
     for (i = 0; i < cmd.argc; i++) {
         cmd_hash_field(&sha, cmd.argv[i], strlen(cmd.argv[i]));
@@ -1199,8 +1241,15 @@ static ivp_status plugin_build_cached(const char *src, const char *cache_dir,
     if (st == IVP_OK) { /* another job may have built it meanwhile */
         st = plugin_cached_object(&cache, name, *so_path, &usable, id, err);
     }
+    if (st == IVP_OK && (!usable || PLUGIN_IS_STALE(*id)) && mem_text != NULL) {
+        char c_name[72];
+        snprintf(c_name, sizeof c_name, "%s.c", hex);
+        mem_src = plugin_concat(cache.plugins, "/", c_name);
+        st = mem_src == NULL ? ivp_error_set(err, IVP_ERR_NOMEM, "out of memory")
+                             : plugin_write_source(&cache, c_name, mem_text, mem_len, src, err);
+    }
     if (st == IVP_OK && (!usable || PLUGIN_IS_STALE(*id))) {
-        st = plugin_compile(&cmd, src, *so_path, 1, timeout, err);
+        st = plugin_compile(&cmd, mem_src != NULL ? mem_src : src, *so_path, 1, timeout, err);
         *built = st == IVP_OK;
         if (st == IVP_OK) {
             st = plugin_cached_object(&cache, name, *so_path, &usable, id, err);
@@ -1229,6 +1278,7 @@ fail:
     }
     cmd_free(&cmd);
     free(text);
+    free(mem_src);
     plugin_cache_free(&cache);
     return st;
 }
@@ -1577,7 +1627,7 @@ ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin *
             st = ivp_error_set(err, IVP_ERR_NOMEM, "out of memory loading %s", path);
             goto fail;
         }
-        st = plugin_build_cached(path, cache_dir, NULL, &pl->path, &obj, &built, err);
+        st = plugin_build_cached(path, cache_dir, NULL, &pl->path, &obj, &built, NULL, 0, err);
         if (st != IVP_OK) {
             goto fail;
         }
@@ -1595,7 +1645,7 @@ ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin *
          * again, once, rather than fail until someone clears the cache. */
         free(pl->path);
         pl->path = NULL;
-        st = plugin_build_cached(path, cache_dir, &obj, &pl->path, &obj, &built, err);
+        st = plugin_build_cached(path, cache_dir, &obj, &pl->path, &obj, &built, NULL, 0, err);
         if (st == IVP_OK) {
             st = plugin_open(pl, path, err);
         }
@@ -1608,6 +1658,45 @@ ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin *
 fail:
     ivp_plugin_close(pl);
     return st;
+}
+
+ivp_status ivp_plugin_load_source(const char *c_text, size_t len, const char *display_name,
+                                  const char *cache_dir, ivp_plugin **out, ivp_error *err)
+{
+    ivp_plugin *pl = NULL;
+    struct stat obj;
+    int built = 0;
+    ivp_status st;
+
+    *out = NULL;
+    if (c_text == NULL || display_name == NULL || display_name[0] == '\0') {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_plugin_load_source: no source text or name");
+    }
+    pl = calloc(1, sizeof *pl);
+    if (pl == NULL || (pl->source = plugin_concat(display_name, "", "")) == NULL) {
+        free(pl);
+        return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory loading %s", display_name);
+    }
+    st = plugin_build_cached(display_name, cache_dir, NULL, &pl->path, &obj, &built, c_text, len,
+                             err);
+    if (st == IVP_OK) {
+        st = plugin_open(pl, display_name, err);
+    }
+    if (st != IVP_OK && pl->handle == NULL && pl->path != NULL && !built) {
+        free(pl->path); /* a damaged cached object: build it again, once */
+        pl->path = NULL;
+        st = plugin_build_cached(display_name, cache_dir, &obj, &pl->path, &obj, &built, c_text,
+                                 len, err);
+        if (st == IVP_OK) {
+            st = plugin_open(pl, display_name, err);
+        }
+    }
+    if (st != IVP_OK) {
+        ivp_plugin_close(pl);
+        return st;
+    }
+    *out = pl;
+    return IVP_OK;
 }
 
 void ivp_plugin_close(ivp_plugin *pl)

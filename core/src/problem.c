@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* strerror_r (XSI), before any system header */
 
+#include "ivp/model.h"
 #include "ivp/problem.h"
 
 #include <errno.h>
@@ -1247,6 +1248,42 @@ static ivp_status spec_output(spec_ctx *c, const cJSON *v, ivp_problem *p)
     return p->output != NULL ? IVP_OK : spec_nomem(c);
 }
 
+/* ---------------------------------------------------------------- expression models */
+
+/* "model" (contracts.md section 6): parsed and checked by ivp/model.h, errors at their path. */
+static ivp_status spec_model(spec_ctx *c, const cJSON *v, ivp_problem *p)
+{
+    ivp_error e;
+    ivp_error_clear(&e);
+    p->model = ivp_model_parse(v, c->path, &e);
+    if (p->model == NULL) {
+        return ivp_error_set(c->err, e.status == IVP_OK ? IVP_ERR_SPEC : e.status, "%s: %s",
+                             c->name, e.msg);
+    }
+    return IVP_OK;
+}
+
+/* Exactly one of "plugin" and "model". A model whose Jacobian is sparse gives its own pattern
+ * (as "jac_sparsity": "plugin") unless the spec says otherwise. */
+static ivp_status spec_model_finish(spec_ctx *c, ivp_problem *p)
+{
+    ivp_status s = IVP_OK;
+    size_t mark;
+    if (p->plugin == NULL && p->model == NULL) {
+        mark = spec_push_key(c, "plugin");
+        s = spec_fail(c, "required key missing (or give an expression \"model\")");
+        spec_pop(c, mark);
+    } else if (p->plugin != NULL && p->model != NULL) {
+        mark = spec_push_key(c, "model");
+        s = spec_fail(c, "give either \"plugin\" or \"model\", not both");
+        spec_pop(c, mark);
+    } else if (p->model != NULL && ivp_model_is_sparse(p->model) &&
+               p->sparsity == IVP_SPARSITY_NONE && p->lband < 0 && p->uband < 0) {
+        p->sparsity = IVP_SPARSITY_PLUGIN;
+    }
+    return s;
+}
+
 /* Default values written into the resolved spec for keys the spec leaves out. */
 typedef enum spec_default {
     SPEC_NO_DEFAULT = 0, /* left out of the resolved spec too */
@@ -1269,7 +1306,8 @@ typedef struct spec_key {
 /* Checked in this order (later checks use t_span and y0), and the resolved spec is written in
  * this order too. */
 static const spec_key spec_keys[] = {
-    {"plugin", 1, SPEC_NO_DEFAULT, spec_plugin},
+    {"plugin", 0, SPEC_NO_DEFAULT, spec_plugin}, /* or "model": spec_model_finish */
+    {"model", 0, SPEC_NO_DEFAULT, spec_model},
     {"t_span", 1, SPEC_NO_DEFAULT, spec_t_span},
     {"y0", 1, SPEC_NO_DEFAULT, spec_y0},
     {"params", 0, SPEC_DEF_EMPTY_OBJECT, spec_params},
@@ -1331,6 +1369,10 @@ static ivp_status spec_validate(spec_ctx *c, cJSON *root, ivp_problem *p)
             }
         }
         spec_pop(c, mark);
+    }
+    s = spec_model_finish(c, p);
+    if (s != IVP_OK) {
+        return s;
     }
     if (p->method == NULL) {
         p->method = spec_strdup("RK45");
@@ -2130,6 +2172,7 @@ void ivp_problem_free(ivp_problem *p)
     free(p->output);
     free(p->resolved);
     ens_free(p->ensemble);
+    ivp_model_free(p->model);
     free(p);
 }
 

@@ -402,7 +402,7 @@ static void problem_rejects_unknown_key_listing_valid_keys(void **state)
 {
     (void)state;
     expect_error("{" BASE ", \"tol\": 1}",
-                 "spec.json: $.tol: unknown key; valid keys are plugin, t_span, y0, params, "
+                 "spec.json: $.tol: unknown key; valid keys are plugin, model, t_span, y0, params, "
                  "method, rtol, atol, t_eval, dense_output, events, first_step, max_step, "
                  "min_step, max_steps, jac, jac_sparsity, lband, uband, output");
     expect_error("{" BASE ", \"max step\": 1}", "spec.json: $[\"max step\"]: unknown key");

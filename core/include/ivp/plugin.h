@@ -65,6 +65,14 @@ typedef struct ivp_plugin {
 ivp_status ivp_plugin_load(const char *path, const char *cache_dir, ivp_plugin **out,
                            ivp_error *err);
 
+/* As ivp_plugin_load for generated C source held in memory (c_text, len bytes; an expression
+ * model's, ivp/model.h): keyed, locked, compiled, checked and loaded exactly as a .c file is;
+ * on a build the text is kept in the cache as plugins/<key>.c beside plugins/<key>.so.
+ * display_name names the plugin in messages and is pl->source. No C compiler: IVP_ERR_BUILD
+ * naming the command. Errors as ivp_plugin_load, plus IVP_ERR_ARG for a NULL text or name. */
+ivp_status ivp_plugin_load_source(const char *c_text, size_t len, const char *display_name,
+                                  const char *cache_dir, ivp_plugin **out, ivp_error *err);
+
 /* dlcloses and frees; NULL is a no-op. */
 void ivp_plugin_close(ivp_plugin *pl);
 

@@ -74,6 +74,8 @@ typedef struct ivp_problem {
                                 back as the same double, so it parses to the same problem */
     struct ivp_ensemble *ensemble; /* the spec's "ensemble" (or --members), else NULL; the
                                       fields above are then the base spec, without the key */
+    struct ivp_model *model; /* spec "model" (ivp/model.h), parsed and checked; NULL with
+                                "plugin" (a spec has exactly one of the two) */
 } ivp_problem;
 
 /* Parses and validates spec text (len bytes, need not be NUL-terminated).
