@@ -40,6 +40,9 @@
 #define H5SINK_DEFAULT_CHUNK_BYTES ((size_t)1 << 20)
 #define H5SINK_MAX_CHUNK_BYTES ((size_t)1 << 30) /* HDF5 chunks must stay below 4 GiB */
 #define H5SINK_EVENT_CHUNK_BYTES ((size_t)4096)
+#define H5SINK_FIRST_BUFFER_BYTES ((size_t)4096)   /* a buffer starts this small, */
+#define H5SINK_SMALL_BUFFER_BYTES ((size_t)65536)  /* is reallocated up to this size, */
+                                                   /* then allocated for a whole chunk */
 #define H5SINK_TEMP_TRIES 100
 #define H5SINK_TEMP_SUFFIX ".tmp-XXXXXX"
 
@@ -53,9 +56,13 @@ typedef struct h5_series {
     size_t ca, cb;      /* chunk extent along a and b */
     int buffered;       /* records are gathered in 'buf' and written a chunk at a time */
     size_t cache_bytes; /* HDF5 chunk cache of this dataset */
-    double *buf;        /* a x cn x b values when buffered, else NULL */
+    double *buf;        /* room for a x room x b values when buffered, else NULL */
+    size_t room;        /* records per row 'buf' was allocated for (<= cn) */
+    size_t cap;         /* records apart the rows of 'buf' are now (<= room): doubles up to cn */
     size_t count;       /* records waiting in 'buf' */
     hsize_t len;        /* records already in the file */
+    hsize_t ext;        /* extent of the dataset along its growing axis */
+    size_t chunk_len;   /* chunk extent of the dataset along its growing axis */
     hid_t dset;         /* H5I_INVALID_HID until created */
 } h5_series;
 
@@ -75,6 +82,7 @@ struct ivp_h5sink {
     unsigned long m; /* dense segments received */
     double last_hi;  /* t_hi of the previous segment */
     int forward;     /* the breakpoints increase (set by the first segment) */
+    int direct;      /* native double is IEEE little-endian: chunks go out by H5Dwrite_chunk */
     int failed;      /* a callback failed: 'err' says why */
     ivp_error err;   /* the first failure */
 };
@@ -165,7 +173,11 @@ static void series_plan(h5_series *ser, const char *path, int rank, size_t a, si
     ser->b = b;
     ser->count = 0;
     ser->len = 0;
+    ser->ext = 0;
+    ser->chunk_len = 0;
     ser->buf = NULL;
+    ser->room = 0;
+    ser->cap = 0;
     ser->dset = H5I_INVALID_HID;
     if (rec <= elems) {
         ser->cn = elems / rec;
@@ -210,12 +222,13 @@ static int series_dims(const h5_series *ser, size_t a, hsize_t along, size_t b, 
     return ser->rank;
 }
 
-/* Creates the dataset, extendible along its growing axis, with chunks of 'chunk_len' records. */
-static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len)
+/* Creates the dataset, extendible along its growing axis, with chunks of 'chunk_len' records
+ * and room for 'len' records (the ones about to be written: no H5Dset_extent for them). */
+static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len, size_t len)
 {
     hsize_t dims[3], maxdims[3], chunk[3];
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dapl = H5I_INVALID_HID;
-    int rank = series_dims(ser, ser->a, 0, ser->b, dims);
+    int rank = series_dims(ser, ser->a, len, ser->b, dims);
     int rc = -1;
     series_dims(ser, ser->a, H5S_UNLIMITED, ser->b, maxdims);
     series_dims(ser, ser->ca, chunk_len, ser->cb, chunk);
@@ -240,6 +253,8 @@ static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len)
         ser->dset = H5I_INVALID_HID;
         goto fail;
     }
+    ser->ext = len;
+    ser->chunk_len = chunk_len;
     rc = 0;
 fail:
     if (rc != 0) {
@@ -266,8 +281,11 @@ static int series_write(ivp_h5sink *s, h5_series *ser, const double *src, size_t
     int rank;
     int rc = -1;
     rank = series_dims(ser, ser->a, ser->len + nrec, ser->b, dims);
-    if (H5Dset_extent(ser->dset, dims) < 0) {
-        goto fail;
+    if (ser->len + nrec > ser->ext) {
+        if (H5Dset_extent(ser->dset, dims) < 0) {
+            goto fail;
+        }
+        ser->ext = ser->len + nrec;
     }
     fspace = H5Dget_space(ser->dset);
     series_dims(ser, 0, ser->len, 0, start);
@@ -299,6 +317,81 @@ fail:
     return rc;
 }
 
+/* Moves the 'count' buffered records, in place, from rows 'from' records apart (a x from x b
+ * values) to rows 'to' records apart, count <= to. Rows move in the order that never overwrites
+ * a row not yet moved: down (first row first) when compacting, up (last row first) when
+ * spreading. */
+static void series_restride(h5_series *ser, size_t from, size_t to)
+{
+    size_t i, row = ser->count * ser->b * sizeof *ser->buf;
+    if (to < from) {
+        for (i = 1; i < ser->a; i++) {
+            memmove(ser->buf + i * to * ser->b, ser->buf + i * from * ser->b, row);
+        }
+    } else {
+        for (i = ser->a; i-- > 1;) {
+            memmove(ser->buf + i * to * ser->b, ser->buf + i * from * ser->b, row);
+        }
+    }
+}
+
+/* Doubles the records per row of the buffer (up to cn). A small buffer is reallocated: while
+ * it holds less than H5SINK_SMALL_BUFFER_BYTES, into a new one twice as large, then into one
+ * with room for a whole chunk, in which the rows spread out in place: only pages that hold data
+ * are ever touched. At most log2(cn) times per series and run: amortised O(1) per record. */
+static int series_grow(ivp_h5sink *s, h5_series *ser)
+{
+    size_t cap = ser->cap <= ser->cn / 2 ? 2 * ser->cap : ser->cn;
+    size_t rec = ser->a * ser->b * sizeof *ser->buf;
+    if (cap > ser->room) {
+        size_t room = cap * rec < H5SINK_SMALL_BUFFER_BYTES ? cap : ser->cn;
+        double *buf = ivp_alloc(NULL, room * rec);
+        size_t i;
+        if (buf == NULL) {
+            ivp_error_set(&s->err, IVP_ERR_NOMEM,
+                          "%s: cannot write output: out of memory growing the buffer of %s to "
+                          "%zu bytes",
+                          s->path, ser->path, room * rec);
+            s->failed = 1;
+            return -1;
+        }
+        for (i = 0; i < ser->a; i++) {
+            memcpy(buf + i * cap * ser->b, ser->buf + i * ser->cap * ser->b,
+                   ser->count * ser->b * sizeof *buf);
+        }
+        ivp_free(NULL, ser->buf);
+        ser->buf = buf;
+        ser->room = room;
+    } else {
+        series_restride(ser, ser->cap, cap);
+    }
+    ser->cap = cap;
+    return 0;
+}
+
+/* Writes the buffered records, which start a chunk, as that whole chunk: one H5Dwrite_chunk,
+ * so one write() of chunk_len records (the rows of the buffer are the rows of the chunk). The
+ * last chunk of a dataset may reach past its extent; what lies there is never read. */
+static int series_write_chunk(ivp_h5sink *s, h5_series *ser)
+{
+    hsize_t dims[3], offset[3];
+    size_t nrec = ser->count;
+    if (ser->len + nrec > ser->ext) {
+        series_dims(ser, ser->a, ser->len + nrec, ser->b, dims);
+        if (H5Dset_extent(ser->dset, dims) < 0) {
+            return h5sink_fail_h5(s, "extending", ser->path);
+        }
+        ser->ext = ser->len + nrec;
+    }
+    series_dims(ser, 0, ser->len, 0, offset);
+    if (H5Dwrite_chunk(ser->dset, H5P_DEFAULT, 0, offset,
+                       ser->a * ser->chunk_len * ser->b * sizeof *ser->buf, ser->buf) < 0) {
+        return h5sink_fail_h5(s, "writing", ser->path);
+    }
+    ser->len += nrec;
+    return 0;
+}
+
 /* Writes what is buffered. 'final': the run is over, so a dataset that does not exist yet gets a
  * chunk as long as its data (at least 1) instead of a full one. */
 static int series_flush(ivp_h5sink *s, h5_series *ser, int final)
@@ -308,16 +401,28 @@ static int series_flush(ivp_h5sink *s, h5_series *ser, int final)
         if (final && ser->buffered) {
             chunk_len = ser->count > 0 ? ser->count : 1;
         }
-        if (series_create(s, ser, chunk_len) != 0) {
+        if (series_create(s, ser, chunk_len, ser->buffered ? ser->count : 0) != 0) {
             return -1;
         }
     }
-    if (ser->buffered && ser->count > 0) {
-        if (series_write(s, ser, ser->buf, ser->count, ser->cn) != 0) {
+    if (!ser->buffered || ser->count == 0) {
+        return 0;
+    }
+    /* The buffer's rows are cap records apart, the chunk's chunk_len. They differ only for a
+     * dataset created just now with chunk_len = count < cap (a full chunk is written only
+     * once cap = cn): close the gaps in place. */
+    if (ser->cap != ser->chunk_len) {
+        series_restride(ser, ser->cap, ser->count);
+        ser->cap = ser->count;
+    }
+    if (s->direct) {
+        if (series_write_chunk(s, ser) != 0) {
             return -1;
         }
-        ser->count = 0;
+    } else if (series_write(s, ser, ser->buf, ser->count, ser->cap) != 0) {
+        return -1;
     }
+    ser->count = 0;
     return 0;
 }
 
@@ -326,20 +431,23 @@ static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
 {
     if (ser->buffered) {
         size_t i;
+        if (ser->count == ser->cap && series_grow(s, ser) != 0) {
+            return -1;
+        }
         if (ser->b == 1) { /* /t, /y, /dense/x: one value per row */
             for (i = 0; i < ser->a; i++) {
-                ser->buf[i * ser->cn + ser->count] = rec[i];
+                ser->buf[i * ser->cap + ser->count] = rec[i];
             }
         } else {
             for (i = 0; i < ser->a; i++) {
-                memcpy(ser->buf + (i * ser->cn + ser->count) * ser->b, rec + i * ser->b,
+                memcpy(ser->buf + (i * ser->cap + ser->count) * ser->b, rec + i * ser->b,
                        ser->b * sizeof *ser->buf);
             }
         }
         ser->count++;
         return ser->count == ser->cn ? series_flush(s, ser, 0) : 0;
     }
-    if (ser->dset < 0 && series_create(s, ser, ser->cn) != 0) {
+    if (ser->dset < 0 && series_create(s, ser, ser->cn, 0) != 0) {
         return -1;
     }
     return series_write(s, ser, rec, 1, 1);
@@ -648,7 +756,12 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
     for (i = 0; i < (s->dense ? 4u : 2u); i++) {
         h5_series *ser = buffered[i];
         if (ser->buffered) {
-            ser->buf = ivp_alloc(NULL, ser->a * ser->cn * ser->b * sizeof *ser->buf);
+            /* About H5SINK_FIRST_BUFFER_BYTES, at least one record (series_grow); a record
+             * of H5SINK_SMALL_BUFFER_BYTES or more gets room for a whole chunk at once. */
+            size_t rec = ser->a * ser->b * sizeof *ser->buf, cap = H5SINK_FIRST_BUFFER_BYTES / rec;
+            ser->cap = cap == 0 ? 1 : cap < ser->cn ? cap : ser->cn;
+            ser->room = rec < H5SINK_SMALL_BUFFER_BYTES ? ser->cap : ser->cn;
+            ser->buf = ivp_alloc(NULL, ser->room * rec);
             if (ser->buf == NULL) {
                 goto nomem;
             }
@@ -699,6 +812,9 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
     }
     /* Failures become messages; HDF5 must not print its error stack on stderr. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* Buffered chunks are already in the file's byte order when doubles are IEEE little-endian;
+     * elsewhere H5Dwrite converts them. */
+    s->direct = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* File locking stays on, but a file system without locks (some NFS) is not an error. */
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0 ||
