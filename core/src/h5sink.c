@@ -2,13 +2,24 @@
  * core/src/h5sink.c - the HDF5 output file (contracts.md section 3), written while integrating.
  *
  * Memory bound: the sink's memory does not grow with the number of steps, points, events or
- * segments. ivp_h5sink_open allocates all of it: at most four chunk buffers (/t, /y, /dense/x,
- * /dense/c) of at most 'chunk_bytes' each (default 1 MiB, so at most 4 MiB), plus the names and
- * O(n_events) bookkeeping; the callbacks never allocate. A record larger than 'chunk_bytes' (a
- * state of more than chunk_bytes / 8 values, or a dense segment of more) is not buffered: it is
- * written straight from the caller's vector, one column at a time, into chunks split along n.
- * Inside HDF5, the chunk cache is off for those datasets (every chunk is written whole, once) and
- * holds one 4 KiB chunk per event dataset (8 KiB per event); HDF5 bounds its metadata cache itself.
+ * segments. It holds at most four chunk buffers (/t, /y, /dense/x, /dense/c) of at most
+ * 'chunk_bytes' each (default 1 MiB, so at most 4 MiB), plus the names and O(n_events)
+ * bookkeeping. A buffer starts at about 4 KiB (at least one record) and doubles as records
+ * arrive: reallocated while under 64 KiB (the old one is freed after the copy), then once into
+ * room for a whole chunk, in which its rows spread out in place. So a short run allocates and
+ * touches only about what its data needs; growing happens at most log2(records per chunk) times
+ * per buffer and run (amortised O(1) per record, bounded by the chunk); nothing else allocates
+ * after ivp_h5sink_open. A record larger than
+ * 'chunk_bytes' (a state of more than chunk_bytes / 8 values, or a dense segment of more) is not
+ * buffered: it is written straight from the caller's vector, one column at a time, into chunks
+ * split along n. Inside HDF5, the chunk cache is off for those datasets (every chunk is written
+ * whole, once) and holds one 4 KiB chunk per event dataset (8 KiB per event); HDF5 bounds its
+ * metadata cache itself.
+ *
+ * Writes: a buffer's rows are the rows of a chunk (records cap apart, closed up to the chunk's
+ * length before writing), so each buffered chunk goes to the file in one H5Dwrite_chunk, one
+ * write() (a file of a short run: one per dataset plus HDF5's metadata). The last chunk of a
+ * dataset that already has full ones is written whole; what lies past the extent is never read.
  *
  * Chunk dims: a chunk holds about 'chunk_bytes' and never more. A dataset whose buffer never
  * filled (a short run) is created at ivp_h5sink_finish with a chunk just as long as its data, so
@@ -426,31 +437,40 @@ static int series_flush(ivp_h5sink *s, h5_series *ser, int final)
     return 0;
 }
 
-/* Appends one record of a x b values (borrowed for the call). Never allocates. */
-static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
+/* Writes one record that is not buffered straight to the file. */
+static int series_push_unbuffered(ivp_h5sink *s, h5_series *ser, const double *rec)
 {
-    if (ser->buffered) {
-        size_t i;
-        if (ser->count == ser->cap && series_grow(s, ser) != 0) {
-            return -1;
-        }
-        if (ser->b == 1) { /* /t, /y, /dense/x: one value per row */
-            for (i = 0; i < ser->a; i++) {
-                ser->buf[i * ser->cap + ser->count] = rec[i];
-            }
-        } else {
-            for (i = 0; i < ser->a; i++) {
-                memcpy(ser->buf + (i * ser->cap + ser->count) * ser->b, rec + i * ser->b,
-                       ser->b * sizeof *ser->buf);
-            }
-        }
-        ser->count++;
-        return ser->count == ser->cn ? series_flush(s, ser, 0) : 0;
-    }
     if (ser->dset < 0 && series_create(s, ser, ser->cn, 0) != 0) {
         return -1;
     }
     return series_write(s, ser, rec, 1, 1);
+}
+
+/* Appends one record of a x b values (borrowed for the call). Allocates only when a small
+ * buffer grows (series_grow). */
+static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
+{
+    size_t i, a = ser->a, b = ser->b, step;
+    double *dst;
+    if (!ser->buffered) {
+        return series_push_unbuffered(s, ser, rec);
+    }
+    if (ser->count == ser->cap && series_grow(s, ser) != 0) {
+        return -1;
+    }
+    dst = ser->buf + ser->count * b;
+    step = ser->cap * b;
+    if (b == 1) { /* /t, /y, /dense/x: one value per row */
+        for (i = 0; i < a; i++) {
+            dst[i * step] = rec[i];
+        }
+    } else {
+        for (i = 0; i < a; i++) {
+            memcpy(dst + i * step, rec + i * b, b * sizeof *dst);
+        }
+    }
+    ser->count++;
+    return ser->count == ser->cn ? series_flush(s, ser, 0) : 0;
 }
 
 /* ---- callbacks ------------------------------------------------------------------------------ */
