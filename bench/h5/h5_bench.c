@@ -221,7 +221,7 @@ static double run_cold(const char *self, const char *kind, size_t n, size_t N, c
                        int do_sync)
 {
     char cmd[8192];
-    double wall, cpu;
+    double wall = 0.0, cpu = 0.0;
     FILE *p;
     snprintf(cmd, sizeof cmd, "'%s' --time %s %zu %zu '%s'%s", self, kind, n, N, path,
              do_sync ? " fsync" : "");

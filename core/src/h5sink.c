@@ -28,8 +28,9 @@
  *
  * The file is created as "<dir>/.<base>.tmp-XXXXXX" (a hidden, unique name in the destination
  * folder, so a glob for *.h5 never sees it) and renamed over the final name by
- * ivp_h5sink_finish. The format is HDF5 1.8 (libver bounds V18), so that attributes larger than
- * 64 KiB (atol of a large system) are stored; every HDF5 1.8 or later reader opens it.
+ * ivp_h5sink_finish. For n > 2048 the format is HDF5 1.8's (libver bounds V18), so that
+ * attributes larger than 64 KiB (atol of a large system) are stored; below, HDF5's oldest,
+ * which is quicker to write. Every HDF5 1.8 or later reader opens either.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -54,6 +55,7 @@
 #define H5SINK_FIRST_BUFFER_BYTES ((size_t)4096)   /* a buffer starts this small, */
 #define H5SINK_SMALL_BUFFER_BYTES ((size_t)65536)  /* is reallocated up to this size, */
                                                    /* then allocated for a whole chunk */
+#define H5SINK_OLDEST_FORMAT_MAX_N ((size_t)2048) /* larger n: HDF5 1.8 format (see open) */
 #define H5SINK_TEMP_TRIES 100
 #define H5SINK_TEMP_SUFFIX ".tmp-XXXXXX"
 
@@ -837,7 +839,12 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
     s->direct = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* File locking stays on, but a file system without locks (some NFS) is not an error. */
-    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0 ||
+    /* HDF5 1.8's format stores attributes over 64 KiB, which the oldest format cannot; asked
+     * for only when an attribute of n values may come near that (atol: 8 bytes a value, a list
+     * of n names: 16), as it makes every small file noticeably slower to write. */
+    if (fapl < 0 ||
+        (s->n > H5SINK_OLDEST_FORMAT_MAX_N &&
+         H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) ||
         H5Pset_file_locking(fapl, 1, 1) < 0) {
         h5sink_fail_h5(s, "setting up", "the file");
         goto fail_h5;

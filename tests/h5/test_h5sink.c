@@ -1017,7 +1017,9 @@ static long counted_run(const char *path, const run *r, size_t chunk_bytes)
 /* A short run's file takes a handful of writes whatever n: each dataset goes out as one chunk
  * in one write, next to HDF5's metadata (superblock, object headers, heaps, B-trees: 8 writes
  * for the file of a minimal program with the same datasets and attributes). It took n + 11
- * writes when the last, partial chunk of /y was written one row (state component) at a time. */
+ * writes when the last, partial chunk of /y was written one row (state component) at a time.
+ * Up to n = 2048 the file has HDF5's oldest format (superblock 0), quicker to write than 1.8's
+ * (superblock 2), which larger n need for attributes over 64 KiB. */
 static void h5sink_writes_a_short_file_in_few_writes(void **state)
 {
     static const size_t ns[] = {1, 10, 1000, 10000};
@@ -1031,6 +1033,12 @@ static void h5sink_writes_a_short_file_in_few_writes(void **state)
         long calls = counted_run(path, &r, 0);
         /* n = 10000: /y is two 13-point chunks (1 MiB each), the second one partly filled */
         long data = ns[k] == 10000 ? 3 : 2;
+        H5F_info2_t info;
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        assert_true(H5Fget_info2(f, &info) >= 0);
+        assert_int_equal(info.super.version, ns[k] <= 2048 ? 0 : 2);
+        H5Fclose(f);
         if (calls < data || calls > data + 12) {
             fail_msg("n = %zu: %ld writes, expected %ld for the data and at most 12 for the "
                      "metadata",
