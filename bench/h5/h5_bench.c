@@ -167,21 +167,43 @@ static double run_minimal(const char *path, size_t n, size_t N, const double *t,
     return t1 - t0;
 }
 
-/* A plain write() stream of 'bytes' bytes from 'block' (BLOCK_BYTES). Seconds. */
-static double run_plain(const char *path, size_t bytes, const char *block, int do_sync)
+static void write_all(int fd, const double *v, size_t count)
 {
+    const char *p = (const char *)v;
+    size_t bytes = count * sizeof *v;
+    while (bytes > 0) {
+        ssize_t w = write(fd, p, bytes);
+        if (w <= 0) {
+            die("write failed");
+        }
+        p += w;
+        bytes -= (size_t)w;
+    }
+}
+
+/* The same bytes as the data of ivp's file, /t then the rows of /y, computed into a block of
+ * BLOCK_BYTES and written by plain write() calls, one per block. Seconds. */
+static double run_plain(const char *path, size_t n, size_t N, double *block, int do_sync)
+{
+    const size_t per_block = BLOCK_BYTES / sizeof *block;
     double c0 = cpu_now(), t0 = now(), t1;
+    size_t row, i, k = 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         die("cannot create the plain file");
     }
-    while (bytes > 0) {
-        size_t k = bytes < BLOCK_BYTES ? bytes : BLOCK_BYTES;
-        ssize_t w = write(fd, block, k);
-        if (w <= 0) {
-            die("write failed");
+    for (row = 0; row <= n; row++) { /* row 0: /t; row j + 1: /y[j] */
+        for (i = 0; i < N; i++) {
+            double t = (double)i * 0.0625;
+            block[k++] = row == 0 ? t : t + (double)(row - 1);
+            if (k == per_block) {
+                write_all(fd, block, k);
+                k = 0;
+            }
         }
-        bytes -= (size_t)w;
+    }
+    if (k > 0) {
+        write_all(fd, block, k);
     }
     if (do_sync && fsync(fd) != 0) {
         die("fsync failed");
@@ -311,14 +333,11 @@ static void sweep(const char *dir, size_t max_points, int do_sync)
 {
     const size_t n = 2;
     char pi[4096], pm[4096], pp[4096];
-    char *block = malloc(BLOCK_BYTES);
+    double *block = malloc(BLOCK_BYTES);
     double y[2], ti[15], tp[15], tm[15], ci[15], cp[15];
-    size_t N, r, i;
+    size_t N, r;
     if (block == NULL) {
         die("out of memory");
-    }
-    for (i = 0; i < BLOCK_BYTES; i++) {
-        block[i] = (char)(i * 7u);
     }
     snprintf(pi, sizeof pi, "%s/bench_ivp.h5", dir);
     snprintf(pm, sizeof pm, "%s/bench_minimal.h5", dir);
@@ -334,11 +353,11 @@ static void sweep(const char *dir, size_t max_points, int do_sync)
         double *t, *yy, mi, mp, mm, mci, mcp;
         make_arrays(n, N, &t, &yy);
         run_ivp(pi, n, N, y, do_sync, 0); /* warm-up */
-        run_plain(pp, bytes, block, do_sync);
+        run_plain(pp, n, N, block, do_sync);
         for (r = 0; r < reps; r++) {
             ti[r] = run_ivp(pi, n, N, y, do_sync, 0);
             ci[r] = last_cpu;
-            tp[r] = run_plain(pp, bytes, block, do_sync);
+            tp[r] = run_plain(pp, n, N, block, do_sync);
             cp[r] = last_cpu;
             tm[r] = run_minimal(pm, n, N, t, yy, do_sync);
         }
