@@ -4,12 +4,13 @@
  * Memory bound: the sink's memory does not grow with the number of steps, points, events or
  * segments. It holds at most four chunk buffers (/t, /y, /dense/x, /dense/c) of at most
  * 'chunk_bytes' each (default 1 MiB, so at most 4 MiB), plus the names and O(n_events)
- * bookkeeping. A buffer starts at about 4 KiB (at least one record) and doubles as records
- * arrive: reallocated while under 64 KiB (the old one is freed after the copy), then once into
- * room for a whole chunk, in which its rows spread out in place. So a short run allocates and
- * touches only about what its data needs; growing happens at most log2(records per chunk) times
- * per buffer and run (amortised O(1) per record, bounded by the chunk); nothing else allocates
- * after ivp_h5sink_open. A record larger than
+ * bookkeeping. A buffer starts at 64 KiB (or a chunk, if smaller) with its rows (one per value
+ * of a record) a fraction of that apart; a run that outgrows it gets, once, a buffer with room
+ * for a whole chunk (the first one is freed after the copy), in which the rows spread out in
+ * place, doubling their room. So a short run allocates 64 KiB per dataset and touches only about
+ * the pages its data needs; growing happens at most log2(records per chunk) times per buffer and
+ * run (amortised O(1) per record, bounded by the chunk); nothing else allocates after
+ * ivp_h5sink_open. A record larger than
  * 'chunk_bytes' (a state of more than chunk_bytes / 8 values, or a dense segment of more) is not
  * buffered: it is written straight from the caller's vector, one column at a time, into chunks
  * split along n. Inside HDF5, the chunk cache is off for those datasets (every chunk is written
@@ -52,9 +53,7 @@
 #define H5SINK_DEFAULT_CHUNK_BYTES ((size_t)1 << 20)
 #define H5SINK_MAX_CHUNK_BYTES ((size_t)1 << 30) /* HDF5 chunks must stay below 4 GiB */
 #define H5SINK_EVENT_CHUNK_BYTES ((size_t)4096)
-#define H5SINK_FIRST_BUFFER_BYTES ((size_t)4096)   /* a buffer starts this small, */
-#define H5SINK_SMALL_BUFFER_BYTES ((size_t)65536)  /* is reallocated up to this size, */
-                                                   /* then allocated for a whole chunk */
+#define H5SINK_FIRST_BUFFER_BYTES ((size_t)65536) /* a chunk buffer starts this small */
 #define H5SINK_OLDEST_FORMAT_MAX_N ((size_t)2048) /* larger n: HDF5 1.8 format (see open) */
 #define H5SINK_TEMP_TRIES 100
 #define H5SINK_TEMP_SUFFIX ".tmp-XXXXXX"
@@ -70,7 +69,7 @@ typedef struct h5_series {
     int buffered;       /* records are gathered in 'buf' and written a chunk at a time */
     size_t cache_bytes; /* HDF5 chunk cache of this dataset */
     double *buf;        /* room for a x room x b values when buffered, else NULL */
-    size_t room;        /* records per row 'buf' was allocated for (<= cn) */
+    size_t room;        /* records per row 'buf' was allocated for: first ones, then cn */
     size_t cap;         /* records apart the rows of 'buf' are now (<= room): doubles up to cn */
     size_t count;       /* records waiting in 'buf' */
     hsize_t len;        /* records already in the file */
@@ -348,23 +347,22 @@ static void series_restride(h5_series *ser, size_t from, size_t to)
     }
 }
 
-/* Doubles the records per row of the buffer (up to cn). A small buffer is reallocated: while
- * it holds less than H5SINK_SMALL_BUFFER_BYTES, into a new one twice as large, then into one
- * with room for a whole chunk, in which the rows spread out in place: only pages that hold data
- * are ever touched. At most log2(cn) times per series and run: amortised O(1) per record. */
+/* Doubles the records per row of the buffer (up to cn). The first time the first buffer is
+ * outgrown, it is replaced by one with room for a whole chunk; after that the rows spread out
+ * in place, so only pages that hold data are ever touched. At most log2(cn) times per series
+ * and run: amortised O(1) per record. */
 static int series_grow(ivp_h5sink *s, h5_series *ser)
 {
     size_t cap = ser->cap <= ser->cn / 2 ? 2 * ser->cap : ser->cn;
     size_t rec = ser->a * ser->b * sizeof *ser->buf;
     if (cap > ser->room) {
-        size_t room = cap * rec < H5SINK_SMALL_BUFFER_BYTES ? cap : ser->cn;
-        double *buf = ivp_alloc(NULL, room * rec);
+        double *buf = ivp_alloc(NULL, ser->cn * rec);
         size_t i;
         if (buf == NULL) {
             ivp_error_set(&s->err, IVP_ERR_NOMEM,
                           "%s: cannot write output: out of memory growing the buffer of %s to "
                           "%zu bytes",
-                          s->path, ser->path, room * rec);
+                          s->path, ser->path, ser->cn * rec);
             s->failed = 1;
             return -1;
         }
@@ -374,7 +372,7 @@ static int series_grow(ivp_h5sink *s, h5_series *ser)
         }
         ivp_free(NULL, ser->buf);
         ser->buf = buf;
-        ser->room = room;
+        ser->room = ser->cn;
     } else {
         series_restride(ser, ser->cap, cap);
     }
@@ -778,11 +776,12 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
     for (i = 0; i < (s->dense ? 4u : 2u); i++) {
         h5_series *ser = buffered[i];
         if (ser->buffered) {
-            /* About H5SINK_FIRST_BUFFER_BYTES, at least one record (series_grow); a record
-             * of H5SINK_SMALL_BUFFER_BYTES or more gets room for a whole chunk at once. */
-            size_t rec = ser->a * ser->b * sizeof *ser->buf, cap = H5SINK_FIRST_BUFFER_BYTES / rec;
+            /* H5SINK_FIRST_BUFFER_BYTES (at most a chunk) grown by series_grow; records
+             * larger than that get room for a whole chunk at once, rows one record apart. */
+            size_t rec = ser->a * ser->b * sizeof *ser->buf;
+            size_t cap = H5SINK_FIRST_BUFFER_BYTES / rec;
             ser->cap = cap == 0 ? 1 : cap < ser->cn ? cap : ser->cn;
-            ser->room = rec < H5SINK_SMALL_BUFFER_BYTES ? ser->cap : ser->cn;
+            ser->room = cap == 0 ? ser->cn : ser->cap;
             ser->buf = ivp_alloc(NULL, ser->room * rec);
             if (ser->buf == NULL) {
                 goto nomem;

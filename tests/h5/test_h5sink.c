@@ -1067,8 +1067,8 @@ static void h5sink_writes_each_chunk_in_one_write(void **state)
     remove_dir(dir);
 }
 
-/* Default 1 MiB chunks with n = 3 and dense output: the buffers start at 4 KiB, are reallocated
- * up to 64 KiB, then spread out inside a whole chunk; the run stops once inside that last stage
+/* Default 1 MiB chunks with n = 3 and dense output: the buffers start at 64 KiB (2730 points of
+ * /y), move into a whole chunk, and spread out in it; the run stops once inside that stage
  * (20000 points) and once after a full chunk of /y (43690 points) and /t (131072 points). Every
  * value is read back. */
 static void h5sink_grows_its_buffers_through_every_stage(void **state)

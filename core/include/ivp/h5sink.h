@@ -5,9 +5,9 @@
  * Datasets are chunked and extendible; points are buffered one chunk at a time and each chunk
  * is written in one piece, so memory is bounded by the chunk buffers (at most chunk_bytes, 1 MiB
  * by default, for each of /t, /y, /dense/x, /dense/c), whatever the number of steps. The
- * buffers start at about 4 KiB and grow geometrically up to a chunk as records arrive (the only
- * allocations after ivp_h5sink_open: amortised, bounded), so a short run's file costs about
- * what its data needs. The file is written under a temporary name in the destination folder
+ * buffers start at 64 KiB and a run that outgrows one replaces it once by a whole chunk (the
+ * only allocation after ivp_h5sink_open: bounded), filled from the front, so a short run's file
+ * costs about what its data needs. The file is written under a temporary name in the destination folder
  * and renamed to its final name only by ivp_h5sink_finish, so an existing result is never
  * replaced by a broken one. Only this module includes <hdf5.h>.
  */
