@@ -2,23 +2,26 @@
  * bench/h5/h5_bench.c - the cost of ivp's HDF5 output (core/src/h5sink.c), see README.md.
  *
  * Usage:
- *   h5_bench [--dir DIR] [--reps R] [--points N] [--n n] [--max-points N] [--fsync]
+ *   h5_bench [--dir DIR] [--reps R] [--points N] [--n n] [--max-points N] [--cold] [--fsync]
  *   h5_bench --write ivp|minimal n N FILE      (one file, e.g. under strace -c)
+ *   h5_bench --time ivp|minimal n N FILE [fsync]   (internal: one timed file for --cold)
  *
  * 1. Short runs: a whole file (open + N points + finish, the rename included) through ivp's
  *    sink for n = 10, 1000, 10000 and N = --points (default 23: RK45 on y' = -y, t in [0, 10],
  *    rtol = atol = 1e-6), against h5_minimal.c writing the same datasets and attributes with
- *    HDF5 directly. Median of R runs each (default 31), the two interleaved. --n: that n only.
+ *    HDF5 directly. Median of R runs each (default 31), the two alternating. --n: that n only.
+ *    --cold: each file in a fresh process (this program with --time), HDF5 initialised before
+ *    its clock starts.
  * 2. Sweep (skipped when --max-points < 1000): n = 2, N = 10^3 ... --max-points (default 10^7)
- *    points through ivp's sink, against
- *    one plain write() stream of the same number of bytes (8 N (n + 1)) in 1 MiB blocks to the
- *    same folder, and against h5_minimal.c (the data already in memory). Without --fsync nobody
- *    calls fsync (page-cache throughput: the writer's own cost); with --fsync each file is
- *    fsync'ed before its time stops (ivp's after the rename). Medians of 15 / 7 / 5 runs for
- *    N <= 10^5 / 10^6 / more.
+ *    points through ivp's sink, against plain write() of the same bytes (the same values,
+ *    computed into a 1 MiB block, one write() per block) to the same folder, and against
+ *    h5_minimal.c (the data already in memory). Without --fsync nobody calls fsync (page-cache
+ *    throughput: the writer's own cost); with --fsync each file is fsync'ed before its clock
+ *    stops (ivp's after the rename). Medians of 15 / 7 / 5 runs for N <= 10^5 / 10^6 / more.
  *
- * The library is initialised (one file written by each writer) before anything is timed; every
- * file is removed after its run, outside the timed region.
+ * Wall time and CPU time (user + system) of the process are reported. The library is
+ * initialised (one file written by each writer) before anything is timed; every file is removed
+ * after its run, outside the timed region.
  */
 #define _POSIX_C_SOURCE 200809L
 
