@@ -10,12 +10,11 @@
  * place, doubling their room. So a short run allocates 64 KiB per dataset and touches only about
  * the pages its data needs; growing happens at most log2(records per chunk) times per buffer and
  * run (amortised O(1) per record, bounded by the chunk); nothing else allocates after
- * ivp_h5sink_open. A record larger than
- * 'chunk_bytes' (a state of more than chunk_bytes / 8 values, or a dense segment of more) is not
- * buffered: it is written straight from the caller's vector, one column at a time, into chunks
- * split along n. Inside HDF5, the chunk cache is off for those datasets (every chunk is written
- * whole, once) and holds one 4 KiB chunk per event dataset (8 KiB per event); HDF5 bounds its
- * metadata cache itself.
+ * ivp_h5sink_open. A record larger than 'chunk_bytes' (a state of more than chunk_bytes / 8
+ * values, or a dense segment of more) is not buffered: it is written straight from the caller's
+ * vector, one column at a time, into chunks split along n. Inside HDF5, the chunk cache is off
+ * for those datasets (every chunk is written whole, once) and holds one 4 KiB chunk per event
+ * dataset (8 KiB per event); HDF5 bounds its metadata cache itself.
  *
  * Writes: a buffer's rows are the rows of a chunk (records cap apart, closed up to the chunk's
  * length before writing), so each buffered chunk goes to the file in one H5Dwrite_chunk, one
@@ -446,8 +445,8 @@ static int series_push_unbuffered(ivp_h5sink *s, h5_series *ser, const double *r
     return series_write(s, ser, rec, 1, 1);
 }
 
-/* Appends one record of a x b values (borrowed for the call). Allocates only when a small
- * buffer grows (series_grow). */
+/* Appends one record of a x b values (borrowed for the call). Allocates only when a run
+ * outgrows the first buffer (series_grow). */
 static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
 {
     size_t i, a = ser->a, b = ser->b, step;
@@ -837,10 +836,10 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
      * elsewhere H5Dwrite converts them. */
     s->direct = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
-    /* File locking stays on, but a file system without locks (some NFS) is not an error. */
     /* HDF5 1.8's format stores attributes over 64 KiB, which the oldest format cannot; asked
      * for only when an attribute of n values may come near that (atol: 8 bytes a value, a list
-     * of n names: 16), as it makes every small file noticeably slower to write. */
+     * of n names: 16), as it makes every small file noticeably slower to write. File locking
+     * stays on, but a file system without locks (some NFS) is not an error. */
     if (fapl < 0 ||
         (s->n > H5SINK_OLDEST_FORMAT_MAX_N &&
          H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) ||
