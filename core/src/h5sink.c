@@ -2,13 +2,24 @@
  * core/src/h5sink.c - the HDF5 output file (contracts.md section 3), written while integrating.
  *
  * Memory bound: the sink's memory does not grow with the number of steps, points, events or
- * segments. ivp_h5sink_open allocates all of it: at most four chunk buffers (/t, /y, /dense/x,
- * /dense/c) of at most 'chunk_bytes' each (default 1 MiB, so at most 4 MiB), plus the names and
- * O(n_events) bookkeeping; the callbacks never allocate. A record larger than 'chunk_bytes' (a
- * state of more than chunk_bytes / 8 values, or a dense segment of more) is not buffered: it is
- * written straight from the caller's vector, one column at a time, into chunks split along n.
- * Inside HDF5, the chunk cache is off for those datasets (every chunk is written whole, once) and
- * holds one 4 KiB chunk per event dataset (8 KiB per event); HDF5 bounds its metadata cache itself.
+ * segments. It holds at most four chunk buffers (/t, /y, /dense/x, /dense/c) of at most
+ * 'chunk_bytes' each (default 1 MiB, so at most 4 MiB), plus the names and O(n_events)
+ * bookkeeping. A buffer starts at 64 KiB (or a chunk, if smaller) with its rows (one per value
+ * of a record) a fraction of that apart; a run that outgrows it gets, once, a buffer with room
+ * for a whole chunk (the first one is freed after the copy), in which the rows spread out in
+ * place, doubling their room. So a short run allocates 64 KiB per dataset and touches only about
+ * the pages its data needs; growing happens at most log2(records per chunk) times per buffer and
+ * run (amortised O(1) per record, bounded by the chunk); nothing else allocates after
+ * ivp_h5sink_open. A record larger than 'chunk_bytes' (a state of more than chunk_bytes / 8
+ * values, or a dense segment of more) is not buffered: it is written straight from the caller's
+ * vector, one column at a time, into chunks split along n. Inside HDF5, the chunk cache is off
+ * for those datasets (every chunk is written whole, once) and holds one 4 KiB chunk per event
+ * dataset (8 KiB per event); HDF5 bounds its metadata cache itself.
+ *
+ * Writes: a buffer's rows are the rows of a chunk (records cap apart, closed up to the chunk's
+ * length before writing), so each buffered chunk goes to the file in one H5Dwrite_chunk, one
+ * write() (a file of a short run: one per dataset plus HDF5's metadata). The last chunk of a
+ * dataset that already has full ones is written whole; what lies past the extent is never read.
  *
  * Chunk dims: a chunk holds about 'chunk_bytes' and never more. A dataset whose buffer never
  * filled (a short run) is created at ivp_h5sink_finish with a chunk just as long as its data, so
@@ -16,9 +27,10 @@
  * 4 KiB chunks. 'chunk_bytes' is capped at 1 GiB (HDF5 chunks must stay below 4 GiB).
  *
  * The file is created under a hidden temporary name in the destination folder and renamed over
- * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). The format is HDF5
- * 1.8 (libver bounds V18), so that attributes larger than 64 KiB (atol of a large system) are
- * stored; every HDF5 1.8 or later reader opens it.
+ * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). For n > 2048 the
+ * format is HDF5 1.8's (libver bounds V18), so that attributes larger than 64 KiB (atol of a
+ * large system) are stored; below, HDF5's oldest, which is quicker to write. Every HDF5 1.8
+ * or later reader opens either.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -36,6 +48,8 @@
 #define H5SINK_DEFAULT_CHUNK_BYTES ((size_t)1 << 20)
 #define H5SINK_MAX_CHUNK_BYTES ((size_t)1 << 30) /* HDF5 chunks must stay below 4 GiB */
 #define H5SINK_EVENT_CHUNK_BYTES ((size_t)4096)
+#define H5SINK_FIRST_BUFFER_BYTES ((size_t)65536) /* a chunk buffer starts this small */
+#define H5SINK_OLDEST_FORMAT_MAX_N ((size_t)2048) /* larger n: HDF5 1.8 format (see open) */
 
 /* One extendible dataset that grows along one axis by records of a x b values (row-major).
  * Shapes as h5py shows them: rank 1 (N,), rank 2 (a, N), rank 3 (a, N, b). */
@@ -47,9 +61,13 @@ typedef struct h5_series {
     size_t ca, cb;      /* chunk extent along a and b */
     int buffered;       /* records are gathered in 'buf' and written a chunk at a time */
     size_t cache_bytes; /* HDF5 chunk cache of this dataset */
-    double *buf;        /* a x cn x b values when buffered, else NULL */
+    double *buf;        /* room for a x room x b values when buffered, else NULL */
+    size_t room;        /* records per row 'buf' was allocated for: first ones, then cn */
+    size_t cap;         /* records apart the rows of 'buf' are now (<= room): doubles up to cn */
     size_t count;       /* records waiting in 'buf' */
     hsize_t len;        /* records already in the file */
+    hsize_t ext;        /* extent of the dataset along its growing axis */
+    size_t chunk_len;   /* chunk extent of the dataset along its growing axis */
     hid_t dset;         /* H5I_INVALID_HID until created */
 } h5_series;
 
@@ -68,6 +86,7 @@ struct ivp_h5sink {
     unsigned long m; /* dense segments received */
     double last_hi;  /* t_hi of the previous segment */
     int forward;     /* the breakpoints increase (set by the first segment) */
+    int direct;      /* native double is IEEE little-endian: chunks go out by H5Dwrite_chunk */
     int failed;      /* a callback failed: 'err' says why */
     ivp_error err;   /* the first failure */
 };
@@ -151,7 +170,11 @@ static void series_plan(h5_series *ser, const char *path, int rank, size_t a, si
     ser->b = b;
     ser->count = 0;
     ser->len = 0;
+    ser->ext = 0;
+    ser->chunk_len = 0;
     ser->buf = NULL;
+    ser->room = 0;
+    ser->cap = 0;
     ser->dset = H5I_INVALID_HID;
     if (rec <= elems) {
         ser->cn = elems / rec;
@@ -196,12 +219,13 @@ static int series_dims(const h5_series *ser, size_t a, hsize_t along, size_t b, 
     return ser->rank;
 }
 
-/* Creates the dataset, extendible along its growing axis, with chunks of 'chunk_len' records. */
-static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len)
+/* Creates the dataset, extendible along its growing axis, with chunks of 'chunk_len' records
+ * and room for 'len' records (the ones about to be written: no H5Dset_extent for them). */
+static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len, size_t len)
 {
     hsize_t dims[3], maxdims[3], chunk[3];
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dapl = H5I_INVALID_HID;
-    int rank = series_dims(ser, ser->a, 0, ser->b, dims);
+    int rank = series_dims(ser, ser->a, len, ser->b, dims);
     int rc = -1;
     series_dims(ser, ser->a, H5S_UNLIMITED, ser->b, maxdims);
     series_dims(ser, ser->ca, chunk_len, ser->cb, chunk);
@@ -226,6 +250,8 @@ static int series_create(ivp_h5sink *s, h5_series *ser, size_t chunk_len)
         ser->dset = H5I_INVALID_HID;
         goto fail;
     }
+    ser->ext = len;
+    ser->chunk_len = chunk_len;
     rc = 0;
 fail:
     if (rc != 0) {
@@ -252,8 +278,11 @@ static int series_write(ivp_h5sink *s, h5_series *ser, const double *src, size_t
     int rank;
     int rc = -1;
     rank = series_dims(ser, ser->a, ser->len + nrec, ser->b, dims);
-    if (H5Dset_extent(ser->dset, dims) < 0) {
-        goto fail;
+    if (ser->len + nrec > ser->ext) {
+        if (H5Dset_extent(ser->dset, dims) < 0) {
+            goto fail;
+        }
+        ser->ext = ser->len + nrec;
     }
     fspace = H5Dget_space(ser->dset);
     series_dims(ser, 0, ser->len, 0, start);
@@ -285,6 +314,80 @@ fail:
     return rc;
 }
 
+/* Moves the 'count' buffered records, in place, from rows 'from' records apart (a x from x b
+ * values) to rows 'to' records apart, count <= to. Rows move in the order that never overwrites
+ * a row not yet moved: down (first row first) when compacting, up (last row first) when
+ * spreading. */
+static void series_restride(h5_series *ser, size_t from, size_t to)
+{
+    size_t i, row = ser->count * ser->b * sizeof *ser->buf;
+    if (to < from) {
+        for (i = 1; i < ser->a; i++) {
+            memmove(ser->buf + i * to * ser->b, ser->buf + i * from * ser->b, row);
+        }
+    } else {
+        for (i = ser->a; i-- > 1;) {
+            memmove(ser->buf + i * to * ser->b, ser->buf + i * from * ser->b, row);
+        }
+    }
+}
+
+/* Doubles the records per row of the buffer (up to cn). The first time the first buffer is
+ * outgrown, it is replaced by one with room for a whole chunk; after that the rows spread out
+ * in place, so only pages that hold data are ever touched. At most log2(cn) times per series
+ * and run: amortised O(1) per record. */
+static int series_grow(ivp_h5sink *s, h5_series *ser)
+{
+    size_t cap = ser->cap <= ser->cn / 2 ? 2 * ser->cap : ser->cn;
+    size_t rec = ser->a * ser->b * sizeof *ser->buf;
+    if (cap > ser->room) {
+        double *buf = ivp_alloc(NULL, ser->cn * rec);
+        size_t i;
+        if (buf == NULL) {
+            ivp_error_set(&s->err, IVP_ERR_NOMEM,
+                          "%s: cannot write output: out of memory growing the buffer of %s to "
+                          "%zu bytes",
+                          s->path, ser->path, ser->cn * rec);
+            s->failed = 1;
+            return -1;
+        }
+        for (i = 0; i < ser->a; i++) {
+            memcpy(buf + i * cap * ser->b, ser->buf + i * ser->cap * ser->b,
+                   ser->count * ser->b * sizeof *buf);
+        }
+        ivp_free(NULL, ser->buf);
+        ser->buf = buf;
+        ser->room = ser->cn;
+    } else {
+        series_restride(ser, ser->cap, cap);
+    }
+    ser->cap = cap;
+    return 0;
+}
+
+/* Writes the buffered records, which start a chunk, as that whole chunk: one H5Dwrite_chunk,
+ * so one write() of chunk_len records (the rows of the buffer are the rows of the chunk). The
+ * last chunk of a dataset may reach past its extent; what lies there is never read. */
+static int series_write_chunk(ivp_h5sink *s, h5_series *ser)
+{
+    hsize_t dims[3], offset[3];
+    size_t nrec = ser->count;
+    if (ser->len + nrec > ser->ext) {
+        series_dims(ser, ser->a, ser->len + nrec, ser->b, dims);
+        if (H5Dset_extent(ser->dset, dims) < 0) {
+            return h5sink_fail_h5(s, "extending", ser->path);
+        }
+        ser->ext = ser->len + nrec;
+    }
+    series_dims(ser, 0, ser->len, 0, offset);
+    if (H5Dwrite_chunk(ser->dset, H5P_DEFAULT, 0, offset,
+                       ser->a * ser->chunk_len * ser->b * sizeof *ser->buf, ser->buf) < 0) {
+        return h5sink_fail_h5(s, "writing", ser->path);
+    }
+    ser->len += nrec;
+    return 0;
+}
+
 /* Writes what is buffered. 'final': the run is over, so a dataset that does not exist yet gets a
  * chunk as long as its data (at least 1) instead of a full one. */
 static int series_flush(ivp_h5sink *s, h5_series *ser, int final)
@@ -294,41 +397,65 @@ static int series_flush(ivp_h5sink *s, h5_series *ser, int final)
         if (final && ser->buffered) {
             chunk_len = ser->count > 0 ? ser->count : 1;
         }
-        if (series_create(s, ser, chunk_len) != 0) {
+        if (series_create(s, ser, chunk_len, ser->buffered ? ser->count : 0) != 0) {
             return -1;
         }
     }
-    if (ser->buffered && ser->count > 0) {
-        if (series_write(s, ser, ser->buf, ser->count, ser->cn) != 0) {
+    if (!ser->buffered || ser->count == 0) {
+        return 0;
+    }
+    /* The buffer's rows are cap records apart, the chunk's chunk_len. They differ only for a
+     * dataset created just now with chunk_len = count < cap (a full chunk is written only
+     * once cap = cn): close the gaps in place. */
+    if (ser->cap != ser->chunk_len) {
+        series_restride(ser, ser->cap, ser->count);
+        ser->cap = ser->count;
+    }
+    if (s->direct) {
+        if (series_write_chunk(s, ser) != 0) {
             return -1;
         }
-        ser->count = 0;
+    } else if (series_write(s, ser, ser->buf, ser->count, ser->cap) != 0) {
+        return -1;
     }
+    ser->count = 0;
     return 0;
 }
 
-/* Appends one record of a x b values (borrowed for the call). Never allocates. */
-static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
+/* Writes one record that is not buffered straight to the file. */
+static int series_push_unbuffered(ivp_h5sink *s, h5_series *ser, const double *rec)
 {
-    if (ser->buffered) {
-        size_t i;
-        if (ser->b == 1) { /* /t, /y, /dense/x: one value per row */
-            for (i = 0; i < ser->a; i++) {
-                ser->buf[i * ser->cn + ser->count] = rec[i];
-            }
-        } else {
-            for (i = 0; i < ser->a; i++) {
-                memcpy(ser->buf + (i * ser->cn + ser->count) * ser->b, rec + i * ser->b,
-                       ser->b * sizeof *ser->buf);
-            }
-        }
-        ser->count++;
-        return ser->count == ser->cn ? series_flush(s, ser, 0) : 0;
-    }
-    if (ser->dset < 0 && series_create(s, ser, ser->cn) != 0) {
+    if (ser->dset < 0 && series_create(s, ser, ser->cn, 0) != 0) {
         return -1;
     }
     return series_write(s, ser, rec, 1, 1);
+}
+
+/* Appends one record of a x b values (borrowed for the call). Allocates only when a run
+ * outgrows the first buffer (series_grow). */
+static int series_push(ivp_h5sink *s, h5_series *ser, const double *rec)
+{
+    size_t i, a = ser->a, b = ser->b, step;
+    double *dst;
+    if (!ser->buffered) {
+        return series_push_unbuffered(s, ser, rec);
+    }
+    if (ser->count == ser->cap && series_grow(s, ser) != 0) {
+        return -1;
+    }
+    dst = ser->buf + ser->count * b;
+    step = ser->cap * b;
+    if (b == 1) { /* /t, /y, /dense/x: one value per row */
+        for (i = 0; i < a; i++) {
+            dst[i * step] = rec[i];
+        }
+    } else {
+        for (i = 0; i < a; i++) {
+            memcpy(dst + i * step, rec + i * b, b * sizeof *dst);
+        }
+    }
+    ser->count++;
+    return ser->count == ser->cn ? series_flush(s, ser, 0) : 0;
 }
 
 /* ---- callbacks ------------------------------------------------------------------------------ */
@@ -578,7 +705,13 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
     for (i = 0; i < (s->dense ? 4u : 2u); i++) {
         h5_series *ser = buffered[i];
         if (ser->buffered) {
-            ser->buf = ivp_alloc(NULL, ser->a * ser->cn * ser->b * sizeof *ser->buf);
+            /* H5SINK_FIRST_BUFFER_BYTES (at most a chunk) grown by series_grow; records
+             * larger than that get room for a whole chunk at once, rows one record apart. */
+            size_t rec = ser->a * ser->b * sizeof *ser->buf;
+            size_t cap = H5SINK_FIRST_BUFFER_BYTES / rec;
+            ser->cap = cap == 0 ? 1 : cap < ser->cn ? cap : ser->cn;
+            ser->room = cap == 0 ? ser->cn : ser->cap;
+            ser->buf = ivp_alloc(NULL, ser->room * rec);
             if (ser->buf == NULL) {
                 goto nomem;
             }
@@ -625,9 +758,17 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
     (void)H5dont_atexit();
     /* Failures become messages; HDF5 must not print its error stack on stderr. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* Buffered chunks are already in the file's byte order when doubles are IEEE little-endian;
+     * elsewhere H5Dwrite converts them. */
+    s->direct = H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
-    /* File locking stays on, but a file system without locks (some NFS) is not an error. */
-    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0 ||
+    /* HDF5 1.8's format stores attributes over 64 KiB, which the oldest format cannot; asked
+     * for only when an attribute of n values may come near that (atol: 8 bytes a value, a list
+     * of n names: 16), as it makes every small file noticeably slower to write. File locking
+     * stays on, but a file system without locks (some NFS) is not an error. */
+    if (fapl < 0 ||
+        (s->n > H5SINK_OLDEST_FORMAT_MAX_N &&
+         H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) ||
         H5Pset_file_locking(fapl, 1, 1) < 0) {
         h5sink_fail_h5(s, "setting up", "the file");
         goto fail_h5;

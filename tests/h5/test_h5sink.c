@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT
  * tests/h5/test_h5sink.c - the HDF5 sink: feeds synthetic runs through its callbacks and reads
  * the files back with the HDF5 C API (shapes, values, chunks, attributes), and checks the
- * temporary-file handling (replace only at finish, discard, unwritable folders).
+ * temporary-file handling (replace only at finish, discard, unwritable folders), how many
+ * write calls a file takes (pwrite is interposed and counted) and the memory of a long run.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* RTLD_NEXT */
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +22,24 @@
 
 #include "ivp/h5sink.h"
 #include "support.h"
+
+/* ---- counting writes ------------------------------------------------------------------------ */
+
+/* HDF5's sec2 driver writes with pwrite; this definition in the executable comes first, counts
+ * the calls and passes them on to the C library's. */
+static long pwrite_calls;
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+    static ssize_t (*next)(int, const void *, size_t, off_t);
+    if (next == NULL) {
+        void *sym = dlsym(RTLD_NEXT, "pwrite");
+        assert_non_null(sym);
+        memcpy(&next, &sym, sizeof next);
+    }
+    pwrite_calls++;
+    return next(fd, buf, count, offset);
+}
 
 /* ---- synthetic run -------------------------------------------------------------------------- */
 
@@ -963,6 +983,201 @@ static void h5sink_bounds_chunks_for_large_n(void **state)
     remove_dir(dir);
 }
 
+/* Writes the run to 'path' (no events; /dense when r->n_seg > 0), checks every value, and
+ * returns the number of pwrite calls from open to finish. */
+static long counted_run(const char *path, const run *r, size_t chunk_bytes)
+{
+    ivp_h5sink_config cfg = {0};
+    ivp_h5sink_meta meta;
+    ivp_h5sink *s = NULL;
+    ivp_result res;
+    ivp_error err;
+    long calls;
+    cfg.path = path;
+    cfg.n = r->n;
+    cfg.dense = r->n_seg > 0;
+    cfg.dense_degree = r->degree;
+    cfg.chunk_bytes = chunk_bytes;
+    fill_result(&res);
+    fill_meta(&meta);
+    pwrite_calls = 0;
+    if (ivp_h5sink_open(&cfg, &s, &err) != IVP_OK) {
+        fail_msg("open: %s", err.msg);
+    }
+    feed(s, r);
+    if (ivp_h5sink_finish(s, &res, &meta, &err) != IVP_OK) {
+        fail_msg("finish: %s", err.msg);
+    }
+    calls = pwrite_calls;
+    check_file(path, r, NULL, cfg.dense, chunk_bytes == 0 ? (size_t)1 << 20 : chunk_bytes, &res,
+               &meta);
+    return calls;
+}
+
+/* A short run's file takes a handful of writes whatever n: each dataset goes out as one chunk
+ * in one write, next to HDF5's metadata (superblock, object headers, heaps, B-trees: 8 writes
+ * for the file of a minimal program with the same datasets and attributes). It took n + 11
+ * writes when the last, partial chunk of /y was written one row (state component) at a time.
+ * Up to n = 2048 the file has HDF5's oldest format (superblock 0), quicker to write than 1.8's
+ * (superblock 2), which larger n need for attributes over 64 KiB. */
+static void h5sink_writes_a_short_file_in_few_writes(void **state)
+{
+    static const size_t ns[] = {1, 10, 1000, 10000};
+    char dir[4096], path[4096];
+    size_t k;
+    (void)state;
+    make_dir(dir, sizeof dir);
+    join(path, sizeof path, dir, "short.h5");
+    for (k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+        run r = {ns[k], 23, {0, 0}, 0, 0, 1.0};
+        long calls = counted_run(path, &r, 0);
+        /* n = 10000: /y is two 13-point chunks (1 MiB each), the second one partly filled */
+        long data = ns[k] == 10000 ? 3 : 2;
+        H5F_info2_t info;
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        assert_true(H5Fget_info2(f, &info) >= 0);
+        assert_int_equal(info.super.version, ns[k] <= 2048 ? 0 : 2);
+        H5Fclose(f);
+        if (calls < data || calls > data + 12) {
+            fail_msg("n = %zu: %ld writes, expected %ld for the data and at most 12 for the "
+                     "metadata",
+                     ns[k], calls, data);
+        }
+    }
+    remove_dir(dir);
+}
+
+/* A run long enough to fill chunks: every chunk of a buffered dataset is one write, the last,
+ * partly filled one of /y included (64 KiB chunks: /y 8 points of n = 1000, so 3 chunks for
+ * 20 points; /dense/c one 40 KB segment per chunk; /t and /dense/x one short chunk each). */
+static void h5sink_writes_each_chunk_in_one_write(void **state)
+{
+    char dir[4096], path[4096];
+    run r = {1000, 20, {0, 0}, 19, 4, 1.0};
+    long calls, data = 3 + 1 + 19 + 1;
+    (void)state;
+    make_dir(dir, sizeof dir);
+    join(path, sizeof path, dir, "chunks.h5");
+    calls = counted_run(path, &r, 64 * 1024);
+    if (calls < data || calls > data + 12) {
+        fail_msg("%ld writes, expected %ld for the data and at most 12 for the metadata", calls,
+                 data);
+    }
+    remove_dir(dir);
+}
+
+/* Default 1 MiB chunks with n = 3 and dense output: the buffers start at 64 KiB (2730 points of
+ * /y), move into a whole chunk, and spread out in it; the run stops once inside that stage
+ * (20000 points) and once after a full chunk of /y (43690 points) and /t (131072 points). Every
+ * value is read back. */
+static void h5sink_grows_its_buffers_through_every_stage(void **state)
+{
+    char dir[4096], path[4096];
+    run mid = {3, 20000, {0, 0}, 19999, 4, 1.0};
+    run full = {3, 140000, {0, 0}, 50000, 4, -1.0};
+    hsize_t chunk[3];
+    (void)state;
+    make_dir(dir, sizeof dir);
+    join(path, sizeof path, dir, "mid.h5");
+    counted_run(path, &mid, 0);
+    get_chunk(path, "/y", 2, chunk);
+    assert_true(chunk[0] == 3 && chunk[1] == 20000);
+    join(path, sizeof path, dir, "full.h5");
+    counted_run(path, &full, 0);
+    get_chunk(path, "/y", 2, chunk);
+    assert_true(chunk[0] == 3 && chunk[1] == 43690);
+    get_chunk(path, "/t", 1, chunk);
+    assert_true(chunk[0] == 131072);
+    get_chunk(path, "/dense/c", 3, chunk);
+    assert_true(chunk[0] == 5 && chunk[1] == 8738 && chunk[2] == 3);
+    remove_dir(dir);
+}
+
+/* A value of "VmRSS:" or "VmHWM:" from /proc/self/status, in bytes; -1 if unavailable. */
+static long long proc_status_bytes(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long long kb = -1;
+    if (f == NULL) {
+        return -1;
+    }
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, key, strlen(key)) == 0) {
+            kb = strtoll(line + strlen(key), NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
+/* 10^7 points (160 MB of data): the process's peak memory grows by less than 16 MiB (two
+ * 1 MiB chunk buffers, HDF5's caches and index). Peak RSS is reset through
+ * /proc/self/clear_refs (Linux); the test is skipped where that is not allowed. */
+static void h5sink_memory_is_bounded_for_1e7_points(void **state)
+{
+    char dir[4096], path[4096];
+    ivp_h5sink_config cfg = {0};
+    ivp_h5sink_meta meta;
+    ivp_h5sink *s = NULL;
+    ivp_result res;
+    ivp_error err;
+    ivp_sink sink;
+    long long rss, hwm;
+    hsize_t dims[2], maxdims[2], start[2] = {0, 0}, one[2] = {1, 1};
+    double y, last;
+    hid_t f, ds, space, mspace;
+    FILE *clear;
+    size_t i, N = 10000000;
+    (void)state;
+    clear = fopen("/proc/self/clear_refs", "w");
+    if (clear == NULL || fputs("5", clear) < 0 || fclose(clear) != 0) {
+        skip();
+    }
+    rss = proc_status_bytes("VmRSS:");
+    assert_true(rss > 0);
+    make_dir(dir, sizeof dir);
+    join(path, sizeof path, dir, "long.h5");
+    cfg.path = path;
+    cfg.n = 1;
+    assert_int_equal(ivp_h5sink_open(&cfg, &s, &err), IVP_OK);
+    sink = ivp_h5sink_sink(s);
+    for (i = 0; i < N; i++) {
+        y = point_y(i, 0);
+        if (sink.point(sink.ud, point_t(i, 1.0), &y) != 0) {
+            fail_msg("point %zu failed", i);
+        }
+    }
+    fill_result(&res);
+    fill_meta(&meta);
+    assert_int_equal(ivp_h5sink_finish(s, &res, &meta, &err), IVP_OK);
+    hwm = proc_status_bytes("VmHWM:");
+    assert_true(hwm > 0);
+    if (hwm - rss > 16LL << 20) {
+        fail_msg("peak memory grew by %lld bytes for %zu points", hwm - rss, N);
+    }
+    /* the shape and the last value of /y */
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    ds = H5Dopen2(f, "/y", H5P_DEFAULT);
+    assert_true(ds >= 0);
+    space = H5Dget_space(ds);
+    H5Sget_simple_extent_dims(space, dims, maxdims);
+    assert_true(dims[0] == 1 && dims[1] == N);
+    start[1] = N - 1;
+    assert_true(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, one, NULL) >= 0);
+    mspace = H5Screate_simple(2, one, NULL);
+    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, space, H5P_DEFAULT, &last) >= 0);
+    ivp_assert_close(last, point_y(N - 1, 0), 0.0, 0.0);
+    H5Sclose(mspace);
+    H5Sclose(space);
+    H5Dclose(ds);
+    H5Fclose(f);
+    remove_dir(dir);
+}
+
 /* After every test: the sink closed every HDF5 object it opened (the tests close theirs). */
 static int no_open_objects(void **state)
 {
@@ -992,6 +1207,10 @@ int main(void)
         cmocka_unit_test_teardown(h5sink_reports_hdf5_write_failures, no_open_objects),
         cmocka_unit_test_teardown(h5sink_finish_without_result_cleans_up, no_open_objects),
         cmocka_unit_test_teardown(h5sink_bounds_chunks_for_large_n, no_open_objects),
+        cmocka_unit_test_teardown(h5sink_writes_a_short_file_in_few_writes, no_open_objects),
+        cmocka_unit_test_teardown(h5sink_writes_each_chunk_in_one_write, no_open_objects),
+        cmocka_unit_test_teardown(h5sink_grows_its_buffers_through_every_stage, no_open_objects),
+        cmocka_unit_test_teardown(h5sink_memory_is_bounded_for_1e7_points, no_open_objects),
     };
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);

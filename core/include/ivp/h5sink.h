@@ -2,12 +2,14 @@
  * core/include/ivp/h5sink.h - the HDF5 output file (contracts.md section 3), written while
  * integrating.
  *
- * Datasets are chunked and extendible; points are buffered one chunk at a time, so memory is
- * bounded by the chunk buffers (about 1 MiB each for /y and /dense/c), whatever the number of
- * steps. The file is written under a temporary name in the destination folder and renamed to its
- * final name only by ivp_h5sink_finish (ivp_outfile, ivp/writer.h), so an existing result is never
- * replaced by a broken one.
- * Only this module includes <hdf5.h>.
+ * Datasets are chunked and extendible; points are buffered one chunk at a time and each chunk
+ * is written in one piece, so memory is bounded by the chunk buffers (at most chunk_bytes, 1 MiB
+ * by default, for each of /t, /y, /dense/x, /dense/c), whatever the number of steps. The
+ * buffers start at 64 KiB and a run that outgrows one replaces it once by a whole chunk (the
+ * only allocation after ivp_h5sink_open: bounded), filled from the front, so a short run's file
+ * costs about what its data needs. The file is written under a temporary name in the destination folder
+ * and renamed to its final name only by ivp_h5sink_finish (ivp_outfile, ivp/writer.h), so an existing result is never
+ * replaced by a broken one. Only this module includes <hdf5.h>.
  */
 #ifndef IVP_H5SINK_H
 #define IVP_H5SINK_H
