@@ -221,7 +221,7 @@ static int plot_walk(plot_ctx *p)
     ivp_h5run run;
     ivp_error err;
     size_t first, i, n = p->in->n;
-    double tprev = NAN;
+    double tprev = NAN, xprev = 0, yprev = 0;
     double a = 0, b = 0;
     ivp_error_clear(&err);
     if (ivp_h5file_member(p->f, p->k, &run, NULL, NULL, NULL, &err) != IVP_OK) {
@@ -241,7 +241,17 @@ static int plot_walk(plot_ctx *p)
             double t = p->t[i];
             if (p->use_dense && p->pass == 2 && !isnan(tprev)) {
                 /* fill the step with points about two pixels apart */
-                double span = fabs(plot_dx(p, t) - plot_dx(p, tprev));
+                double span;
+                if (p->phase) {
+                    const double *yi = p->y + i * n;
+                    span = hypot(plot_dx(p, yi[p->comp[0]]) - plot_dx(p, xprev),
+                                 plot_dy(p, yi[p->comp[1]]) - plot_dy(p, yprev));
+                } else {
+                    span = fabs(plot_dx(p, t) - plot_dx(p, tprev));
+                }
+                if (!isfinite(span)) {
+                    span = 0;
+                }
                 size_t m = (size_t)fmin(span / 2.0, PLOT_FILL_MAX), q;
                 double lo = fmin(a, b), hi = fmax(a, b);
                 for (q = 1; q < m; q++) {
@@ -254,6 +264,10 @@ static int plot_walk(plot_ctx *p)
             }
             plot_point(p, t, p->y + i * n);
             tprev = t;
+            if (p->phase) {
+                xprev = p->y[i * n + p->comp[0]];
+                yprev = p->y[i * n + p->comp[1]];
+            }
         }
     }
     return 0;
@@ -536,7 +550,7 @@ static int plot_draw(plot_ctx *p, const char *title)
             plot_flush(p, 0);
         }
         cairo_set_source_rgb(cr, c[0], c[1], c[2]);
-        cairo_set_line_width(cr, 1.8);
+        cairo_set_line_width(cr, p->phase ? 1.2 : 1.8);
         cairo_stroke(cr);
     }
     memcpy(p->comp, comps, sizeof comps);

@@ -170,9 +170,11 @@ void tools_json_str(FILE *out, const char *s)
 
 char *tools_g(char *buf, double v)
 {
-    int prec;
+    int prec, digits = v != 0.0 && isfinite(v) ? (int)floor(log10(fabs(v))) + 1 : 1;
     for (prec = 1; prec < 17; prec++) {
-        snprintf(buf, 32, "%.*g", prec, v);
+        /* no exponent for numbers up to 17 integer digits: 200, not 2e+02 */
+        int p = digits > prec && digits <= 17 ? digits : prec;
+        snprintf(buf, 32, "%.*g", p, v);
         if (strtod(buf, NULL) == v) {
             return buf;
         }
