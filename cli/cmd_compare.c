@@ -57,14 +57,14 @@ typedef struct cmp_ctx {
 static void cmp_stat_init(cmp_stat *s)
 {
     memset(s, 0, sizeof *s);
-    s->t_abs = s->t_rel = s->t_worst = NAN;
+    s->t_abs = s->t_rel = s->t_worst = (double)NAN;
 }
 
 static void cmp_value(cmp_ctx *c, cmp_stat *s, size_t k, double t, double a, double b)
 {
     double d = fabs(a - b), rel, ratio, tol = c->atol + c->rtol * fabs(b);
     if (isnan(a) != isnan(b) || (isnan(d) && !(isnan(a) && isnan(b)))) {
-        d = INFINITY; /* NaN against a number, or infinities of opposite sign */
+        d = (double)INFINITY; /* NaN against a number, or infinities of opposite sign */
     } else if (isnan(d) || (isinf(a) && a == b)) {
         d = 0.0; /* both NaN, or the same infinity */
     }
@@ -258,7 +258,7 @@ static int cmp_events(cmp_ctx *c, size_t ka, size_t kb, int verbose)
             for (i = 0; i < na; i++) {
                 double d = fabs(ta[i] - tb[i]);
                 if (isnan(d)) {
-                    d = INFINITY;
+                    d = (double)INFINITY;
                 }
                 if (d > c->ev_max_abs) {
                     c->ev_max_abs = d;
@@ -547,8 +547,8 @@ int cmd_compare(int argc, char **argv, const cli_command *self)
         cmp_stat_init(&c.comp[i]);
     }
     cmp_stat_init(&c.t_stat);
-    c.lo = INFINITY;
-    c.hi = -INFINITY;
+    c.lo = (double)INFINITY;
+    c.hi = -(double)INFINITY;
     printf("A: %s\nB: %s (reference)\n", c.ia->path, c.ib->path);
     for (i = 0; i < kn; i++) {
         code = cmp_pair(&c, ka + i, kb + i, verbose);

@@ -33,7 +33,7 @@ static int64_t info_counter(const ivp_h5run *r, size_t i)
 static void info_t_range(ivp_h5file *f, size_t k, size_t n_points, double *t0, double *t1)
 {
     ivp_error err;
-    *t0 = *t1 = NAN;
+    *t0 = *t1 = (double)NAN;
     if (n_points > 0) {
         ivp_h5file_read(f, k, 0, 1, t0, NULL, &err);
         ivp_h5file_read(f, k, n_points - 1, 1, t1, NULL, &err);
@@ -410,7 +410,7 @@ static int info_csv(ivp_h5file **files, size_t n_files, int members)
             ivp_h5run r;
             ivp_error err;
             tools_params p;
-            double t0 = NAN, t1 = NAN;
+            double t0 = (double)NAN, t1 = (double)NAN;
             int whole = !(in->ensemble && members);
             if (whole) {
                 r = in->run;

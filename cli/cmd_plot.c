@@ -221,7 +221,7 @@ static int plot_walk(plot_ctx *p)
     ivp_h5run run;
     ivp_error err;
     size_t first, i, n = p->in->n;
-    double tprev = NAN, xprev = 0, yprev = 0;
+    double tprev = (double)NAN, xprev = 0, yprev = 0;
     double a = 0, b = 0;
     ivp_error_clear(&err);
     if (ivp_h5file_member(p->f, p->k, &run, NULL, NULL, NULL, &err) != IVP_OK) {
@@ -706,8 +706,8 @@ int cmd_plot(int argc, char **argv, const cli_command *self)
     p.use_dense = p.in->dense;
     /* pass 1: the ranges */
     p.pass = 1;
-    p.xlo = p.ylo = INFINITY;
-    p.xhi = p.yhi = -INFINITY;
+    p.xlo = p.ylo = (double)INFINITY;
+    p.xhi = p.yhi = -(double)INFINITY;
     if (plot_walk(&p) != 0) {
         goto done;
     }

@@ -578,7 +578,7 @@ static ivp_status h5r_root_attrs(ivp_h5file *f, ivp_error *err)
         in->command_line == NULL || in->shard == NULL || r->message == NULL) {
         return h5r_nomem(err, f);
     }
-    in->rtol = NAN;
+    in->rtol = (double)NAN;
     h5r_attr_num(f->file, "rtol", H5T_NATIVE_DOUBLE, &in->rtol, 1);
     na = h5r_attr_len(f->file, "atol");
     if (na > 0) {
@@ -604,7 +604,7 @@ static ivp_status h5r_root_attrs(ivp_h5file *f, ivp_error *err)
     h5r_attr_num(f->file, "nlu", H5T_NATIVE_INT64, &r->nlu, 1);
     h5r_attr_num(f->file, "n_steps", H5T_NATIVE_INT64, &r->n_steps, 1);
     h5r_attr_num(f->file, "n_rejected", H5T_NATIVE_INT64, &r->n_rejected, 1);
-    r->solve_seconds = NAN;
+    r->solve_seconds = (double)NAN;
     h5r_attr_num(f->file, "solve_seconds", H5T_NATIVE_DOUBLE, &r->solve_seconds, 1);
     return IVP_OK;
 }
@@ -799,7 +799,7 @@ static ivp_status h5r_open_ensemble(ivp_h5file *f, ivp_error *err)
         h5r_member *m = &f->members[k];
         m->run.status = i8[k];
         m->run.nfev = m->run.njev = m->run.nlu = m->run.n_steps = m->run.n_rejected = -1;
-        m->run.solve_seconds = NAN;
+        m->run.solve_seconds = (double)NAN;
         if (i8[k] < 0) {
             in->n_failed++;
         }
