@@ -18,6 +18,9 @@
 #ifdef IVP_HAVE_CAIRO
 #include <cairo-svg.h>
 #include <cairo.h>
+#ifdef IVP_HAVE_FONTCONFIG
+#include <fontconfig/fontconfig.h>
+#endif
 #endif
 
 enum { PLOT_OUTPUT, PLOT_COMPONENTS, PLOT_PHASE, PLOT_MEMBER, PLOT_SIZE, PLOT_TITLE };
@@ -807,6 +810,12 @@ done:
         cairo_surface_destroy(surf);
     }
     ivp_outfile_discard(&of);
+    /* cairo and fontconfig keep font caches for the process; release them, so leak checkers
+     * (the ASan suite) see only ivp's own memory */
+    cairo_debug_reset_static_data();
+#ifdef IVP_HAVE_FONTCONFIG
+    FcFini();
+#endif
     free(p.t);
     free(p.y);
     free(p.yd);
