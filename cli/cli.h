@@ -38,6 +38,12 @@ typedef struct cli_command {
 int cmd_run(int argc, char **argv, const cli_command *self);
 int cmd_validate(int argc, char **argv, const cli_command *self);
 int cmd_build(int argc, char **argv, const cli_command *self);
+/* The result tools (cli/cmd_info.c ... cmd_plot.c, helpers in cli/tools.h). */
+int cmd_info(int argc, char **argv, const cli_command *self);
+int cmd_eval(int argc, char **argv, const cli_command *self);
+int cmd_export(int argc, char **argv, const cli_command *self);
+int cmd_compare(int argc, char **argv, const cli_command *self);
+int cmd_plot(int argc, char **argv, const cli_command *self);
 
 /* Prints the command's usage text to out: stdout for --help, stderr on misuse. */
 void cli_usage(FILE *out, const cli_command *cmd);

@@ -16,7 +16,7 @@ static const char main_usage[] =
     "       ivp --help | --version\n"
     "\n"
     "Solves ODE initial-value problems y' = f(t, y) given as a JSON spec and a C plugin,\n"
-    "writing the solution to an HDF5 file.\n"
+    "writing the solution to an HDF5 file, and works with the results.\n"
     "\n"
     "commands:\n";
 
@@ -104,6 +104,113 @@ static const cli_command main_commands[] = {
               "\n"
               "exit codes: 0 built, 2 bad usage, 3 the compiler failed or timed out,\n"
               "130 interrupted.\n"},
+    {.name = "info",
+     .fn = cmd_info,
+     .summary = "a result file's status, method, counters, events and parameters",
+     .usage = "usage: ivp info FILE... [--json | --csv] [--members]\n"
+              "\n"
+              "Shows what a result file (single run or ensemble) holds: status and message,\n"
+              "method and tolerances, states, points, dense output, events, parameters and\n"
+              "counters. Every file is checked before anything is printed.\n"
+              "\n"
+              "options:\n"
+              "  --json               one JSON object (an array of them for several files)\n"
+              "  --csv                one CSV row per file (per member with --members);\n"
+              "                       parameter columns by name, event counts as events:NAME\n"
+              "  --members            also list an ensemble's members\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 shown, 2 bad usage or a file that is missing, not an ivp result\n"
+              "or damaged (nothing printed).\n"},
+    {.name = "eval",
+     .fn = cmd_eval,
+     .summary = "the solution at given times, from the dense output, as a table",
+     .usage = "usage: ivp eval FILE (--t T[,T...] | --t A:B:NUM | --t-file F) [--member K]\n"
+              "                [--format csv|tsv|ndjson] [-o OUT]\n"
+              "\n"
+              "Evaluates the dense output (the file must have been written with\n"
+              "\"dense_output\": true) at the given times, exactly as scipy's PPoly does, and\n"
+              "prints a table: a header row naming t and the states, then one row per time,\n"
+              "values with 17 significant digits. An ensemble without --member gives every\n"
+              "member, with a first column 'member'.\n"
+              "\n"
+              "options:\n"
+              "  --t T,T,...          these times\n"
+              "  --t A:B:NUM          NUM times from A to B, as numpy.linspace(A, B, NUM)\n"
+              "  --t-file F           times from a file (white space or commas between them,\n"
+              "                       '#' starts a comment; '-' reads standard input)\n"
+              "  --member K           member K (0-based) of an ensemble file\n"
+              "  --format F           csv (default), tsv or ndjson (one JSON object a line)\n"
+              "  -o, --output FILE    write FILE (complete or not at all) instead of stdout\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 written, 2 bad usage, a bad file, no dense output, a time outside\n"
+              "the solution's interval or a member out of range (nothing written).\n"},
+    {.name = "export",
+     .fn = cmd_export,
+     .summary = "the stored points (or events) as a CSV, TSV or NDJSON table",
+     .usage = "usage: ivp export FILE [--member K] [--events] [--format csv|tsv|ndjson] [-o OUT]\n"
+              "\n"
+              "Prints the stored points: a header row naming t and the states, then one row\n"
+              "per point, values with 17 significant digits. An ensemble without --member\n"
+              "gives every member, with a first column 'member'.\n"
+              "\n"
+              "options:\n"
+              "  --member K           member K (0-based) of an ensemble file\n"
+              "  --events             the event occurrences instead: columns event, t, states\n"
+              "  --format F           csv (default), tsv or ndjson (one JSON object a line)\n"
+              "  -o, --output FILE    write FILE (complete or not at all) instead of stdout\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 written, 2 bad usage, a bad file or a member out of range\n"
+              "(nothing written).\n"},
+    {.name = "compare",
+     .fn = cmd_compare,
+     .summary = "compare two results; the exit code is the verdict",
+     .usage = "usage: ivp compare A B [--rtol R] [--atol A] [--member K] [--verbose]\n"
+              "\n"
+              "Compares two results of the same problem (B is the reference): where both have\n"
+              "dense output, each file's stored points against the other's dense output on\n"
+              "the common interval; otherwise the stored points, which must then be at the\n"
+              "same times. Also the status and the number and times of events. Prints the\n"
+              "worst absolute and relative differences (per component with --verbose).\n"
+              "A value a of A matches b of B when |a - b| <= atol + rtol * |b|.\n"
+              "Ensembles are compared member by member (both must have the same members).\n"
+              "\n"
+              "options:\n"
+              "  --rtol R             relative tolerance (default 1e-9)\n"
+              "  --atol A             absolute tolerance (default 1e-12)\n"
+              "  --member K           compare member K of an ensemble file (with a single run,\n"
+              "                       or with member K of another ensemble)\n"
+              "  -v, --verbose        the worst differences of every component\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 the same within the tolerances, 1 different, 2 bad usage, a bad\n"
+              "file, or files that cannot be compared (different state dimension, no common\n"
+              "interval, different members, or stored points at different times without\n"
+              "dense output).\n"},
+    {.name = "plot",
+     .fn = cmd_plot,
+     .summary = "draw a result as an SVG or PNG figure",
+     .usage = "usage: ivp plot FILE -o FIG.svg|FIG.png [--components I,J...] [--phase I:J]\n"
+              "                [--member K] [--size WxH] [--title TEXT]\n"
+              "\n"
+              "Draws the components against t (from the dense output when the file has one,\n"
+              "else the stored points) with the events marked, or with --phase a phase\n"
+              "portrait. The format follows the extension of -o.\n"
+              "\n"
+              "options:\n"
+              "  -o, --output FILE    the figure, .svg or .png (written complete or not at all)\n"
+              "  --components I,J...  the components to draw, by index or name (default: all,\n"
+              "                       at most 12)\n"
+              "  --phase I:J          component J against component I (index or name)\n"
+              "  --member K           member K (0-based) of an ensemble file (required there)\n"
+              "  --size WxH           the size in pixels (default 800x500)\n"
+              "  --title TEXT         the title (default: the file name, method and status)\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 drawn, 2 bad usage, a bad file, a component or member out of\n"
+              "range, or ivp built without cairo (nothing written).\n"},
     {.name = NULL},
 };
 
