@@ -77,13 +77,19 @@ def add_1_1(path, event_order, param_names, state_names=None, events_spec=None,
 STATS_KEYS = ["nfev", "njev", "nlu", "n_steps", "n_rejected"]
 
 
-def add_octave_datasets(path, event_order):
-    """The datasets proposed for Octave (whose load -hdf5 reads no attributes and no variable-
-    length strings): /stats/<status, success, nfev, njev, nlu, n_steps, n_rejected,
-    solve_seconds> scalars, /stats/message and /stats/method fixed-length strings, and
-    /event_names, a fixed-length string array in the plugin's order."""
+def fixed(strings):
+    """A fixed-length string array (Octave's load -hdf5 reads these; variable-length ones
+    make it drop the whole group)."""
+    return np.array([x.encode() for x in strings])
+
+
+def add_info(path, event_order, param_names, state_names=None):
+    """The /info datasets proposed for Octave, whose load -hdf5 reads no attributes: the
+    scalars status, success, nfev, njev, nlu, n_steps, n_rejected (int64), solve_seconds;
+    message and method (fixed-length strings); event_names (plugin order), param_names
+    (order of /params) and state_names (fixed-length string arrays)."""
     with h5py.File(path, "r+") as f:
-        g = f.create_group("stats")
+        g = f.create_group("info")
         g["status"] = np.int64(f.attrs["status"])
         g["success"] = np.int64(f.attrs["success"])
         for k in STATS_KEYS:
@@ -92,10 +98,14 @@ def add_octave_datasets(path, event_order):
         g["message"] = np.bytes_(f.attrs["message"].encode())
         g["method"] = np.bytes_(f.attrs["method"].encode())
         if event_order:
-            f["event_names"] = np.array([e.encode() for e in event_order])
+            g["event_names"] = fixed(event_order)
+        g["param_names"] = fixed(param_names)
+        if state_names:
+            g["state_names"] = fixed(state_names)
 
 
-def build_ensemble(member_files, out, event_order, param_names, fixed_strings=False):
+def build_ensemble(member_files, out, event_order, param_names, fixed_strings=False,
+                   info=False):
     """An "ivp-hdf5-ensemble" file (contracts.md section 5) made of single-run files.
 
     Stacked /t (N,), /y (K, n, N) when every member has the same /t, else ragged /t (P,),
@@ -115,7 +125,7 @@ def build_ensemble(member_files, out, event_order, param_names, fixed_strings=Fa
     n = runs[0]["y"].shape[0]
     stacked = all(r["t"].shape == runs[0]["t"].shape and np.array_equal(r["t"], runs[0]["t"])
                   for r in runs)
-    strings = (lambda xs: np.array([x.encode() for x in xs])) if fixed_strings else (
+    strings = fixed if fixed_strings else (
         lambda xs: np.array(xs, dtype=h5py.string_dtype()))
     with h5py.File(out, "w") as f:
         a0 = runs[0]["attrs"]
@@ -157,6 +167,12 @@ def build_ensemble(member_files, out, event_order, param_names, fixed_strings=Fa
                 g["member"] = np.concatenate([np.full(r["events"][name][0].size, k, np.int64)
                                               for k, r in enumerate(runs)])
                 g.attrs["index"] = np.int64(i)
+        if info:
+            g = f.create_group("info")
+            g["method"] = np.bytes_(a0["method"].encode())
+            g["param_names"] = fixed(param_names)
+            if event_order:
+                g["event_names"] = fixed(event_order)
         if all("dense" in r for r in runs):
             d = f.create_group("dense")
             d["x"] = np.concatenate([r["dense"][0] for r in runs])
