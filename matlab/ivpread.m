@@ -318,6 +318,8 @@ function c = strings_of(v)
     c = cellfun(@clean, v(:).', 'UniformOutput', false);
   elseif ischar(v)
     c = cellfun(@clean, cellstr(v).', 'UniformOutput', false);
+  elseif isa(v, 'string')                 % MATLAB's string arrays
+    c = cellfun(@clean, cellstr(v(:)).', 'UniformOutput', false);
   else
     c = {};
   end
