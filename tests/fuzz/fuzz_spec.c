@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ivp/model.h"
 #include "ivp/problem.h"
 
 #define FUZZ_NAME "fuzz.json"
@@ -66,7 +67,8 @@ static void fuzz_consistent(const ivp_problem *p)
 {
     size_t i;
     int forward = p->t_end > p->t0;
-    fuzz_check(p->plugin != NULL && p->plugin[0] != '\0', "plugin set");
+    fuzz_check((p->plugin != NULL && p->plugin[0] != '\0') != (p->model != NULL),
+               "exactly one of plugin and model set");
     fuzz_check(p->method != NULL && ivp_method_canonical(p->method) != NULL, "method known");
     fuzz_check(p->n >= 1 && p->y0 != NULL, "y0 not empty");
     fuzz_check(isfinite(p->t0) && isfinite(p->t_end) && p->t0 != p->t_end, "t_span");
@@ -112,8 +114,12 @@ static void fuzz_round_trip(const ivp_problem *p)
         fprintf(stderr, "fuzz_spec: resolved spec rejected: %s\n%s\n", err.msg, p->resolved);
     }
     fuzz_check(s == IVP_OK, "resolved spec parses");
-    fuzz_check(strcmp(p->plugin, q->plugin) == 0 && strcmp(p->method, q->method) == 0,
-               "round trip: plugin, method");
+    fuzz_check((p->plugin != NULL ? q->plugin != NULL && strcmp(p->plugin, q->plugin) == 0
+                                  : q->model != NULL &&
+                                        strcmp(ivp_model_canonical(p->model),
+                                               ivp_model_canonical(q->model)) == 0) &&
+                   strcmp(p->method, q->method) == 0,
+               "round trip: plugin or model, method");
     fuzz_check(p->t0 == q->t0 && p->t_end == q->t_end && p->n == q->n &&
                    same_doubles(p->y0, q->y0, p->n),
                "round trip: t_span, y0");
