@@ -1,46 +1,97 @@
 # SPDX-License-Identifier: MIT
-"""bench/models/bench_models.py IVP_BIN SRC_DIR BUILD_DIR - the N = 500 Brusselator as an
-expression model against the hand-written plugin (tests/problems/brusselator1d.c): solve time
-(min over repeats) with each one's exact sparse Jacobian, and the model with finite differences
-over the same pattern. Not a test: prints a table (bench/models/README.md)."""
+"""bench/models/bench_models.py IVP_BIN BENCH_CALLS SRC_DIR - expression models against the
+hand-written plugins of the same ODEs (issue #10's targets; bench/models/README.md):
+
+1. rhs and Jacobian call times (bench_calls calls): the generated C and the hand-written C, each
+   compiled with ivp's on-demand command (cc -O2 -shared -fPIC), dlopened by one process.
+2. Every rhs call, differencing included, for the N = 500 Brusselator model with its exact
+   sparse Jacobian and with finite differences on the same pattern (bench_calls solve).
+3. Generation + compilation time of the Brusselator model (`ivp build SPEC.json -o m.c`, then
+   the compiler) against the compilation of tests/problems/brusselator1d.c: medians of 9,
+   alternating.
+4. The size of the C generated for a 10^5-component model.
+Not a test: prints markdown tables."""
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
-import h5py
-
-IVP, SRC, BUILD = sys.argv[1:4]
-tmp = tempfile.mkdtemp()
-br = json.load(open(os.path.join(SRC, "examples/models/brusselator1d.json")))
-br.pop("output")
-N = 500
-y0 = br["y0"]
-inter = [0.0] * (2 * N)
-inter[0::2] = y0[:N]
-inter[1::2] = y0[N:]
-c = {k: v for k, v in br.items() if k != "model"}
-c.update(plugin=os.path.join(BUILD, "tests/problems/brusselator1d.so"), y0=inter,
-         params={"N": N, "alpha": 0.02}, jac_sparsity="plugin")
-mfd = dict(br, jac="fd", jac_sparsity="plugin")
+IVP, CALLS, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
+CC = os.environ.get("CC", "cc")
+tmp = tempfile.mkdtemp(prefix="ivp-bench-models-")
+INC = os.path.join(SRC, "plugins")
 
 
-def best(spec, tag, reps=7):
-    path = os.path.join(tmp, tag + ".json")
-    out = os.path.join(tmp, tag + ".h5")
-    json.dump(spec, open(path, "w"))
-    ts = []
-    for _ in range(reps):
-        subprocess.run([IVP, "run", path, "-o", out, "--quiet"], check=True)
-        with h5py.File(out) as h:
-            ts.append(h.attrs["solve_seconds"])
-            nf, nj, nl = h.attrs["nfev"], h.attrs["njev"], h.attrs["nlu"]
-    print(f"| {tag} | {min(ts) * 1e3:.2f} | {nf} | {nj} | {nl} |")
+def cc(src, out):
+    subprocess.run([CC, "-O2", "-shared", "-fPIC", "-I" + INC, "-o", out, src, "-lm"], check=True)
 
 
-print("| run | min solve ms | nfev | njev | nlu |\n|---|---|---|---|---|")
-for m in ("BDF", "Radau"):
-    best(dict(br, method=m), "model, exact sparse Jacobian, " + m)
-    best(dict(c, method=m), "C plugin, exact sparse Jacobian, " + m)
-    best(dict(mfd, method=m), "model, differences on the same pattern, " + m)
+def model_so(name):
+    c = os.path.join(tmp, name + "_model.c")
+    subprocess.run([IVP, "build", os.path.join(SRC, "examples/models", name + ".json"), "-o", c],
+                   check=True, capture_output=True)
+    so = c[:-2] + ".so"
+    cc(c, so)
+    return so
+
+
+def plugin_so(rel):
+    so = os.path.join(tmp, os.path.basename(rel)[:-2] + "_plugin.so")
+    cc(os.path.join(SRC, rel), so)
+    return so
+
+
+print("## rhs and Jacobian calls (median ns per call; ratio model / hand-written)\n")
+print("| model | n | rhs model | rhs C | ratio | jac model | jac C | ratio | max rel diff rhs / jac |")
+print("|---|---|---|---|---|---|---|---|---|")
+cases = [("vdp", "vanderpol", "plugins/vanderpol.c", None),
+         ("rober", "robertson", "tests/problems/rober.c", None),
+         ("lorenz", "lorenz", "plugins/lorenz.c", "tests/problems/lorenz.c"),
+         ("bruss", "brusselator1d", "tests/problems/brusselator1d.c", None)]
+for case, model, plug, jac in cases:
+    args = [CALLS, "calls", case, model_so(model), plugin_so(plug)]
+    if jac:
+        args.append(plugin_so(jac))
+    sys.stdout.flush()
+    subprocess.run(args, check=True)
+
+print("\n## Brusselator N = 500: exact sparse Jacobian vs differences on the same pattern\n")
+sys.stdout.flush()
+subprocess.run([CALLS, "solve", model_so("brusselator1d")], check=True)
+
+print("\n## Generation + compilation, Brusselator N = 500 (median of 9 s)\n")
+spec = os.path.join(SRC, "examples/models/brusselator1d.json")
+hand = os.path.join(SRC, "tests/problems/brusselator1d.c")
+gen_c = os.path.join(tmp, "gen.c")
+tg, tb, th = [], [], []
+for _ in range(9):
+    t0 = time.perf_counter()
+    subprocess.run([IVP, "build", spec, "-o", gen_c], check=True, capture_output=True)
+    t1 = time.perf_counter()
+    cc(gen_c, os.path.join(tmp, "gen.so"))
+    t2 = time.perf_counter()
+    cc(hand, os.path.join(tmp, "hand.so"))
+    t3 = time.perf_counter()
+    tg.append(t1 - t0)
+    tb.append(t2 - t0)
+    th.append(t3 - t2)
+g, b, h = (statistics.median(v) for v in (tg, tb, th))
+print("| step | median s |\n|---|---|")
+print(f"| `ivp build SPEC.json -o m.c` (generation) | {g:.3f} |")
+print(f"| generation + `cc -O2 -shared -fPIC` of it ({os.path.getsize(gen_c)} bytes) | {b:.3f} |")
+print(f"| `cc -O2 -shared -fPIC` of brusselator1d.c ({os.path.getsize(hand)} bytes) | {h:.3f} |")
+print(f"| ratio | {b / h:.2f} |")
+
+print("\n## A 10^5-component model\n")
+big = {"model": {"states": ["u[N]"], "constants": {"N": 100000}, "params": ["D"],
+                 "rhs": {"u[i]": "D*(u[i-1] - 2*u[i] + u[i+1])", "u[0]": "D*(u[1] - 2*u[0])",
+                         "u[N-1]": "D*(u[N-2] - 2*u[N-1])"}},
+       "params": {"D": 1}, "t_span": [0, 1], "y0": [1] * 100000}
+bp = os.path.join(tmp, "big.json")
+json.dump(big, open(bp, "w"))
+bc = os.path.join(tmp, "big.c")
+subprocess.run([IVP, "build", bp, "-o", bc], check=True, capture_output=True)
+print(f"generated C: {os.path.getsize(bc)} bytes")
