@@ -2589,7 +2589,7 @@ static ivp_status ens_axes(ens_build *b, const cJSON *obj, ens_axis **out, size_
                     cJSON_GetObjectItemCaseSensitive(v, "logspace") != NULL)) {
             const cJSON *ls = v->child;
             int logs = strcmp(ls->string, "logspace") == 0;
-            double a, z, num;
+            double a = 0.0, z = 0.0, num = 0.0; /* set below; initialised for -O3 -Werror */
             size_t m2 = spec_push_key(c, ls->string), j;
             if (!cJSON_IsArray(ls) || cJSON_GetArraySize(ls) != 3) {
                 s = spec_fail(c, "must be an array [a, b, num]");
