@@ -146,7 +146,7 @@ static ivp_status solve_rec(const problem *p, const char *m, rec *r, int with_hi
     }
     r->n = 0;
     r->hints = 0;
-    r->hint_t = NAN;
+    r->hint_t = -1.0;
     r->points_at_hint = 0;
     return ivp_solve(&sys, p->t0, p->t_end, p->y0, &o, &sink, res, &err);
 }
