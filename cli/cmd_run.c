@@ -826,6 +826,13 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     return code;
 }
 
+/* The solver's stiffness hint (once per solve, during it): a warning, over the progress line. */
+static void run_stiff_hint(void *ud, double t)
+{
+    run_progress_clear(ud);
+    cli_warning("looks stiff near t = %.6g; try BDF, Radau or LSODA", t);
+}
+
 int cmd_run(int argc, char **argv, const cli_command *self)
 {
     const ivp_writer_ops *writer = &ivp_h5sink_writer;
@@ -913,6 +920,10 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     show_progress = !args.quiet && isatty(STDERR_FILENO);
     sink = show_progress ? run_progress_sink(&progress, &file_sink, p) : file_sink;
 
+    if (!args.quiet) {
+        setup.opt.stiff_hint = run_stiff_hint;
+        setup.opt.stiff_hint_ud = &progress;
+    }
     memset(&res, 0, sizeof res);
     sys = run_wrap_system(&setup.inst->sys);
     run_solving = 1;

@@ -22,7 +22,7 @@ static const char main_usage[] =
 
 static const char main_usage_tail[] =
     "\n"
-    "Run 'ivp <command> --help' for the options of a command.\n"
+    "Run 'ivp help <command>' or 'ivp <command> --help' for the options of a command.\n"
     "\n"
     "exit codes: 0 success, 1 the solver failed (the file is still written), 2 bad usage or\n"
     "invalid spec (nothing written), 3 the plugin could not be loaded or built, 4 the plugin\n"
@@ -332,6 +332,23 @@ int main(int argc, char **argv)
     }
     if (name[0] == '-') {
         return cli_usage_error(NULL, "unknown option '%s'", name);
+    }
+    if (strcmp(name, "help") == 0) {
+        /* ivp help [COMMAND]: the command's --help, or this one */
+        if (argc > 3) {
+            return cli_usage_error(NULL, "'help' takes at most one command");
+        }
+        if (argc == 2) {
+            main_print_usage(stdout);
+            return IVP_EXIT_OK;
+        }
+        for (c = main_commands; c->name != NULL; c++) {
+            if (strcmp(c->name, argv[2]) == 0) {
+                cli_usage(stdout, c);
+                return IVP_EXIT_OK;
+            }
+        }
+        return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
     }
     for (c = main_commands; c->name != NULL; c++) {
         if (strcmp(c->name, name) == 0) {

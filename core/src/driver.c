@@ -51,6 +51,7 @@ typedef struct ivp_solver {
     size_t brent_k;           /* event being solved */
     double last_point_t;
     int have_point;
+    int stiff_hinted;         /* opt->stiff_hint has been called in this solve */
 } driver;
 
 static double now_seconds(void)
@@ -451,6 +452,8 @@ static void fill_result(const driver *d, ivp_result *res)
     res->n_points = d->n_points;
     res->n_segments = d->n_segments;
     res->n_events_found = d->n_events_found;
+    res->stiff_detected = d->s.stiff_detected;
+    res->stiff_t = d->s.stiff_detected ? d->s.stiff_t : 0.0;
     fill_stats(d->s.info, &d->s, res);
 }
 
@@ -611,6 +614,7 @@ static void solver_reset(driver *d, double t0, double t_end, const double *y0)
     d->brent_k = 0;
     d->last_point_t = 0.0;
     d->have_point = 0;
+    d->stiff_hinted = 0;
     d->phase = SOLVER_READY;
 }
 
@@ -681,6 +685,12 @@ static ivp_status solver_advance(driver *d, ivp_error *err)
     }
     d->n_steps++;
     d->have_dense = 0;
+    if (s->stiff_detected && !d->stiff_hinted) {
+        d->stiff_hinted = 1;
+        if (opt->stiff_hint != NULL) {
+            opt->stiff_hint(opt->stiff_hint_ud, s->stiff_t);
+        }
+    }
     return IVP_OK;
 }
 

@@ -72,6 +72,8 @@ struct ivp_stepper {
     size_t last_nonfinite;  /* component that went non-finite */
     double last_fail_t;     /* where */
     const char *last_fail_what; /* which function: "rhs", "jac" or "jac_values" */
+    int stiff_detected;     /* an explicit method's stiffness test fired (read by the driver) */
+    double stiff_t;         /* where: the start of the step on which it fired */
     void *state;            /* the method's own */
 };
 

@@ -379,11 +379,30 @@ static ivp_status dop853_dense(ivp_stepper *s, double *a, ivp_error *err)
     return IVP_OK;
 }
 
+/* Hairer's DOP853 stiffness estimate: stage 11 and f_new, both at c = 1 (arguments work and
+ * y_new), as RK45's in rk.c; the test fires above Hairer's 6.1, about DOP853's real stability
+ * boundary. */
+static double dop853_stiff_hlambda(const ivp_stepper *s, const rk_state *st, double h)
+{
+    const size_t n = s->n;
+    const double *restrict w = st->work;
+    const double *restrict yn = st->y_new;
+    const double *restrict k11 = st->krow[11], *restrict k12 = st->krow[12];
+    double num = 0.0, den = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double df = k12[i] - k11[i], dy = yn[i] - w[i];
+        num += df * df;
+        den += dy * dy;
+    }
+    return den > 0.0 ? fabs(h) * sqrt(num / den) : 0.0;
+}
+
 static const rk_tableau dop853_tab = {
     .n_stages = DOP_STAGES, .n_rows = DOP_ROWS, .error_order = 7, .c = dop_c, .a = dop_a,
     .b = dop_a + (size_t)DOP_STAGES * (DOP_STAGES - 1) / 2, .e = NULL, .p = NULL,
     .dense_cols = 7, .stages = dop853_stages, .error_norm = dop853_error_norm,
-    .dense = dop853_dense,
+    .dense = dop853_dense, .stiff_hlambda = dop853_stiff_hlambda, .stiff_boundary = 6.1,
 };
 
 static ivp_status dop853_alloc(ivp_stepper *s, ivp_error *err)

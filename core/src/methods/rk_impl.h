@@ -27,6 +27,19 @@ typedef int rk_stages_fn(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
  * |y_new|) rtol formed in the same pass); *bad is set non-zero when f_new = K_S is not finite. */
 typedef double rk_norm_fn(const ivp_stepper *s, const rk_state *st, double h, int *bad);
 
+/* Stiffness test (Hairer's DOPRI5/DOP853): an estimate of |h| times the dominant eigenvalue
+ * of the Jacobian from two stages of the accepted step, formed from the step's K rows, y_new
+ * and the last stage argument (st->work), all still in place when the step is accepted. Reads
+ * only: the step's results are untouched. */
+typedef double rk_stiff_fn(const ivp_stepper *s, const rk_state *st, double h);
+
+/* Accepted steps between two windows of stiffness tests (Hairer's NSTIFF), positive tests
+ * that make a detection (Hairer: 15), negative tests in a row that cancel the positive ones so
+ * far and close the window (Hairer: 6). */
+#define RK_STIFF_EVERY 1000
+#define RK_STIFF_HITS 15
+#define RK_STIFF_MISSES 6
+
 /* Butcher tableau plus what differs between the methods. A is packed lower-triangular: row s
  * (stage s, s >= 1) holds a[s][0..s-1] starting at offset s(s-1)/2. */
 typedef struct rk_tableau {
@@ -43,6 +56,8 @@ typedef struct rk_tableau {
     rk_norm_fn *error_norm;  /* the method's fused error norm */
     /* Interpolant coefficients (ivp_method_type.dense); NULL: the generic K^T P form. */
     ivp_status (*dense)(ivp_stepper *s, double *a, ivp_error *err);
+    rk_stiff_fn *stiff_hlambda; /* the stiffness estimate |h| lambda */
+    double stiff_boundary;      /* the test fires when the estimate exceeds it */
 } rk_tableau;
 
 struct rk_state {
@@ -53,6 +68,10 @@ struct rk_state {
     double *work;      /* stage argument */
     double h_previous; /* signed size of the last accepted step */
     int fsal_pending;  /* the last accepted step's f_new (K_S) is the next step's K_0 */
+    unsigned long n_accepted; /* accepted steps of this solve (for the stiffness test) */
+    unsigned stiff_hits;      /* positive stiffness tests so far (Hairer's IASTI) */
+    unsigned stiff_misses;    /* negative ones in a row since (Hairer's NONSTI) */
+    int stiff_window;         /* testing every step (see rk_stiffness_test) */
 };
 
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err);
