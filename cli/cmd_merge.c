@@ -20,7 +20,7 @@
  * shards keeps one open at a time). */
 typedef struct merge_shard {
     const char *path;
-    size_t i, n;     /* shard "I/N" */
+    size_t i, n; /* shard "I/N" */
     size_t first, count, total;
     char *problem, *sha256;
     size_t n_failed, n_interrupted;
@@ -102,8 +102,8 @@ static int merge_check(merge_shard *s, size_t count)
             what = "the number of members of the ensemble";
         }
         if (what != NULL) {
-            cli_error("%s and %s are not shards of the same run: %s differs", a->path,
-                      s[k].path, what);
+            cli_error("%s and %s are not shards of the same run: %s differs", a->path, s[k].path,
+                      what);
             return IVP_EXIT_USAGE;
         }
     }
@@ -138,8 +138,8 @@ static int merge_check(merge_shard *s, size_t count)
                 shown++;
             }
         }
-        cli_error("%zu of the %zu shards %s missing: %s%s", missing, N,
-                  missing == 1 ? "is" : "are", list, missing > shown ? ", ..." : "");
+        cli_error("%zu of the %zu shards %s missing: %s%s", missing, N, missing == 1 ? "is" : "are",
+                  list, missing > shown ? ", ..." : "");
         return IVP_EXIT_USAGE;
     }
     for (k = 0; k < count; k++) {

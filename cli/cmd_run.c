@@ -842,6 +842,9 @@ static int run_ens_resume_open(const cli_setup *setup, const run_ens *e, const c
         what = "the shard (attribute 'shard')";
     } else if (in->first != e->lo || in->n_members != e->hi - e->lo) {
         what = "the members it holds";
+    } else if (ivp_h5ens_read_order_events(*old, setup->plugin->event_names,
+                                           setup->inst->sys.n_events, &err) != IVP_OK) {
+        what = "the events";
     }
     if (what != NULL) {
         cli_error("--resume: %s was written by another run: %s differs (run without --resume "

@@ -822,6 +822,7 @@ struct ivp_h5ens_reader {
     size_t next;
     hsize_t pt, dx, seg;
     hsize_t *ev_pos;
+    size_t *ev_index; /* the index the sink gets for the file's event e */
     /* the member read last */
     ivp_memsink data;
     ivp_result res;
@@ -1219,6 +1220,7 @@ void ivp_h5ens_read_close(ivp_h5ens_reader *r)
     free(r->event_names);
     free(r->c_ev);
     free(r->ev_pos);
+    free(r->ev_index);
     free(r->method);
     free(r->problem);
     free(r->plugin_sha256);
@@ -1415,13 +1417,15 @@ ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_err
     in->event_names = (const char *const *)r->event_names;
     r->c_ev = calloc(3 * ev.n + 1, sizeof *r->c_ev);
     r->ev_pos = calloc(ev.n + 1, sizeof *r->ev_pos);
-    if (r->c_ev == NULL || r->ev_pos == NULL) {
+    r->ev_index = calloc(ev.n + 1, sizeof *r->ev_index);
+    if (r->c_ev == NULL || r->ev_pos == NULL || r->ev_index == NULL) {
         st = ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", path);
         goto fail;
     }
     for (i = 0; i < ev.n; i++) {
         char p[H5E_PATH_MAX];
         int bad;
+        r->ev_index[i] = i;
         snprintf(p, sizeof p, "/events/%.200s/t", ev.v[i]);
         bad = h5r_col_open(r, &r->c_ev[3 * i], p, 'd', 0) != 0;
         snprintf(p, sizeof p, "/events/%.200s/y", ev.v[i]);
@@ -1468,6 +1472,26 @@ fail:
     free(layout);
     ivp_h5ens_read_close(r);
     return st;
+}
+
+ivp_status ivp_h5ens_read_order_events(ivp_h5ens_reader *r, const char *const *names, size_t n,
+                                       ivp_error *err)
+{
+    size_t e, j;
+    if (n != r->info.n_events) {
+        return ivp_error_set(err, IVP_ERR_SPEC, "%s has %zu events, not %zu", r->path,
+                             r->info.n_events, n);
+    }
+    for (e = 0; e < n; e++) {
+        for (j = 0; j < n && strcmp(r->event_names[e], names[j]) != 0; j++) {
+        }
+        if (j == n) {
+            return ivp_error_set(err, IVP_ERR_SPEC, "%s has the event '%s', which is not one of "
+                                 "the plugin's", r->path, r->event_names[e]);
+        }
+        r->ev_index[e] = j;
+    }
+    return IVP_OK;
 }
 
 const ivp_h5ens_info *ivp_h5ens_read_info(const ivp_h5ens_reader *r)
@@ -1571,7 +1595,7 @@ ivp_status ivp_h5ens_read_member(ivp_h5ens_reader *r, size_t k, ivp_ensemble_out
                     h5r_col_get(cy, r->ev_pos[e], r->tmp) != 0) {
                     return h5r_fail(r, err, IVP_ERR_IO, "", "/events");
                 }
-                rc |= sink.event(sink.ud, e, t, r->tmp);
+                rc |= sink.event(sink.ud, r->ev_index[e], t, r->tmp);
             }
             r->ev_pos[e]++;
         }

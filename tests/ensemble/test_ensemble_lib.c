@@ -196,8 +196,7 @@ static void expect_same_member(const ivp_memsink *exp, const ivp_result *rexp,
         rexp->n_steps != rgot->n_steps || rexp->n_rejected != rgot->n_rejected ||
         rexp->n_stats != rgot->n_stats) {
         fail_msg("%s: result differs: status %d/%d, nfev %lu/%lu, n_steps %lu/%lu", what,
-                 rexp->status, rgot->status, rexp->nfev, rgot->nfev, rexp->n_steps,
-                 rgot->n_steps);
+                 rexp->status, rgot->status, rexp->nfev, rgot->nfev, rexp->n_steps, rgot->n_steps);
     }
     if (exp->n_points != got->n_points || !same_bits(exp->t, got->t, exp->n_points) ||
         !same_bits(exp->y, got->y, exp->n_points * n)) {

@@ -117,6 +117,11 @@ ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_err
 
 const ivp_h5ens_info *ivp_h5ens_read_info(const ivp_h5ens_reader *r);
 
+/* Numbers the events as in names (n of them: the file's events in another order) for
+ * ivp_h5ens_read_member's event indices. IVP_ERR_SPEC when the file's events are not these. */
+ivp_status ivp_h5ens_read_order_events(ivp_h5ens_reader *r, const char *const *names, size_t n,
+                                       ivp_error *err);
+
 /* Reads member k (0-based within the file; k greater than the previous call's) into *out
  * (out->k is its global index, info.first + k) and its overrides (JSON text). Everything is
  * borrowed from the reader until its next call. */
