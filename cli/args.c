@@ -22,7 +22,8 @@ static const args_option args_options[] = {
     {"method", 0, 1, CLI_OPT_METHOD},   {"rtol", 0, 1, CLI_OPT_RTOL},
     {"atol", 0, 1, CLI_OPT_ATOL},       {"quiet", 'q', 0, CLI_OPT_QUIET},
     {"help", 'h', 0, ARGS_HELP},        {"jobs", 'j', 1, CLI_OPT_JOBS},
-    {"members", 0, 1, CLI_OPT_MEMBERS}, {NULL, 0, 0, 0},
+    {"members", 0, 1, CLI_OPT_MEMBERS}, {"shard", 0, 1, CLI_OPT_SHARD},
+    {"resume", 0, 0, CLI_OPT_RESUME},   {NULL, 0, 0, 0},
 };
 
 /* The option called name (len bytes, a long name) or letter, or NULL. */
@@ -47,6 +48,89 @@ static char *args_override(const char *key, const char *value)
         snprintf(s, len, "%s=%s", key, value);
     }
     return s;
+}
+
+/* A decimal number without sign or spaces, at most 10^9; -1 otherwise. */
+static long args_count(const char *s)
+{
+    long v = 0;
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9' || v > 100000000L) {
+            return -1;
+        }
+        v = 10 * v + (*s - '0');
+    }
+    return v <= 1000000000L ? v : -1;
+}
+
+/* A Slurm variable's value as a count (see args_count). */
+static long args_env_count(const char *name, char *why, size_t why_size)
+{
+    const char *v = getenv(name);
+    long n = args_count(v);
+    if (v == NULL) {
+        snprintf(why, why_size, "%s is not set (not a Slurm array job?)", name);
+    } else if (n < 0) {
+        snprintf(why, why_size, "%s is '%s', not a number", name, v);
+    }
+    return v == NULL ? -1 : n;
+}
+
+int cli_shard_parse(const char *value, size_t *i, size_t *n, char *why, size_t why_size)
+{
+    long I, N;
+    if (strcmp(value, "auto") == 0) {
+        long id = args_env_count("SLURM_ARRAY_TASK_ID", why, why_size), lo, hi, step = 1;
+        if (id < 0 || (lo = args_env_count("SLURM_ARRAY_TASK_MIN", why, why_size)) < 0 ||
+            (hi = args_env_count("SLURM_ARRAY_TASK_MAX", why, why_size)) < 0) {
+            return -1;
+        }
+        if (getenv("SLURM_ARRAY_TASK_STEP") != NULL &&
+            ((step = args_env_count("SLURM_ARRAY_TASK_STEP", why, why_size)) < 0 || step == 0)) {
+            if (step == 0) {
+                snprintf(why, why_size, "SLURM_ARRAY_TASK_STEP is 0");
+            }
+            return -1;
+        }
+        if (id < lo || id > hi || (id - lo) % step != 0) {
+            snprintf(why, why_size,
+                     "SLURM_ARRAY_TASK_ID %ld is not one of the tasks %ld-%ld:%ld "
+                     "(SLURM_ARRAY_TASK_MIN, _MAX, _STEP)",
+                     id, lo, hi, step);
+            return -1;
+        }
+        I = (id - lo) / step;
+        N = (hi - lo) / step + 1;
+    } else {
+        const char *slash = strchr(value, '/');
+        char head[16];
+        size_t len = slash != NULL ? (size_t)(slash - value) : 0;
+        if (slash == NULL || len == 0 || len >= sizeof head) {
+            I = -1;
+            N = -1;
+        } else {
+            memcpy(head, value, len);
+            head[len] = '\0';
+            I = args_count(head);
+            N = args_count(slash + 1);
+        }
+        if (I < 0 || N < 1) {
+            snprintf(why, why_size, "expected I/N (block I of N, 0 <= I < N) or 'auto', got '%s'",
+                     value);
+            return -1;
+        }
+        if (I >= N) {
+            snprintf(why, why_size, "'%s': the block I must be below N (0-based: 0/%ld ... %ld/%ld)",
+                     value, N, N - 1, N);
+            return -1;
+        }
+    }
+    *i = (size_t)I;
+    *n = (size_t)N;
+    return 0;
 }
 
 /* Stores the value of option o; returns IVP_EXIT_OK or a usage error. */
@@ -106,6 +190,17 @@ static int args_apply(const args_option *o, const char *value, const char *spell
             return cli_usage_error(cmd, "option '%s' needs a file name (or '-')", spelled);
         }
         a->members = value;
+        break;
+    case CLI_OPT_SHARD: {
+        char why[256];
+        if (cli_shard_parse(value, &a->shard_i, &a->shard_n, why, sizeof why) != 0) {
+            return cli_usage_error(cmd, "option '%s': %s", spelled, why);
+        }
+        a->shard = 1;
+        break;
+    }
+    case CLI_OPT_RESUME:
+        a->resume = 1;
         break;
     default:
         a->help = 1;

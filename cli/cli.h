@@ -44,6 +44,7 @@ int cmd_eval(int argc, char **argv, const cli_command *self);
 int cmd_export(int argc, char **argv, const cli_command *self);
 int cmd_compare(int argc, char **argv, const cli_command *self);
 int cmd_plot(int argc, char **argv, const cli_command *self);
+int cmd_merge(int argc, char **argv, const cli_command *self);
 
 /* Prints the command's usage text to out: stdout for --help, stderr on misuse. */
 void cli_usage(FILE *out, const cli_command *cmd);
@@ -80,6 +81,8 @@ enum {
     CLI_OPT_QUIET = 1u << 5,  /* -q, --quiet */
     CLI_OPT_JOBS = 1u << 6,   /* -j, --jobs N (ensembles) */
     CLI_OPT_MEMBERS = 1u << 7, /* --members FILE|- (ensembles) */
+    CLI_OPT_SHARD = 1u << 8,   /* --shard I/N|auto (ensembles) */
+    CLI_OPT_RESUME = 1u << 9,  /* --resume (ensembles) */
     CLI_OPT_SPEC = CLI_OPT_SET | CLI_OPT_METHOD | CLI_OPT_RTOL | CLI_OPT_ATOL
 };
 
@@ -95,6 +98,9 @@ typedef struct cli_args {
     int quiet;               /* --quiet */
     long jobs;               /* -j N, or 0 when not given */
     const char *members;     /* --members FILE, or NULL */
+    int shard;               /* --shard was given: solve block shard_i of shard_n (0-based) */
+    size_t shard_i, shard_n; /* ("auto" is resolved from SLURM_ARRAY_TASK_* when parsed) */
+    int resume;              /* --resume */
     int help;                /* --help was given: print usage to stdout, exit 0 */
 } cli_args;
 
@@ -107,6 +113,11 @@ int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *c
                    cli_args *a);
 
 void cli_args_free(cli_args *a);
+
+/* Parses a --shard value: "I/N" (0 <= I < N) or "auto" (I and N from the Slurm array
+ * variables SLURM_ARRAY_TASK_ID, _MIN, _MAX and _STEP). Returns 0, or -1 with the reason in
+ * why. */
+int cli_shard_parse(const char *value, size_t *i, size_t *n, char *why, size_t why_size);
 
 /* Everything `run` does before it solves: the problem, its plugin, the instance bound to it
  * and the solver options, checked by ivp_solve_check. */

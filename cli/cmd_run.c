@@ -608,6 +608,24 @@ static char *run_output_path(const cli_args *a, const ivp_problem *p, const cli_
     memcpy(out, src, keep);
     memcpy(out + keep, ".h5", len - keep);
     out[len] = '\0';
+    if (a->shard && a->output == NULL) {
+        /* shard I/N without -o: NAME-shard-I-of-N.h5, so the shards do not share a file */
+        size_t size = len + 64;
+        char *s = malloc(size);
+        if (s == NULL) {
+            cli_error("out of memory");
+            *code = IVP_EXIT_SOLVER;
+            free(out);
+            out = NULL;
+            goto done;
+        }
+        if (len > 3 && strcmp(out + len - 3, ".h5") == 0) {
+            out[len - 3] = '\0';
+        }
+        snprintf(s, size, "%s-shard-%zu-of-%zu.h5", out, a->shard_i, a->shard_n);
+        free(out);
+        out = s;
+    }
 done:
     return out;
 }
@@ -623,17 +641,32 @@ static void run_summary(const ivp_problem *p, const ivp_result *res, const char 
 
 /* ---- ensembles (contracts.md section 5) -------------------------------------------------- */
 
-/* Member data from the spec, handed to the engine (ivp/ensemble.h) and the writer. */
+/* Member data from the spec, handed to the engine (ivp/ensemble.h) and the writer. The engine
+ * solves n_solve members; local member k is the ensemble's member map[k] (or lo + k without a
+ * map). With --resume, 'old' is the existing file: the members of [lo, hi) that are not
+ * solved are copied from it, in member order, interleaved with the solved ones. */
 typedef struct run_ens {
     const ivp_problem *p;
     size_t np;              /* the plugin's parameters */
     size_t *pmap;           /* plugin parameter j is the spec's pmap[j] */
     ivp_h5ens *w;
-    size_t done, n_failed;
+    size_t lo, hi;          /* the members this run writes (a shard's block, else 0..K) */
+    size_t *map;            /* local -> global member index, or NULL (lo + k) */
+    size_t n_solve;         /* members the engine solves */
+    ivp_h5ens_reader *old;  /* --resume: the existing output, or NULL */
+    size_t next;            /* the next global member to write */
+    size_t n_copied;
+    size_t done, n_ok, n_failed, n_interrupted;
+    int mismatch;           /* a copied member's overrides differ from the spec's */
     int progress;
     double last_draw;
     int width;
 } run_ens;
+
+static size_t run_ens_global(const run_ens *e, size_t k)
+{
+    return e->map != NULL ? e->map[k] : e->lo + k;
+}
 
 static ivp_status run_ens_member(void *ud, size_t k, ivp_ensemble_job *job, ivp_error *err)
 {
@@ -641,7 +674,7 @@ static ivp_status run_ens_member(void *ud, size_t k, ivp_ensemble_job *job, ivp_
     ivp_member m;
     size_t j;
     (void)err;
-    ivp_problem_member(e->p, k, &m);
+    ivp_problem_member(e->p, run_ens_global(e, k), &m);
     job->t0 = m.t0;
     job->t_end = m.t_end;
     job->y0 = m.y0;
@@ -660,23 +693,22 @@ static ivp_status run_ens_member(void *ud, size_t k, ivp_ensemble_job *job, ivp_
     return IVP_OK;
 }
 
-static int run_ens_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
+/* Counts a written member and draws the progress line. */
+static void run_ens_written(run_ens *e, int status)
 {
-    run_ens *e = ud;
-    ivp_member m;
-    ivp_problem_member(e->p, out->k, &m);
-    if (ivp_h5ens_write(e->w, out, m.overrides, err) != IVP_OK) {
-        return -1;
-    }
     e->done++;
-    if (out->res->status == -1) {
+    if (status >= 0) {
+        e->n_ok++;
+    } else if (status == -2) {
+        e->n_interrupted++;
+    } else {
         e->n_failed++;
     }
     if (e->progress) {
         double now = run_clock();
         if (now - e->last_draw >= RUN_PROGRESS_PERIOD) {
-            int w = fprintf(stderr, "\r members %zu/%zu (%zu failed)", e->done,
-                            e->p->ensemble->n_members, e->n_failed);
+            int w = fprintf(stderr, "\r members %zu/%zu (%zu failed)", e->done, e->hi - e->lo,
+                            e->n_failed);
             e->last_draw = now;
             if (w > e->width) {
                 e->width = w;
@@ -684,6 +716,53 @@ static int run_ens_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
             fflush(stderr);
         }
     }
+}
+
+/* --resume: copies the old file's members e->next .. upto-1 (those not solved again). */
+static int run_ens_copy_upto(run_ens *e, size_t upto, ivp_error *err)
+{
+    for (; e->next < upto; e->next++) {
+        ivp_ensemble_out out;
+        ivp_member m;
+        const char *ov;
+        size_t first = ivp_h5ens_read_info(e->old)->first;
+        if (ivp_h5ens_read_member(e->old, e->next - first, &out, &ov, err) != IVP_OK) {
+            return -1;
+        }
+        ivp_problem_member(e->p, e->next, &m);
+        if (strcmp(ov, m.overrides) != 0) {
+            e->mismatch = 1;
+            ivp_error_set(err, IVP_ERR_SPEC,
+                          "--resume: member %zu of the existing file has the overrides %s, the "
+                          "spec's member %zu has %s: not the same ensemble (run without "
+                          "--resume to replace the file)",
+                          e->next, ov, e->next, m.overrides);
+            return -1;
+        }
+        if (ivp_h5ens_write(e->w, &out, ov, err) != IVP_OK) {
+            return -1;
+        }
+        e->n_copied++;
+        run_ens_written(e, out.res->status);
+    }
+    return 0;
+}
+
+static int run_ens_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
+{
+    run_ens *e = ud;
+    ivp_ensemble_out g = *out;
+    ivp_member m;
+    g.k = run_ens_global(e, out->k);
+    if (e->old != NULL && run_ens_copy_upto(e, g.k, err) != 0) {
+        return -1;
+    }
+    ivp_problem_member(e->p, g.k, &m);
+    if (ivp_h5ens_write(e->w, &g, m.overrides, err) != IVP_OK) {
+        return -1;
+    }
+    e->next = g.k + 1;
+    run_ens_written(e, out->res->status);
     return 0;
 }
 
@@ -699,6 +778,104 @@ static size_t run_cpus(void)
     return n > 0 ? (size_t)n : 1;
 }
 
+/* The writer's configuration for members [e->lo, e->hi) of the spec. */
+static void run_ens_h5config(const cli_setup *setup, const run_ens *e, const char *out,
+                             ivp_h5ens_config *hc)
+{
+    const ivp_problem *p = setup->problem;
+    const ivp_method_info *mi = ivp_method_info_find(p->method);
+    ivp_member m0;
+    ivp_problem_member(p, 0, &m0);
+    memset(hc, 0, sizeof *hc);
+    hc->path = out;
+    hc->n_members = e->hi - e->lo;
+    hc->first = e->lo;
+    hc->n = p->n;
+    hc->np = e->np;
+    hc->param_names = setup->plugin->param_names;
+    hc->n_events = setup->inst->sys.n_events;
+    hc->event_names = setup->plugin->event_names;
+    hc->dense = p->dense_output;
+    hc->dense_degree = ivp_method_dense_degree(p->method);
+    if (p->ensemble->same_t_eval) {
+        hc->t_eval = m0.t_eval;
+        hc->n_t_eval = m0.n_t_eval;
+    }
+    if (mi != NULL && mi->stats != NULL) {
+        while (mi->stats[hc->n_stats] != NULL) {
+            hc->n_stats++;
+        }
+        hc->stat_names = mi->stats;
+    }
+}
+
+/* --resume: opens the existing output (none: *old stays NULL and everything is solved) and
+ * checks that it is this ensemble's: the same problem, plugin, number of members and shard.
+ * Returns IVP_EXIT_OK or the exit code after printing the error. */
+static int run_ens_resume_open(const cli_setup *setup, const run_ens *e, const char *shard,
+                               const char *out, ivp_h5ens_reader **old)
+{
+    const ivp_problem *p = setup->problem;
+    const ivp_h5ens_info *in;
+    ivp_error err;
+    ivp_status st;
+    const char *what = NULL;
+    *old = NULL;
+    if (access(out, F_OK) != 0) {
+        return IVP_EXIT_OK;
+    }
+    ivp_error_clear(&err);
+    st = ivp_h5ens_read_open(out, old, &err);
+    if (st != IVP_OK) {
+        cli_error("--resume: %s", err.msg);
+        return st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_USAGE;
+    }
+    in = ivp_h5ens_read_info(*old);
+    if (strcmp(in->problem, p->resolved) != 0) {
+        what = "the problem (the spec and its --set overrides, attribute 'problem')";
+    } else if (strcmp(in->plugin_sha256, setup->plugin->sha256) != 0) {
+        what = "the plugin (attribute 'plugin_sha256')";
+    } else if (in->ensemble_members != p->ensemble->n_members) {
+        what = "the number of members";
+    } else if ((shard == NULL) != (in->shard == NULL) ||
+               (shard != NULL && strcmp(shard, in->shard) != 0)) {
+        what = "the shard (attribute 'shard')";
+    } else if (in->first != e->lo || in->n_members != e->hi - e->lo) {
+        what = "the members it holds";
+    } else if (ivp_h5ens_read_order_events(*old, setup->plugin->event_names,
+                                           setup->inst->sys.n_events, &err) != IVP_OK) {
+        what = "the events";
+    }
+    if (what != NULL) {
+        cli_error("--resume: %s was written by another run: %s differs (run without --resume "
+                  "to replace it)",
+                  out, what);
+        ivp_h5ens_read_close(*old);
+        *old = NULL;
+        return IVP_EXIT_USAGE;
+    }
+    return IVP_EXIT_OK;
+}
+
+/* --resume: the members to solve again (status -1 or -2 in the old file) as a map. */
+static int run_ens_resume_plan(run_ens *e)
+{
+    const ivp_h5ens_info *in = ivp_h5ens_read_info(e->old);
+    size_t k;
+    e->map = malloc((in->n_members > 0 ? in->n_members : 1) * sizeof *e->map);
+    if (e->map == NULL) {
+        cli_error("out of memory");
+        return IVP_EXIT_SOLVER;
+    }
+    e->n_solve = 0;
+    for (k = 0; k < in->n_members; k++) {
+        if (in->status[k] < 0) {
+            e->map[e->n_solve++] = in->first + k;
+        }
+    }
+    return IVP_EXIT_OK;
+}
+
 /* `ivp run` of a spec with an ensemble: the output path is checked and the signal handlers are
  * installed by the caller. Returns the exit code. */
 static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
@@ -710,16 +887,32 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     ivp_ensemble_summary sum;
     ivp_h5ens_config hc;
     ivp_h5ens_meta meta;
-    ivp_member m0;
     run_ens e;
     ivp_error err;
     ivp_status st;
-    size_t j, i, nw;
+    size_t j, i, nw, K = ens->n_members;
+    char shard[64];
     double wall0;
     int code;
 
     memset(&e, 0, sizeof e);
+    memset(&sum, 0, sizeof sum);
     e.p = p;
+    e.lo = 0;
+    e.hi = K;
+    if (a->shard) {
+        if (a->shard_n > K) {
+            cli_error("--shard %zu/%zu: the ensemble has only %zu members, fewer than the %zu "
+                      "shards",
+                      a->shard_i, a->shard_n, K, a->shard_n);
+            return IVP_EXIT_USAGE;
+        }
+        snprintf(shard, sizeof shard, "%zu/%zu", a->shard_i, a->shard_n);
+        e.lo = K / a->shard_n * a->shard_i + K % a->shard_n * a->shard_i / a->shard_n;
+        e.hi = K / a->shard_n * (a->shard_i + 1) + K % a->shard_n * (a->shard_i + 1) / a->shard_n;
+    }
+    e.n_solve = e.hi - e.lo;
+    e.next = e.lo;
     e.np = setup->inst->ctx.np;
     e.pmap = calloc(e.np > 0 ? e.np : 1, sizeof *e.pmap);
     if (e.pmap == NULL) {
@@ -733,29 +926,24 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
             }
         }
     }
+    if (a->resume) {
+        code = run_ens_resume_open(setup, &e, a->shard ? shard : NULL, out, &e.old);
+        if (code == IVP_EXIT_OK && e.old != NULL) {
+            code = run_ens_resume_plan(&e);
+        }
+        if (code != IVP_EXIT_OK) {
+            goto done;
+        }
+    }
     nw = a->jobs > 0 ? (size_t)a->jobs : run_cpus();
 
-    ivp_problem_member(p, 0, &m0);
-    memset(&hc, 0, sizeof hc);
-    hc.path = out;
-    hc.n_members = ens->n_members;
-    hc.n = p->n;
-    hc.np = e.np;
-    hc.param_names = pl->param_names;
-    hc.n_events = setup->inst->sys.n_events;
-    hc.event_names = pl->event_names;
-    hc.dense = p->dense_output;
-    hc.dense_degree = ivp_method_dense_degree(p->method);
-    if (ens->same_t_eval) {
-        hc.t_eval = m0.t_eval;
-        hc.n_t_eval = m0.n_t_eval;
-    }
+    run_ens_h5config(setup, &e, out, &hc);
     ivp_error_clear(&err);
     st = ivp_h5ens_open(&hc, &e.w, &err);
     if (st != IVP_OK) {
-        free(e.pmap);
         cli_error("unwritable output path: %s", err.msg[0] != '\0' ? err.msg : out);
-        return st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_USAGE;
+        code = st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_USAGE;
+        goto done;
     }
     run_copy(run_temp, sizeof run_temp, ivp_h5ens_temp_path(e.w));
     run_temp_armed = strlen(ivp_h5ens_temp_path(e.w)) < sizeof run_temp;
@@ -764,7 +952,7 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     e.last_draw = run_clock();
 
     memset(&ec, 0, sizeof ec);
-    ec.n_members = ens->n_members;
+    ec.n_members = e.n_solve;
     ec.n_workers = nw;
     ec.sys = &setup->inst->sys;
     ec.np = e.np;
@@ -776,18 +964,25 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     ec.ud = &e;
     ec.interrupt = &run_signal_caught;
     wall0 = run_clock();
-    run_solving = 1;
-    st = ivp_ensemble_run(&ec, &sum, &err);
-    run_solving = 0;
+    st = IVP_OK;
+    if (e.n_solve > 0) {
+        run_solving = 1;
+        st = ivp_ensemble_run(&ec, &sum, &err);
+        run_solving = 0;
+    }
+    if (st == IVP_OK && e.old != NULL && run_ens_copy_upto(&e, e.hi, &err) != 0) {
+        st = err.status != IVP_OK ? err.status : IVP_ERR_IO;
+    }
     if (e.width > 0) {
         fprintf(stderr, "\r%*s\r", e.width, "");
     }
     if (st != IVP_OK) {
         ivp_h5ens_discard(e.w);
         run_temp_armed = 0;
-        free(e.pmap);
         cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
-        return st == IVP_ERR_INTERRUPTED ? IVP_EXIT_INTERRUPTED : IVP_EXIT_SOLVER;
+        code = e.mismatch ? IVP_EXIT_USAGE
+                          : st == IVP_ERR_INTERRUPTED ? IVP_EXIT_INTERRUPTED : IVP_EXIT_SOLVER;
+        goto done;
     }
     memset(&meta, 0, sizeof meta);
     meta.method = p->method;
@@ -796,33 +991,53 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     meta.atol_vec = p->atol_vec;
     meta.problem = p->resolved;
     meta.plugin_sha256 = pl->sha256;
+    if (a->shard) {
+        meta.shard = shard;
+        meta.ensemble_members = K;
+    }
+    /* the old file is read to the end before the new one replaces it */
+    ivp_h5ens_read_close(e.old);
+    e.old = NULL;
     st = ivp_h5ens_finish(e.w, &meta, &err);
     run_temp_armed = 0;
-    free(e.pmap);
     if (st != IVP_OK) {
         cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
-        return IVP_EXIT_SOLVER;
+        code = IVP_EXIT_SOLVER;
+        goto done;
     }
     if (!a->quiet) {
+        char what[96] = "";
+        if (a->shard) {
+            snprintf(what, sizeof what, ", shard %s: members %zu-%zu", shard, e.lo, e.hi - 1);
+        }
+        if (a->resume) {
+            size_t len = strlen(what);
+            snprintf(what + len, sizeof what - len, ", resumed: %zu kept, %zu solved", e.n_copied,
+                     e.n_solve);
+        }
         fprintf(stderr,
-                "ivp: %s ensemble of %zu members (%s), -j %zu: %zu ok, %zu failed, %zu "
+                "ivp: %s ensemble of %zu members (%s)%s, -j %zu: %zu ok, %zu failed, %zu "
                 "interrupted; solving %.3g s, wall %.3g s -> %s\n",
-                p->method, ens->n_members, ens->source, nw, sum.n_ok, sum.n_failed,
-                sum.n_interrupted, sum.solve_seconds, run_clock() - wall0, out);
+                p->method, K, ens->source, what, nw, e.n_ok, e.n_failed, e.n_interrupted,
+                sum.solve_seconds, run_clock() - wall0, out);
     }
     code = IVP_EXIT_OK;
-    if (sum.n_interrupted > 0 || run_signal_caught != 0) {
+    if (e.n_interrupted > 0 || run_signal_caught != 0) {
         cli_error("interrupted (%s): %zu of %zu members finished; the file %s has them all "
-                  "(status -2 for the rest)",
+                  "(status -2 for the rest; --resume solves those)",
                   run_signal_name_of(run_signal_caught != 0 ? run_signal_caught : SIGINT),
-                  sum.n_ok + sum.n_failed, ens->n_members, out);
+                  e.n_ok + e.n_failed, e.hi - e.lo, out);
         code = IVP_EXIT_INTERRUPTED;
-    } else if (sum.n_failed > 0) {
+    } else if (e.n_failed > 0) {
         cli_error("%zu of %zu members failed (status -1; /members/status and /members/message in "
                   "%s say which and why)",
-                  sum.n_failed, ens->n_members, out);
+                  e.n_failed, e.hi - e.lo, out);
         code = IVP_EXIT_SOLVER;
     }
+done:
+    ivp_h5ens_read_close(e.old);
+    free(e.map);
+    free(e.pmap);
     return code;
 }
 
@@ -857,7 +1072,7 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     memset(&progress, 0, sizeof progress);
     code = cli_args_parse(argc, argv,
                           CLI_OPT_OUTPUT | CLI_OPT_SPEC | CLI_OPT_QUIET | CLI_OPT_JOBS |
-                              CLI_OPT_MEMBERS,
+                              CLI_OPT_MEMBERS | CLI_OPT_SHARD | CLI_OPT_RESUME,
                           self, &args);
     if (code != IVP_EXIT_OK) {
         goto done;
@@ -871,6 +1086,11 @@ int cmd_run(int argc, char **argv, const cli_command *self)
         goto done;
     }
     p = setup.problem;
+    if ((args.shard || args.resume) && p->ensemble == NULL) {
+        code = cli_usage_error(self, "--shard and --resume apply to ensembles (a spec with "
+                                     "\"ensemble\", or --members)");
+        goto done;
+    }
     out = run_output_path(&args, p, self, &code);
     if (out == NULL) {
         goto done;

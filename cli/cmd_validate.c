@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ivp/problem.h"
+
 #include "cli.h"
 
 int cmd_validate(int argc, char **argv, const cli_command *self)
@@ -13,7 +15,7 @@ int cmd_validate(int argc, char **argv, const cli_command *self)
     int code;
 
     memset(&setup, 0, sizeof setup);
-    code = cli_args_parse(argc, argv, CLI_OPT_SPEC | CLI_OPT_QUIET, self, &args);
+    code = cli_args_parse(argc, argv, CLI_OPT_SPEC | CLI_OPT_QUIET | CLI_OPT_MEMBERS, self, &args);
     if (code != IVP_EXIT_OK) {
         goto done;
     }
@@ -25,10 +27,20 @@ int cmd_validate(int argc, char **argv, const cli_command *self)
     if (code != IVP_EXIT_OK) {
         goto done;
     }
-    printf("%s: ok (%s, n = %zu, %s %s)\n",
-           strcmp(args.input, "-") == 0 ? "<stdin>" : args.input, setup.problem->method,
-           setup.problem->n, setup.problem->model != NULL ? "model, plugin" : "plugin",
-           setup.problem->model != NULL ? setup.plugin->path : setup.problem->plugin);
+    {
+        const char *name = strcmp(args.input, "-") == 0 ? "<stdin>" : args.input;
+        const char *kind = setup.problem->model != NULL ? "model, plugin" : "plugin";
+        const char *path =
+            setup.problem->model != NULL ? setup.plugin->path : setup.problem->plugin;
+        if (setup.problem->ensemble != NULL) {
+            printf("%s: ok (%s, n = %zu, %s %s, ensemble of %zu members from %s)\n", name,
+                   setup.problem->method, setup.problem->n, kind, path,
+                   setup.problem->ensemble->n_members, setup.problem->ensemble->source);
+        } else {
+            printf("%s: ok (%s, n = %zu, %s %s)\n", name, setup.problem->method,
+                   setup.problem->n, kind, path);
+        }
+    }
 done:
     cli_setup_free(&setup);
     cli_args_free(&args);

@@ -34,7 +34,8 @@ static const cli_command main_commands[] = {
      .summary = "integrate a problem spec and write the solution to HDF5",
      .usage =
          "usage: ivp run SPEC [-o OUT.h5] [--set KEY=VALUE]... [--method M] [--rtol X]\n"
-         "               [--atol X] [--members FILE] [-j N] [--quiet]\n"
+         "               [--atol X] [--members FILE] [-j N] [--shard I/N|auto] [--resume]\n"
+         "               [--quiet]\n"
          "\n"
          "Integrates the problem in SPEC (a JSON file; '-' reads standard input) and writes\n"
          "the solution to an HDF5 file.\n"
@@ -54,6 +55,14 @@ static const cli_command main_commands[] = {
          "                       README\n"
          "  -j, --jobs N         worker threads of an ensemble (default: the CPUs this\n"
          "                       process may use)\n"
+         "  --shard I/N          solve only block I (0-based) of N contiguous blocks of the\n"
+         "                       ensemble's members and write a shard file (without -o:\n"
+         "                       <name>-shard-I-of-N.h5); 'ivp merge' joins the shards.\n"
+         "                       --shard auto: I and N from a Slurm job array\n"
+         "                       (SLURM_ARRAY_TASK_ID, _MIN, _MAX, _STEP)\n"
+         "  --resume             the output exists from an interrupted or partly failed run\n"
+         "                       of the same command: keep its finished members, solve the\n"
+         "                       rest (status -1 or -2) and write the complete file\n"
          "  -q, --quiet          no summary, progress line or warnings (errors still go to\n"
          "                       stderr)\n"
          "  -h, --help           show this help\n"
@@ -71,6 +80,7 @@ static const cli_command main_commands[] = {
      .summary = "check a spec (and its plugin) without solving",
      .usage =
          "usage: ivp validate SPEC [--set KEY=VALUE]... [--method M] [--rtol X] [--atol X]\n"
+         "                         [--members FILE]\n"
          "\n"
          "Checks SPEC ('-' reads standard input) as 'ivp run' would - the spec, the plugin\n"
          "and the solver options - without solving or writing anything.\n"
@@ -80,6 +90,8 @@ static const cli_command main_commands[] = {
          "  --method M           same as --set method=M\n"
          "  --rtol X             same as --set rtol=X\n"
          "  --atol X             same as --set atol=X\n"
+         "  --members FILE       an ensemble's members table (CSV or NDJSON; '-': stdin),\n"
+         "                       every member checked\n"
          "  -q, --quiet          no warnings\n"
          "  -h, --help           show this help\n"
          "\n"
@@ -211,6 +223,23 @@ static const cli_command main_commands[] = {
               "\n"
               "exit codes: 0 drawn, 2 bad usage, a bad file, a component or member out of\n"
               "range, or ivp built without cairo (nothing written).\n"},
+    {.name = "merge",
+     .fn = cmd_merge,
+     .summary = "join the shard files of an ensemble (run --shard) into one file",
+     .usage = "usage: ivp merge SHARD.h5... -o OUT.h5 [--quiet]\n"
+              "\n"
+              "Joins the shard files written by 'ivp run SPEC --shard I/N' (all N of them,\n"
+              "in any order) into the file one 'ivp run SPEC' would have written. Refused\n"
+              "(exit 2, nothing written) when a shard is missing or given twice, or when the\n"
+              "shards come from different specs, overrides or plugins.\n"
+              "\n"
+              "options:\n"
+              "  -o, --output FILE    the merged file (required)\n"
+              "  -q, --quiet          no summary line\n"
+              "  -h, --help           show this help\n"
+              "\n"
+              "exit codes: 0 merged, 1 the output could not be written, 2 bad usage, an\n"
+              "unreadable or mismatched shard, or an incomplete set.\n"},
     {.name = NULL},
 };
 

@@ -57,7 +57,7 @@ enum {
     C_Y,
     C_DX,
     C_DC,
-    C_FIXED /* events follow: 3 per event */
+    C_FIXED /* events follow: 3 per event, then one per method statistic */
 };
 
 struct ivp_h5ens {
@@ -446,9 +446,9 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     w->file = H5I_INVALID_HID;
     w->cfg = *cfg;
     w->path = malloc(strlen(cfg->path) + 1);
-    w->n_cols = C_FIXED + 3 * cfg->n_events;
+    w->n_cols = C_FIXED + 3 * cfg->n_events + cfg->n_stats;
     w->cols = calloc(w->n_cols, sizeof *w->cols);
-    if (w->path == NULL || w->cols == NULL) {
+    if (w->path == NULL || w->cols == NULL || (cfg->n_stats > 0 && cfg->stat_names == NULL)) {
         free(w->path);
         free(w->cols);
         free(w);
@@ -563,8 +563,16 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
             goto fail;
         }
     }
+    for (i = 0; i < cfg->n_stats; i++) {
+        char p[H5E_PATH_MAX];
+        snprintf(p, sizeof p, "/members/%.200s", cfg->stat_names[i]);
+        w->n_cols = C_FIXED + 3 * cfg->n_events + i + 1;
+        if (col_def(w, C_FIXED + 3 * cfg->n_events + i, p, 'l', 0, 0, 0, 0, K) != 0) {
+            goto fail;
+        }
+    }
 #undef DEF
-    w->n_cols = C_FIXED + 3 * cfg->n_events;
+    w->n_cols = C_FIXED + 3 * cfg->n_events + cfg->n_stats;
     if (cfg->np > 0) {
         h5e_attr_strs(w, w->cols[C_PARAMS].dset, "names", cfg->param_names, cfg->np);
         if (w->failed) {
@@ -574,8 +582,9 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     *out = w;
     return IVP_OK;
 fail:
-    if (w->n_cols < C_FIXED + 3 * cfg->n_events) {
-        w->n_cols = C_FIXED + 3 * cfg->n_events; /* unused columns are zeroed and harmless */
+    if (w->n_cols < C_FIXED + 3 * cfg->n_events + cfg->n_stats) {
+        /* unused columns are zeroed and harmless */
+        w->n_cols = C_FIXED + 3 * cfg->n_events + cfg->n_stats;
     }
     st = ivp_error_set(err, w->err.status, "%s", w->err.msg);
     h5e_free(w);
@@ -612,9 +621,9 @@ ivp_status ivp_h5ens_write(ivp_h5ens *w, const ivp_ensemble_out *m, const char *
     if (w->failed) {
         return ivp_error_set(err, w->err.status, "%s", w->err.msg);
     }
-    if (m->k != w->k) {
+    if (m->k != w->cfg.first + w->k) {
         return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5ens_write: member %zu came before %zu", m->k,
-                             w->k);
+                             w->cfg.first + w->k);
     }
     st8 = (int8_t)res->status;
     rc |= col_push(w, &w->cols[C_STATUS], &st8);
@@ -658,6 +667,10 @@ ivp_status ivp_h5ens_write(ivp_h5ens *w, const ivp_ensemble_out *m, const char *
             rc |= col_push(w, &w->cols[C_FIXED + 3 * e + 1], &d->ev_y[j * n]);
             rc |= col_push_i64(w, &w->cols[C_FIXED + 3 * e + 2], (int64_t)m->k);
         }
+    }
+    for (j = 0; j < w->cfg.n_stats; j++) {
+        rc |= col_push_i64(w, &w->cols[C_FIXED + 3 * w->cfg.n_events + j],
+                           h5e_i64(ivp_result_stat(res, w->cfg.stat_names[j])));
     }
     if (w->cfg.dense) {
         size_t per = (w->cfg.dense_degree + 1) * n;
@@ -720,6 +733,8 @@ ivp_status ivp_h5ens_finish(ivp_h5ens *w, const ivp_h5ens_meta *meta, ivp_error 
     rc |= h5e_attr_i64(w, "n_interrupted", (int64_t)w->n_interrupted);
     if (meta->shard != NULL) {
         rc |= h5e_attr_str(w, "shard", meta->shard);
+        rc |= h5e_attr_i64(w, "member_offset", (int64_t)w->cfg.first);
+        rc |= h5e_attr_i64(w, "ensemble_members", (int64_t)meta->ensemble_members);
     }
     if (rc != 0) {
         goto fail;
@@ -756,4 +771,865 @@ void ivp_h5ens_discard(ivp_h5ens *w)
 const char *ivp_h5ens_temp_path(const ivp_h5ens *w)
 {
     return w->out.temp;
+}
+
+/* ---- reading ---- */
+
+#define H5R_BLOCK_BYTES ((size_t)64 << 10)
+
+/* A column read a block of records at a time: records along axis 1 (after a leading fixed
+ * axis of a) or 0, b elements each. */
+typedef struct h5r_col {
+    hid_t dset;
+    hid_t mtype;
+    size_t esize;
+    int has_a;
+    size_t a, b;
+    int rank;
+    hsize_t dims[4];
+    hsize_t len;     /* records */
+    size_t cap;      /* records per block */
+    hsize_t blk0;    /* first record in buf */
+    size_t blkn;     /* records in buf */
+    unsigned char *buf;
+} h5r_col;
+
+/* A column of variable-length strings read 1024 at a time. */
+typedef struct h5r_strs {
+    hid_t dset, type;
+    hsize_t len, blk0;
+    size_t blkn;
+    char *v[1024];
+} h5r_strs;
+
+struct ivp_h5ens_reader {
+    char *path;
+    hid_t file;
+    ivp_h5ens_info info;
+    char **param_names, **event_names;
+    const char *stat_names[IVP_MAX_STATS];
+    char *method, *problem, *plugin_sha256, *shard;
+    double *t_eval, *atol_vec;
+    signed char *status;
+    int64_t *count, *dcount;
+    /* columns */
+    h5r_col c_nfev, c_njev, c_nlu, c_nsteps, c_nrej, c_secs, c_params, c_y0, c_tspan;
+    h5r_col c_t, c_y, c_dx, c_dc;
+    h5r_col c_stats[IVP_MAX_STATS];
+    h5r_col *c_ev; /* 3 per event: t, y, member */
+    h5r_strs s_message, s_overrides;
+    /* cursors: the next member's first point, breakpoint and segment, and event positions */
+    size_t next;
+    hsize_t pt, dx, seg;
+    hsize_t *ev_pos;
+    size_t *ev_index; /* the index the sink gets for the file's event e */
+    /* the member read last */
+    ivp_memsink data;
+    ivp_result res;
+    double *y0, *params, *row, *tmp;
+};
+
+static ivp_status h5r_fail(ivp_h5ens_reader *r, ivp_error *err, ivp_status st, const char *what,
+                           const char *where)
+{
+    h5e_reason rs;
+    rs.found = 0;
+    rs.text[0] = '\0';
+    if (st == IVP_ERR_IO) {
+        if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5e_walk, &rs) < 0 || !rs.found) {
+            snprintf(rs.text, sizeof rs.text, "unknown HDF5 error");
+        }
+        H5Eclear2(H5E_DEFAULT);
+        return ivp_error_set(err, st, "%s: cannot read %s%s%s: %s", r->path, what,
+                             what[0] != '\0' && where[0] != '\0' ? " " : "", where, rs.text);
+    }
+    return ivp_error_set(err, st, "%s: not an ivp ensemble file: %s %s", r->path, what, where);
+}
+
+static int h5r_col_open(ivp_h5ens_reader *r, h5r_col *c, const char *path, char kind, int has_a)
+{
+    hid_t space;
+    int i, axis;
+    size_t rec;
+    c->dset = H5Dopen2(r->file, path, H5P_DEFAULT);
+    if (c->dset < 0) {
+        return -1;
+    }
+    space = H5Dget_space(c->dset);
+    c->rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (c->rank < 1 + has_a || c->rank > 4 ||
+        H5Sget_simple_extent_dims(space, c->dims, NULL) < 0) {
+        if (space >= 0) {
+            H5Sclose(space);
+        }
+        return -1;
+    }
+    H5Sclose(space);
+    c->has_a = has_a;
+    axis = has_a ? 1 : 0;
+    c->a = has_a ? (size_t)c->dims[0] : 1;
+    c->len = c->dims[axis];
+    c->b = 1;
+    for (i = axis + 1; i < c->rank; i++) {
+        c->b *= (size_t)c->dims[i];
+    }
+    c->mtype = kind == 'l' ? H5T_NATIVE_INT64 : kind == 'b' ? H5T_NATIVE_SCHAR : H5T_NATIVE_DOUBLE;
+    c->esize = kind == 'l' ? sizeof(int64_t) : kind == 'b' ? 1 : sizeof(double);
+    rec = c->a * (c->b > 0 ? c->b : 1) * c->esize;
+    c->cap = H5R_BLOCK_BYTES / rec;
+    if (c->cap < 1) {
+        c->cap = 1;
+    }
+    c->buf = malloc(c->cap * rec);
+    return c->buf != NULL ? 0 : -1;
+}
+
+static void h5r_col_close(h5r_col *c)
+{
+    if (c->dset > 0) {
+        H5Dclose(c->dset);
+    }
+    c->dset = 0;
+    free(c->buf);
+    c->buf = NULL;
+}
+
+/* Copies record idx (a x b elements) to dst. */
+static int h5r_col_get(h5r_col *c, hsize_t idx, void *dst)
+{
+    size_t i;
+    unsigned char *d = dst;
+    if (idx >= c->len) {
+        return -1;
+    }
+    if (c->blkn == 0 || idx < c->blk0 || idx >= c->blk0 + c->blkn) {
+        hsize_t start[4] = {0, 0, 0, 0}, count[4];
+        hid_t fs, ms;
+        int j, axis = c->has_a ? 1 : 0, rc;
+        size_t m = c->cap;
+        if ((hsize_t)m > c->len - idx) {
+            m = (size_t)(c->len - idx);
+        }
+        for (j = 0; j < c->rank; j++) {
+            count[j] = c->dims[j];
+        }
+        start[axis] = idx;
+        count[axis] = m;
+        fs = H5Dget_space(c->dset);
+        ms = H5Screate_simple(c->rank, count, NULL);
+        rc = fs >= 0 && ms >= 0 &&
+                     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+                     H5Dread(c->dset, c->mtype, ms, fs, H5P_DEFAULT, c->buf) >= 0
+                 ? 0
+                 : -1;
+        if (fs >= 0) {
+            H5Sclose(fs);
+        }
+        if (ms >= 0) {
+            H5Sclose(ms);
+        }
+        if (rc != 0) {
+            c->blkn = 0;
+            return -1;
+        }
+        c->blk0 = idx;
+        c->blkn = m;
+    }
+    for (i = 0; i < c->a; i++) {
+        memcpy(d + i * c->b * c->esize,
+               c->buf + ((i * c->blkn + (size_t)(idx - c->blk0)) * c->b) * c->esize,
+               c->b * c->esize);
+    }
+    return 0;
+}
+
+static int64_t h5r_i64(h5r_col *c, hsize_t idx, int *rc)
+{
+    int64_t v = 0;
+    if (h5r_col_get(c, idx, &v) != 0) {
+        *rc = -1;
+    }
+    return v;
+}
+
+static void h5r_strs_drop(h5r_strs *c)
+{
+    size_t i;
+    for (i = 0; i < c->blkn; i++) {
+        H5free_memory(c->v[i]);
+        c->v[i] = NULL;
+    }
+    c->blkn = 0;
+}
+
+static int h5r_strs_open(ivp_h5ens_reader *r, h5r_strs *c, const char *path)
+{
+    hid_t space;
+    c->dset = H5Dopen2(r->file, path, H5P_DEFAULT);
+    c->type = H5Tcopy(H5T_C_S1);
+    if (c->dset < 0 || c->type < 0 || H5Tset_size(c->type, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(c->type, H5T_CSET_UTF8) < 0 || (space = H5Dget_space(c->dset)) < 0) {
+        return -1;
+    }
+    if (H5Sget_simple_extent_ndims(space) != 1 ||
+        H5Sget_simple_extent_dims(space, &c->len, NULL) < 0) {
+        H5Sclose(space);
+        return -1;
+    }
+    H5Sclose(space);
+    return 0;
+}
+
+static void h5r_strs_close(h5r_strs *c)
+{
+    h5r_strs_drop(c);
+    if (c->dset > 0) {
+        H5Dclose(c->dset);
+    }
+    if (c->type > 0) {
+        H5Tclose(c->type);
+    }
+    c->dset = c->type = 0;
+}
+
+/* Element idx, borrowed until the next call ("" for a NULL string); NULL on failure. */
+static const char *h5r_strs_get(h5r_strs *c, hsize_t idx)
+{
+    if (idx >= c->len) {
+        return NULL;
+    }
+    if (c->blkn == 0 || idx < c->blk0 || idx >= c->blk0 + c->blkn) {
+        hsize_t m = c->len - idx < 1024 ? c->len - idx : 1024;
+        hid_t fs, ms;
+        int ok;
+        h5r_strs_drop(c);
+        fs = H5Dget_space(c->dset);
+        ms = H5Screate_simple(1, &m, NULL);
+        ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &idx, NULL, &m, NULL) >= 0 &&
+             H5Dread(c->dset, c->type, ms, fs, H5P_DEFAULT, c->v) >= 0;
+        if (fs >= 0) {
+            H5Sclose(fs);
+        }
+        if (ms >= 0) {
+            H5Sclose(ms);
+        }
+        if (!ok) {
+            return NULL;
+        }
+        c->blk0 = idx;
+        c->blkn = (size_t)m;
+    }
+    return c->v[idx - c->blk0] != NULL ? c->v[idx - c->blk0] : "";
+}
+
+/* A root string attribute (NULL when absent or not a string). */
+static char *h5r_attr_str(hid_t obj, const char *name)
+{
+    hid_t attr, type = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
+    char *v = NULL, *out = NULL;
+    if (H5Aexists(obj, name) <= 0 || (attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0) {
+        return NULL;
+    }
+    ftype = H5Aget_type(attr);
+    if (ftype >= 0 && H5Tget_class(ftype) == H5T_STRING && H5Tis_variable_str(ftype) > 0 &&
+        (type = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 &&
+        H5Tset_cset(type, H5T_CSET_UTF8) >= 0 && H5Aread(attr, type, &v) >= 0 && v != NULL) {
+        size_t len = strlen(v);
+        out = malloc(len + 1);
+        if (out != NULL) {
+            memcpy(out, v, len + 1);
+        }
+        H5free_memory(v);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    if (ftype >= 0) {
+        H5Tclose(ftype);
+    }
+    H5Aclose(attr);
+    return out;
+}
+
+/* A numeric attribute of up to max values; returns the count (0 when absent). */
+static size_t h5r_attr_num(hid_t obj, const char *name, hid_t mtype, void *v, size_t max)
+{
+    hid_t attr, space;
+    hssize_t npts;
+    size_t got = 0;
+    if (H5Aexists(obj, name) <= 0 || (attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0) {
+        return 0;
+    }
+    space = H5Aget_space(attr);
+    npts = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    if (npts >= 1 && (size_t)npts <= max && H5Aread(attr, mtype, v) >= 0) {
+        got = (size_t)npts;
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    H5Aclose(attr);
+    return got;
+}
+
+/* The array-of-strings attribute 'names' of obj (n of them). */
+static int h5r_attr_names(hid_t obj, const char *name, size_t n, char ***out)
+{
+    hid_t attr, type;
+    char **v;
+    size_t i;
+    int rc = -1;
+    *out = calloc(n > 0 ? n : 1, sizeof **out);
+    if (*out == NULL) {
+        return -1;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    v = calloc(n, sizeof *v);
+    if (v == NULL || H5Aexists(obj, name) <= 0 ||
+        (attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0) {
+        free(v);
+        return -1;
+    }
+    type = H5Tcopy(H5T_C_S1);
+    if (type >= 0 && H5Tset_size(type, H5T_VARIABLE) >= 0 &&
+        H5Tset_cset(type, H5T_CSET_UTF8) >= 0) {
+        hid_t space = H5Aget_space(attr);
+        if (space >= 0 && H5Sget_simple_extent_npoints(space) == (hssize_t)n &&
+            H5Aread(attr, type, v) >= 0) {
+            rc = 0;
+            for (i = 0; i < n; i++) {
+                size_t len = v[i] != NULL ? strlen(v[i]) : 0;
+                (*out)[i] = malloc(len + 1);
+                if ((*out)[i] == NULL) {
+                    rc = -1;
+                } else {
+                    memcpy((*out)[i], v[i] != NULL ? v[i] : "", len + 1);
+                }
+                H5free_memory(v[i]);
+            }
+        }
+        if (space >= 0) {
+            H5Sclose(space);
+        }
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    H5Aclose(attr);
+    free(v);
+    return rc;
+}
+
+typedef struct h5r_names {
+    char **v;
+    size_t n, cap;
+} h5r_names;
+
+/* The names of g's links, in name order (H5Gget_info and H5Lget_name_by_idx: the same in
+ * HDF5 1.10 and later). */
+static int h5r_list(hid_t g, h5r_names *nm)
+{
+    H5G_info_t gi;
+    hsize_t i;
+    if (H5Gget_info(g, &gi) < 0) {
+        return -1;
+    }
+    nm->v = calloc(gi.nlinks > 0 ? (size_t)gi.nlinks : 1, sizeof *nm->v);
+    if (nm->v == NULL) {
+        return -1;
+    }
+    nm->cap = (size_t)gi.nlinks;
+    for (i = 0; i < gi.nlinks; i++) {
+        ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0,
+                                         H5P_DEFAULT);
+        if (len < 0 || (nm->v[nm->n] = malloc((size_t)len + 1)) == NULL ||
+            H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nm->v[nm->n],
+                               (size_t)len + 1, H5P_DEFAULT) < 0) {
+            free(nm->v[nm->n]);
+            return -1;
+        }
+        nm->n++;
+    }
+    return 0;
+}
+
+/* A whole 1-D dataset of K values of mtype into a new buffer. */
+static void *h5r_read_all(hid_t file, const char *path, hid_t mtype, size_t esize, size_t K)
+{
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT), space;
+    void *buf = NULL;
+    int ok = 0;
+    if (d < 0) {
+        return NULL;
+    }
+    space = H5Dget_space(d);
+    if (space >= 0 && H5Sget_simple_extent_ndims(space) == 1 &&
+        H5Sget_simple_extent_npoints(space) == (hssize_t)K) {
+        buf = malloc(K > 0 ? K * esize : 1);
+        ok = buf != NULL && (K == 0 || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    H5Dclose(d);
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+void ivp_h5ens_read_close(ivp_h5ens_reader *r)
+{
+    size_t i;
+    if (r == NULL) {
+        return;
+    }
+    h5r_col *cols[] = {&r->c_nfev, &r->c_njev,   &r->c_nlu, &r->c_nsteps, &r->c_nrej,
+                       &r->c_secs, &r->c_params, &r->c_y0,  &r->c_tspan,  &r->c_t,
+                       &r->c_y,    &r->c_dx,     &r->c_dc};
+    for (i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        h5r_col_close(cols[i]);
+    }
+    for (i = 0; i < IVP_MAX_STATS; i++) {
+        h5r_col_close(&r->c_stats[i]);
+    }
+    if (r->c_ev != NULL) {
+        for (i = 0; i < 3 * r->info.n_events; i++) {
+            h5r_col_close(&r->c_ev[i]);
+        }
+    }
+    h5r_strs_close(&r->s_message);
+    h5r_strs_close(&r->s_overrides);
+    if (r->file > 0) {
+        H5Fclose(r->file);
+    }
+    if (r->param_names != NULL) {
+        for (i = 0; i < r->info.np; i++) {
+            free(r->param_names[i]);
+        }
+    }
+    if (r->event_names != NULL) {
+        for (i = 0; i < r->info.n_events; i++) {
+            free(r->event_names[i]);
+        }
+    }
+    free(r->param_names);
+    free(r->event_names);
+    free(r->c_ev);
+    free(r->ev_pos);
+    free(r->ev_index);
+    free(r->method);
+    free(r->problem);
+    free(r->plugin_sha256);
+    free(r->shard);
+    free(r->t_eval);
+    free(r->atol_vec);
+    free(r->status);
+    free(r->count);
+    free(r->dcount);
+    ivp_memsink_free(&r->data);
+    free(r->y0);
+    free(r->params);
+    free(r->row);
+    free(r->tmp);
+    free(r->path);
+    free(r);
+}
+
+ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_error *err)
+{
+    ivp_h5ens_reader *r;
+    ivp_h5ens_info *in;
+    const ivp_method_info *mi;
+    char *fmt = NULL, *layout = NULL;
+    int64_t iv = 0;
+    size_t K, i, n;
+    ivp_status st;
+    h5r_names ev = {NULL, 0, 0};
+    hid_t g;
+    int stacked;
+
+    *out = NULL;
+    r = calloc(1, sizeof *r);
+    if (r == NULL || (r->path = malloc(strlen(path) + 1)) == NULL) {
+        free(r);
+        return ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", path);
+    }
+    strcpy(r->path, path);
+    in = &r->info;
+    (void)H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (r->file < 0) {
+        r->file = 0;
+        st = h5r_fail(r, err, IVP_ERR_IO, "it as HDF5", "");
+        goto fail;
+    }
+    fmt = h5r_attr_str(r->file, "format");
+    if (fmt == NULL || strcmp(fmt, "ivp-hdf5-ensemble") != 0 ||
+        h5r_attr_num(r->file, "format_version", H5T_NATIVE_INT64, &iv, 1) != 1 || iv != 1) {
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "its format attribute is not", "ivp-hdf5-ensemble 1");
+        goto fail;
+    }
+    layout = h5r_attr_str(r->file, "layout");
+    r->method = h5r_attr_str(r->file, "method");
+    r->problem = h5r_attr_str(r->file, "problem");
+    r->plugin_sha256 = h5r_attr_str(r->file, "plugin_sha256");
+    r->shard = h5r_attr_str(r->file, "shard");
+    if (layout == NULL || r->method == NULL || r->problem == NULL || r->plugin_sha256 == NULL ||
+        h5r_attr_num(r->file, "n_members", H5T_NATIVE_INT64, &iv, 1) != 1 || iv < 1) {
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "an attribute is missing:",
+                      "layout, method, problem, plugin_sha256 or n_members");
+        goto fail;
+    }
+    stacked = strcmp(layout, "stacked") == 0;
+    in->n_members = K = (size_t)iv;
+    in->ensemble_members = K;
+    if (r->shard != NULL) {
+        int64_t off = -1, tot = -1;
+        if (h5r_attr_num(r->file, "member_offset", H5T_NATIVE_INT64, &off, 1) != 1 ||
+            h5r_attr_num(r->file, "ensemble_members", H5T_NATIVE_INT64, &tot, 1) != 1 || off < 0 ||
+            tot < off + iv) {
+            st = h5r_fail(r, err, IVP_ERR_SPEC, "a shard without valid attributes",
+                          "member_offset and ensemble_members");
+            goto fail;
+        }
+        in->first = (size_t)off;
+        in->ensemble_members = (size_t)tot;
+    }
+    in->method = r->method;
+    in->problem = r->problem;
+    in->plugin_sha256 = r->plugin_sha256;
+    in->shard = r->shard;
+    h5r_attr_num(r->file, "rtol", H5T_NATIVE_DOUBLE, &in->rtol, 1);
+
+    /* the columns */
+    if (h5r_col_open(r, &r->c_y0, "/members/y0", 'd', 0) != 0 || r->c_y0.len != K ||
+        (in->n = r->c_y0.b) == 0 || h5r_col_open(r, &r->c_params, "/members/params", 'd', 0) != 0 ||
+        h5r_col_open(r, &r->c_nfev, "/members/nfev", 'l', 0) != 0 ||
+        h5r_col_open(r, &r->c_njev, "/members/njev", 'l', 0) != 0 ||
+        h5r_col_open(r, &r->c_nlu, "/members/nlu", 'l', 0) != 0 ||
+        h5r_col_open(r, &r->c_nsteps, "/members/n_steps", 'l', 0) != 0 ||
+        h5r_col_open(r, &r->c_nrej, "/members/n_rejected", 'l', 0) != 0 ||
+        h5r_col_open(r, &r->c_secs, "/members/solve_seconds", 'd', 0) != 0 ||
+        h5r_col_open(r, &r->c_tspan, "/members/t_span", 'd', 0) != 0 ||
+        h5r_strs_open(r, &r->s_message, "/members/message") != 0 ||
+        r->s_message.len != K || h5r_strs_open(r, &r->s_overrides, "/members/overrides") != 0 ||
+        r->s_overrides.len != K ||
+        (r->status = h5r_read_all(r->file, "/members/status", H5T_NATIVE_SCHAR, 1, K)) == NULL ||
+        (r->count = h5r_read_all(r->file, "/members/count", H5T_NATIVE_INT64, 8, K)) == NULL) {
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/members datasets");
+        goto fail;
+    }
+    n = in->n;
+    in->np = r->c_params.b;
+    in->status = r->status;
+    if (h5r_attr_names(r->c_params.dset, "names", in->np, &r->param_names) != 0) {
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/members/params names");
+        goto fail;
+    }
+    in->param_names = (const char *const *)r->param_names;
+    r->atol_vec = malloc(n * sizeof *r->atol_vec);
+    if (r->atol_vec == NULL) {
+        st = ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    if (h5r_attr_num(r->file, "atol", H5T_NATIVE_DOUBLE, r->atol_vec, n) == 0) {
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "an attribute is missing:", "atol");
+        goto fail;
+    }
+    in->atol = r->atol_vec[0];
+    {
+        /* a vector (even of one value) is a simple dataspace; the scalar is H5S_SCALAR */
+        hid_t at = H5Aopen(r->file, "atol", H5P_DEFAULT), sp;
+        sp = at >= 0 ? H5Aget_space(at) : H5I_INVALID_HID;
+        if (sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE) {
+            in->atol_vec = r->atol_vec;
+        }
+        if (sp >= 0) {
+            H5Sclose(sp);
+        }
+        if (at >= 0) {
+            H5Aclose(at);
+        }
+    }
+    /* every stacked member has /t; ragged ones keep (t, y) member after member */
+    if (stacked) {
+        h5r_col tc;
+        memset(&tc, 0, sizeof tc);
+        if (h5r_col_open(r, &tc, "/t", 'd', 0) != 0 || tc.len == 0) {
+            h5r_col_close(&tc);
+            st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/t");
+            goto fail;
+        }
+        in->n_t_eval = (size_t)tc.len;
+        r->t_eval = malloc(in->n_t_eval * sizeof *r->t_eval);
+        if (r->t_eval == NULL ||
+            H5Dread(tc.dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->t_eval) < 0) {
+            h5r_col_close(&tc);
+            st = h5r_fail(r, err, IVP_ERR_IO, "", "/t");
+            goto fail;
+        }
+        h5r_col_close(&tc);
+        in->t_eval = r->t_eval;
+        if (h5r_col_open(r, &r->c_y, "/y", 'd', 0) != 0 || r->c_y.len != K ||
+            r->c_y.b != n * in->n_t_eval) {
+            st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/y");
+            goto fail;
+        }
+    } else if (h5r_col_open(r, &r->c_t, "/t", 'd', 0) != 0 ||
+               h5r_col_open(r, &r->c_y, "/y", 'd', 1) != 0 || r->c_y.a != n ||
+               r->c_y.len != r->c_t.len) {
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/t or /y");
+        goto fail;
+    }
+    if (H5Lexists(r->file, "/dense", H5P_DEFAULT) > 0) {
+        in->dense = 1;
+        if ((r->dcount = h5r_read_all(r->file, "/members/dense_count", H5T_NATIVE_INT64, 8, K)) ==
+                NULL ||
+            h5r_col_open(r, &r->c_dx, "/dense/x", 'd', 0) != 0 ||
+            h5r_col_open(r, &r->c_dc, "/dense/c", 'd', 1) != 0 || r->c_dc.b != n ||
+            r->c_dc.a < 1) {
+            st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/dense");
+            goto fail;
+        }
+        in->dense_degree = (unsigned)(r->c_dc.a - 1);
+    }
+    /* events, by name */
+    g = H5Gopen2(r->file, "/events", H5P_DEFAULT);
+    if (g < 0 || h5r_list(g, &ev) != 0) {
+        if (g >= 0) {
+            H5Gclose(g);
+        }
+        for (i = 0; i < ev.n; i++) {
+            free(ev.v[i]);
+        }
+        free(ev.v);
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/events");
+        goto fail;
+    }
+    H5Gclose(g);
+    r->event_names = ev.v;
+    in->n_events = ev.n;
+    in->event_names = (const char *const *)r->event_names;
+    r->c_ev = calloc(3 * ev.n + 1, sizeof *r->c_ev);
+    r->ev_pos = calloc(ev.n + 1, sizeof *r->ev_pos);
+    r->ev_index = calloc(ev.n + 1, sizeof *r->ev_index);
+    if (r->c_ev == NULL || r->ev_pos == NULL || r->ev_index == NULL) {
+        st = ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    for (i = 0; i < ev.n; i++) {
+        char p[H5E_PATH_MAX];
+        int bad;
+        r->ev_index[i] = i;
+        snprintf(p, sizeof p, "/events/%.200s/t", ev.v[i]);
+        bad = h5r_col_open(r, &r->c_ev[3 * i], p, 'd', 0) != 0;
+        snprintf(p, sizeof p, "/events/%.200s/y", ev.v[i]);
+        bad = bad || h5r_col_open(r, &r->c_ev[3 * i + 1], p, 'd', 1) != 0;
+        snprintf(p, sizeof p, "/events/%.200s/member", ev.v[i]);
+        bad = bad || h5r_col_open(r, &r->c_ev[3 * i + 2], p, 'l', 0) != 0;
+        if (bad || r->c_ev[3 * i + 1].a != n || r->c_ev[3 * i].len != r->c_ev[3 * i + 2].len) {
+            st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed event", ev.v[i]);
+            goto fail;
+        }
+    }
+    /* the method's statistics */
+    mi = ivp_method_info_find(r->method);
+    if (mi != NULL && mi->stats != NULL) {
+        for (i = 0; mi->stats[i] != NULL && in->n_stats < IVP_MAX_STATS; i++) {
+            char p[H5E_PATH_MAX];
+            snprintf(p, sizeof p, "/members/%.200s", mi->stats[i]);
+            if (H5Lexists(r->file, p, H5P_DEFAULT) > 0) {
+                if (h5r_col_open(r, &r->c_stats[in->n_stats], p, 'l', 0) != 0) {
+                    st = h5r_fail(r, err, IVP_ERR_SPEC, "malformed", p);
+                    goto fail;
+                }
+                r->stat_names[in->n_stats++] = mi->stats[i];
+            }
+        }
+    }
+    in->stat_names = r->stat_names;
+    /* the member buffers */
+    r->y0 = calloc(n, sizeof *r->y0);
+    r->params = calloc(in->np > 0 ? in->np : 1, sizeof *r->params);
+    r->tmp = calloc(n * ((size_t)in->dense_degree + 1), sizeof *r->tmp);
+    r->row = calloc(stacked ? n * in->n_t_eval : 1, sizeof *r->row);
+    if (r->y0 == NULL || r->params == NULL || r->tmp == NULL || r->row == NULL ||
+        ivp_memsink_init(&r->data, n, in->dense ? in->dense_degree : 0, NULL, 0, 0, 0) != IVP_OK) {
+        st = ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    free(fmt);
+    free(layout);
+    *out = r;
+    return IVP_OK;
+fail:
+    free(fmt);
+    free(layout);
+    ivp_h5ens_read_close(r);
+    return st;
+}
+
+ivp_status ivp_h5ens_read_order_events(ivp_h5ens_reader *r, const char *const *names, size_t n,
+                                       ivp_error *err)
+{
+    size_t e, j;
+    if (n != r->info.n_events) {
+        return ivp_error_set(err, IVP_ERR_SPEC, "%s has %zu events, not %zu", r->path,
+                             r->info.n_events, n);
+    }
+    for (e = 0; e < n; e++) {
+        for (j = 0; j < n && strcmp(r->event_names[e], names[j]) != 0; j++) {
+        }
+        if (j == n) {
+            return ivp_error_set(err, IVP_ERR_SPEC, "%s has the event '%s', which is not one of "
+                                 "the plugin's", r->path, r->event_names[e]);
+        }
+        r->ev_index[e] = j;
+    }
+    return IVP_OK;
+}
+
+const ivp_h5ens_info *ivp_h5ens_read_info(const ivp_h5ens_reader *r)
+{
+    return &r->info;
+}
+
+ivp_status ivp_h5ens_read_member(ivp_h5ens_reader *r, size_t k, ivp_ensemble_out *out,
+                                 const char **overrides, ivp_error *err)
+{
+    const ivp_h5ens_info *in = &r->info;
+    size_t n = in->n, j, i, e, per = ((size_t)in->dense_degree + 1) * n;
+    ivp_sink sink;
+    double ts[2];
+    int rc = 0;
+    int64_t cnt;
+    const char *msg, *ov;
+
+    if (k >= in->n_members || k < r->next) {
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5ens_read_member: member %zu out of order",
+                             k);
+    }
+    /* skip members next..k-1 */
+    for (; r->next < k; r->next++) {
+        if (in->t_eval == NULL) {
+            r->pt += (hsize_t)r->count[r->next];
+        }
+        if (in->dense) {
+            r->seg += (hsize_t)r->dcount[r->next];
+            r->dx += (hsize_t)r->dcount[r->next] + 1;
+        }
+    }
+    r->data.n_points = r->data.n_ev = r->data.n_seg = 0;
+    r->data.failed = 0;
+    sink = ivp_memsink_sink(&r->data);
+    memset(&r->res, 0, sizeof r->res);
+    r->res.status = r->status[k];
+    msg = h5r_strs_get(&r->s_message, k);
+    ov = h5r_strs_get(&r->s_overrides, k);
+    if (msg == NULL || ov == NULL) {
+        return h5r_fail(r, err, IVP_ERR_IO, "", "/members/message or overrides");
+    }
+    snprintf(r->res.message, sizeof r->res.message, "%s", msg);
+    r->res.nfev = (unsigned long)h5r_i64(&r->c_nfev, k, &rc);
+    r->res.njev = (unsigned long)h5r_i64(&r->c_njev, k, &rc);
+    r->res.nlu = (unsigned long)h5r_i64(&r->c_nlu, k, &rc);
+    r->res.n_steps = (unsigned long)h5r_i64(&r->c_nsteps, k, &rc);
+    r->res.n_rejected = (unsigned long)h5r_i64(&r->c_nrej, k, &rc);
+    for (i = 0; i < in->n_stats; i++) {
+        r->res.stats[i].name = in->stat_names[i];
+        r->res.stats[i].value = (unsigned long)h5r_i64(&r->c_stats[i], k, &rc);
+    }
+    r->res.n_stats = in->n_stats;
+    rc |= h5r_col_get(&r->c_secs, k, &r->res.solve_seconds);
+    if (in->np > 0) {
+        rc |= h5r_col_get(&r->c_params, k, r->params);
+    }
+    rc |= h5r_col_get(&r->c_y0, k, r->y0);
+    rc |= h5r_col_get(&r->c_tspan, k, ts);
+    cnt = r->count[k];
+    if (rc != 0 || cnt < 0) {
+        return h5r_fail(r, err, IVP_ERR_IO, "member data of", "/members");
+    }
+    /* points */
+    if (in->t_eval != NULL) {
+        if ((size_t)cnt > in->n_t_eval || h5r_col_get(&r->c_y, k, r->row) != 0) {
+            return h5r_fail(r, err, IVP_ERR_IO, "", "/y");
+        }
+        for (j = 0; j < (size_t)cnt; j++) {
+            for (i = 0; i < n; i++) {
+                r->tmp[i] = r->row[i * in->n_t_eval + j];
+            }
+            rc |= sink.point(sink.ud, in->t_eval[j], r->tmp);
+        }
+    } else {
+        for (j = 0; j < (size_t)cnt; j++) {
+            double t;
+            if (h5r_col_get(&r->c_t, r->pt + j, &t) != 0 ||
+                h5r_col_get(&r->c_y, r->pt + j, r->tmp) != 0) {
+                return h5r_fail(r, err, IVP_ERR_IO, "", "/t or /y");
+            }
+            rc |= sink.point(sink.ud, t, r->tmp);
+        }
+        r->pt += (hsize_t)cnt;
+    }
+    /* events: each event's entries are in member order */
+    for (e = 0; e < in->n_events; e++) {
+        h5r_col *ct = &r->c_ev[3 * e], *cy = &r->c_ev[3 * e + 1], *cm = &r->c_ev[3 * e + 2];
+        for (;;) {
+            int64_t mem;
+            double t;
+            if (r->ev_pos[e] >= cm->len) {
+                break;
+            }
+            mem = h5r_i64(cm, r->ev_pos[e], &rc);
+            if (rc != 0 || mem > (int64_t)(in->first + k)) {
+                break;
+            }
+            if (mem == (int64_t)(in->first + k)) {
+                if (h5r_col_get(ct, r->ev_pos[e], &t) != 0 ||
+                    h5r_col_get(cy, r->ev_pos[e], r->tmp) != 0) {
+                    return h5r_fail(r, err, IVP_ERR_IO, "", "/events");
+                }
+                rc |= sink.event(sink.ud, r->ev_index[e], t, r->tmp);
+            }
+            r->ev_pos[e]++;
+        }
+    }
+    /* dense segments: count + 1 breakpoints */
+    if (in->dense) {
+        double lo, hi;
+        size_t ns = (size_t)r->dcount[k];
+        if (h5r_col_get(&r->c_dx, r->dx, &lo) != 0) {
+            return h5r_fail(r, err, IVP_ERR_IO, "", "/dense/x");
+        }
+        for (j = 0; j < ns; j++) {
+            if (h5r_col_get(&r->c_dx, r->dx + j + 1, &hi) != 0 ||
+                h5r_col_get(&r->c_dc, r->seg + j, r->tmp) != 0) {
+                return h5r_fail(r, err, IVP_ERR_IO, "", "/dense");
+            }
+            rc |= sink.segment(sink.ud, lo, hi, r->tmp);
+            lo = hi;
+        }
+        r->dx += ns + 1;
+        r->seg += ns;
+    }
+    (void)per;
+    if (rc != 0 || r->data.failed) {
+        return ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", r->path);
+    }
+    r->next = k + 1;
+    out->k = in->first + k;
+    out->res = &r->res;
+    out->data = &r->data;
+    out->t0 = ts[0];
+    out->t_end = ts[1];
+    out->y0 = r->y0;
+    out->params = r->params;
+    *overrides = ov;
+    return IVP_OK;
 }
