@@ -9,7 +9,7 @@
  * the step and rhs counts (which must not change when only the speed does) and the time per
  * step. Also prints a checksum of the final states, bit for bit, to compare builds.
  *
- * Usage: implicit_small [repeats (default 7)]
+ * Usage: implicit_small [repeats (default 7)] [method (default: all three)]
  */
 #define _POSIX_C_SOURCE 199309L
 
@@ -28,7 +28,7 @@
 static double now_seconds(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -199,9 +199,10 @@ int main(int argc, char **argv)
     static const char *const methods[N_METHODS] = {"BDF", "Radau", "LSODA"};
     bench_problem probs[2];
     int repeats = argc > 1 ? atoi(argv[1]) : 7;
+    const char *only = argc > 2 ? argv[2] : NULL;
     size_t pi;
     if (repeats < 1 || repeats > MAX_REPEATS) {
-        fprintf(stderr, "usage: implicit_small [repeats 1..%d]\n", MAX_REPEATS);
+        fprintf(stderr, "usage: implicit_small [repeats 1..%d] [BDF|Radau|LSODA]\n", MAX_REPEATS);
         return 2;
     }
     memset(probs, 0, sizeof probs);
@@ -235,6 +236,9 @@ int main(int argc, char **argv)
         run_info ri[N_METHODS];
         int m, r;
         for (m = 0; m < N_METHODS; m++) {
+            if (only != NULL && strcmp(only, methods[m]) != 0) {
+                continue;
+            }
             if (solve(p, methods[m], &ri[m], 1) != 0) {
                 return 1;
             }
@@ -242,12 +246,19 @@ int main(int argc, char **argv)
         }
         for (r = 0; r < repeats; r++) {
             for (m = 0; m < N_METHODS; m++) {
+                if (only != NULL && strcmp(only, methods[m]) != 0) {
+                    continue;
+                }
                 times[m][r] = batch(p, methods[m], &reps[m]);
             }
         }
         for (m = 0; m < N_METHODS; m++) {
-            const double t = median(times[m], repeats);
+            double t;
             size_t i;
+            if (only != NULL && strcmp(only, methods[m]) != 0) {
+                continue;
+            }
+            t = median(times[m], repeats);
             printf("| %s | %s | %lu | %lu | %lu | %lu | %.1f | %.1f | ", p->name, methods[m],
                    ri[m].n_steps, ri[m].nfev, ri[m].njev, ri[m].nlu, 1e6 * t,
                    1e9 * t / (double)ri[m].n_steps);

@@ -5,6 +5,7 @@
 #ifndef IVP_SRC_IVP_IMPL_H
 #define IVP_SRC_IVP_IMPL_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "ivp/solve.h"
@@ -98,8 +99,31 @@ int ivp_try_min_step(const ivp_stepper *s, double min_step, int *at_min);
 /* scipy's minimum step at t: 10 |nextafter(t, dir inf) - t|, raised to the user's min_step. */
 double ivp_min_step(const ivp_stepper *s);
 
-/* RMS norm of v[i] / scale[i] (scipy's norm(x / scale)). */
-double ivp_rms_scaled(size_t n, const double *v, const double *scale);
+/* sqrt(acc / n), the end of an RMS norm. When n is a power of two, 1/n is exact and
+ * acc * (1/n) rounds to the same double as acc / n; the multiplication keeps the divide
+ * (computable ahead of acc) off the chain of dependent operations. */
+static inline double ivp_rms_finish(double acc, size_t n)
+{
+    const double dn = (double)n;
+    if ((n & (n - 1)) == 0) {
+        return sqrt(acc * (1.0 / dn));
+    }
+    return sqrt(acc / dn);
+}
+
+/* RMS norm of v[i] / scale[i] (scipy's norm(x / scale)): the squares summed in index order.
+ * Inline: at small n the methods call it several times per step. The divide stays (v * (1 /
+ * scale) rounds differently, and the norms decide the steps). */
+static inline double ivp_rms_scaled(size_t n, const double *v, const double *scale)
+{
+    double acc = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const double q = v[i] / scale[i];
+        acc += q * q;
+    }
+    return ivp_rms_finish(acc, n);
+}
 
 /* scipy's select_initial_step (1.10.1) with f0 = f(t0, y0) known; uses work (n) for the
  * probe state and f1 (n) for its derivative. One rhs evaluation (counted). Stores the step in
