@@ -5,6 +5,7 @@
 #ifndef IVP_SRC_IVP_IMPL_H
 #define IVP_SRC_IVP_IMPL_H
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -123,6 +124,31 @@ static inline double ivp_rms_scaled(size_t n, const double *v, const double *sca
         acc += q * q;
     }
     return ivp_rms_finish(acc, n);
+}
+
+/* scipy's divergence test of the simplified Newton iterations (BDF, Radau),
+ * rate^e / (1 - rate) * norm > tol, for 0 <= rate < 1, a whole e >= 1 and tol > 0, decided
+ * as with scipy's rate ** e, i.e. pow(). The power by repeated multiplication is within a
+ * relative 1e-15 of pow's (a few roundings each way) while it is a normal number, so where its
+ * result lies farther than a relative 1e-12 from tol it decides the test as pow's would; pow
+ * is called only when the two are that close (or the power is tiny). */
+static inline int ivp_newton_diverges(double rate, int e, double norm, double tol)
+{
+    double p = rate;
+    int k;
+    for (k = 1; k < e; k++) {
+        p *= rate;
+    }
+    if (p >= DBL_MIN) {
+        const double lhs = p / (1.0 - rate) * norm;
+        if (lhs > tol * (1.0 + 1e-12)) {
+            return 1;
+        }
+        if (lhs < tol * (1.0 - 1e-12)) {
+            return 0;
+        }
+    }
+    return pow(rate, (double)e) / (1.0 - rate) * norm > tol;
 }
 
 /* scipy's select_initial_step (1.10.1) with f0 = f(t0, y0) known; uses work (n) for the

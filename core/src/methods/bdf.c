@@ -296,7 +296,7 @@ static int bdf_newton(ivp_stepper *s, bdf_state *st, double t_new, double c, int
         }
         if (rate >= 0.0 &&
             (rate >= 1.0 ||
-             pow(rate, (double)(NEWTON_MAXITER - k)) / (1.0 - rate) * dy_norm > st->newton_tol)) {
+             ivp_newton_diverges(rate, NEWTON_MAXITER - k, dy_norm, st->newton_tol))) {
             return 0;
         }
         if (dy_norm == 0.0 || (rate >= 0.0 && rate / (1.0 - rate) * dy_norm < st->newton_tol)) {

@@ -301,7 +301,7 @@ static int radau_newton(ivp_stepper *s, radau_state *st, double t, double h, con
         }
         if (*rate >= 0.0 &&
             (*rate >= 1.0 ||
-             pow(*rate, (double)(NEWTON_MAXITER - k)) / (1.0 - *rate) * dw_norm > st->newton_tol)) {
+             ivp_newton_diverges(*rate, NEWTON_MAXITER - k, dw_norm, st->newton_tol))) {
             return 0;
         }
         for (c = 0; c < 3; c++) {
