@@ -11,6 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#define IVP_RHS_CHECK_SUM 16
+
 int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err)
 {
     const ivp_system *sys = s->sys;
@@ -26,9 +28,13 @@ int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error
         s->last_fail_what = "rhs";
         return 1;
     }
-    /* Non-finite derivatives are recoverable: a smaller step may avoid them. The sum is a
-     * cheap vectorisable test; only on failure do we look for the component. */
-    {
+    /* Non-finite derivatives are recoverable: a smaller step may avoid them. From
+     * IVP_RHS_CHECK_SUM components on the sum of f[i] * 0 (0 when all are finite) is a cheap
+     * vectorisable test, and only on failure do we look for the component. Below, a scalar
+     * test per component: the vectorised sum would load, two at a time, values the rhs has
+     * just stored one at a time, which stalls (the stores cannot be forwarded to the load)
+     * for about as long as a small system's rhs takes. */
+    if (n >= IVP_RHS_CHECK_SUM) {
         double acc = 0.0;
         for (i = 0; i < n; i++) {
             acc += f[i] * 0.0;
@@ -42,8 +48,11 @@ int ivp_rhs_eval(ivp_stepper *s, double t, const double *y, double *f, ivp_error
             break;
         }
     }
+    if (i == n) {
+        return 0;
+    }
     s->last_rhs_code = 0;
-    s->last_nonfinite = i < n ? i : 0;
+    s->last_nonfinite = i;
     s->last_fail_t = t;
     s->last_fail_what = "rhs";
     return 1;
@@ -112,17 +121,6 @@ double ivp_min_step(const ivp_stepper *s)
 {
     double spacing = 10.0 * fabs(nextafter(s->t, s->dir > 0.0 ? HUGE_VAL : -HUGE_VAL) - s->t);
     return spacing > s->min_step ? spacing : s->min_step;
-}
-
-double ivp_rms_scaled(size_t n, const double *v, const double *scale)
-{
-    double acc = 0.0;
-    size_t i;
-    for (i = 0; i < n; i++) {
-        double q = v[i] / scale[i];
-        acc += q * q;
-    }
-    return sqrt(acc / (double)n);
 }
 
 /* Norm with scale = atol + |y0| rtol, as select_initial_step uses it. */

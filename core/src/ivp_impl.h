@@ -5,6 +5,8 @@
 #ifndef IVP_SRC_IVP_IMPL_H
 #define IVP_SRC_IVP_IMPL_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "ivp/solve.h"
@@ -100,8 +102,56 @@ int ivp_try_min_step(const ivp_stepper *s, double min_step, int *at_min);
 /* scipy's minimum step at t: 10 |nextafter(t, dir inf) - t|, raised to the user's min_step. */
 double ivp_min_step(const ivp_stepper *s);
 
-/* RMS norm of v[i] / scale[i] (scipy's norm(x / scale)). */
-double ivp_rms_scaled(size_t n, const double *v, const double *scale);
+/* sqrt(acc / n), the end of an RMS norm. When n is a power of two, 1/n is exact and
+ * acc * (1/n) rounds to the same double as acc / n; the multiplication keeps the divide
+ * (computable ahead of acc) off the chain of dependent operations. */
+static inline double ivp_rms_finish(double acc, size_t n)
+{
+    const double dn = (double)n;
+    if ((n & (n - 1)) == 0) {
+        return sqrt(acc * (1.0 / dn));
+    }
+    return sqrt(acc / dn);
+}
+
+/* RMS norm of v[i] / scale[i] (scipy's norm(x / scale)): the squares summed in index order.
+ * Inline: at small n the methods call it several times per step. The divide stays (v * (1 /
+ * scale) rounds differently, and the norms decide the steps). */
+static inline double ivp_rms_scaled(size_t n, const double *v, const double *scale)
+{
+    double acc = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const double q = v[i] / scale[i];
+        acc += q * q;
+    }
+    return ivp_rms_finish(acc, n);
+}
+
+/* scipy's divergence test of the simplified Newton iterations (BDF, Radau),
+ * rate^e / (1 - rate) * norm > tol, for 0 <= rate < 1, a whole e >= 1 and tol > 0, decided
+ * as with scipy's rate ** e, i.e. pow(). The power by repeated multiplication is within a
+ * relative 1e-15 of pow's (a few roundings each way) while it is a normal number, so where its
+ * result lies farther than a relative 1e-12 from tol it decides the test as pow's would; pow
+ * is called only when the two are that close (or the power is tiny). */
+static inline int ivp_newton_diverges(double rate, int e, double norm, double tol)
+{
+    double p = rate;
+    int k;
+    for (k = 1; k < e; k++) {
+        p *= rate;
+    }
+    if (p >= DBL_MIN) {
+        const double lhs = p / (1.0 - rate) * norm;
+        if (lhs > tol * (1.0 + 1e-12)) {
+            return 1;
+        }
+        if (lhs < tol * (1.0 - 1e-12)) {
+            return 0;
+        }
+    }
+    return pow(rate, (double)e) / (1.0 - rate) * norm > tol;
+}
 
 /* scipy's select_initial_step (1.10.1) with f0 = f(t0, y0) known; uses work (n) for the
  * probe state and f1 (n) for its derivative. One rhs evaluation (counted). Stores the step in

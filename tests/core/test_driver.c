@@ -161,6 +161,55 @@ static int cubic(void *ud, double x, double *fx, ivp_error *err)
     return 0;
 }
 
+/* Uniform in [0, 1) from a 64-bit LCG (Knuth's MMIX constants): the same cases everywhere. */
+static double lcg_uniform(unsigned long long *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*x >> 11) * 0x1p-53;
+}
+
+/* The methods' inline helpers decide and round exactly as the expressions they replace:
+ * ivp_newton_diverges as pow(rate, e) / (1 - rate) * norm > tol, also when tol is that
+ * value, its neighbour or within 1e-11 of it (where the repeated product alone could
+ * decide wrongly), and ivp_rms_finish as sqrt(acc / n). */
+static void inline_norm_helpers_match_scipy_expressions(void **state)
+{
+    unsigned long long x = 42;
+    unsigned long k, disagree = 0;
+    size_t n;
+    (void)state;
+    for (k = 0; k < 400000; k++) {
+        double rate = k % 7 == 0 ? pow(10.0, -60.0 * lcg_uniform(&x)) : lcg_uniform(&x);
+        const int e = 1 + (int)(k % 6);
+        const double norm = pow(10.0, -20.0 + 40.0 * lcg_uniform(&x));
+        const double exact = pow(rate, (double)e) / (1.0 - rate) * norm;
+        double tol;
+        switch (k % 4) {
+        case 0:
+            tol = pow(10.0, -8.0 + 8.0 * lcg_uniform(&x));
+            break;
+        case 1:
+            tol = exact;
+            break;
+        case 2:
+            tol = nextafter(exact, 0.0);
+            break;
+        default:
+            tol = exact * (1.0 + 1e-11 * (2.0 * lcg_uniform(&x) - 1.0));
+            break;
+        }
+        if (!(tol > 0.0 && tol <= 1.0)) {
+            continue;
+        }
+        disagree += ivp_newton_diverges(rate, e, norm, tol) != (exact > tol);
+    }
+    assert_int_equal(disagree, 0);
+    for (n = 1; n <= 1100; n++) {
+        const double acc = pow(10.0, -300.0 + 600.0 * lcg_uniform(&x));
+        assert_true(ivp_rms_finish(acc, n) == sqrt(acc / (double)n));
+    }
+}
+
 static void brentq_finds_roots_to_four_epsilon(void **state)
 {
     int calls = 0;
@@ -361,6 +410,7 @@ int main(void)
         cmocka_unit_test(solve_stops_when_the_sink_fails),
         cmocka_unit_test(solve_works_without_a_sink),
         cmocka_unit_test(registry_knows_all_six_methods),
+        cmocka_unit_test(inline_norm_helpers_match_scipy_expressions),
         cmocka_unit_test(brentq_finds_roots_to_four_epsilon),
         cmocka_unit_test(result_counts_points_and_events),
         cmocka_unit_test(event_nan_is_fatal),

@@ -24,24 +24,30 @@ typedef struct bdf_state {
     int lu_valid;
     double newton_tol;
     double gamma[MAX_ORDER + 1], alpha[MAX_ORDER + 1], error_const[MAX_ORDER + 2];
+    /* U = R(order, 1) of change_d for each order: constant, computed by alloc */
+    double u[MAX_ORDER + 1][(MAX_ORDER + 1) * (MAX_ORDER + 1)];
     double *d_arr;          /* (MAX_ORDER + 3) x n backward differences D */
-    double *d_tmp;          /* (MAX_ORDER + 1) x n for change_D */
     double *y_pred, *psi, *scale, *dvec, *ynew, *fv, *dy, *work; /* n each */
     unsigned order;
     unsigned n_equal_steps;
 } bdf_state;
+
+static void compute_r(unsigned order, double factor, double *r);
 
 static ivp_status bdf_alloc(ivp_stepper *s, ivp_error *err)
 {
     const size_t n = s->n;
     bdf_state *st = ivp_calloc(s->alloc, 1, sizeof *st);
     ivp_status rc;
+    unsigned k;
     if (st == NULL) {
         goto nomem;
     }
     s->state = st;
+    for (k = 0; k <= MAX_ORDER; k++) {
+        compute_r(k, 1.0, st->u[k]);
+    }
     st->d_arr = ivp_calloc(s->alloc, (MAX_ORDER + 3) * n, sizeof *st->d_arr);
-    st->d_tmp = ivp_calloc(s->alloc, (MAX_ORDER + 1) * n, sizeof *st->d_tmp);
     st->y_pred = ivp_calloc(s->alloc, n, sizeof *st->y_pred);
     st->psi = ivp_calloc(s->alloc, n, sizeof *st->psi);
     st->scale = ivp_calloc(s->alloc, n, sizeof *st->scale);
@@ -50,7 +56,7 @@ static ivp_status bdf_alloc(ivp_stepper *s, ivp_error *err)
     st->fv = ivp_calloc(s->alloc, n, sizeof *st->fv);
     st->dy = ivp_calloc(s->alloc, n, sizeof *st->dy);
     st->work = ivp_calloc(s->alloc, n, sizeof *st->work);
-    if (st->d_arr == NULL || st->d_tmp == NULL || st->y_pred == NULL || st->psi == NULL ||
+    if (st->d_arr == NULL || st->y_pred == NULL || st->psi == NULL ||
         st->scale == NULL || st->dvec == NULL || st->ynew == NULL || st->fv == NULL ||
         st->dy == NULL || st->work == NULL) {
         goto nomem;
@@ -74,7 +80,6 @@ static void bdf_free(ivp_stepper *s)
     ivp_jac_free(&st->jac);
     ivp_linsolver_free(st->lu);
     ivp_free(s->alloc, st->d_arr);
-    ivp_free(s->alloc, st->d_tmp);
     ivp_free(s->alloc, st->y_pred);
     ivp_free(s->alloc, st->psi);
     ivp_free(s->alloc, st->scale);
@@ -102,7 +107,6 @@ static void bdf_reset(ivp_stepper *s)
     memset(st->alpha, 0, sizeof st->alpha);
     memset(st->error_const, 0, sizeof st->error_const);
     memset(st->d_arr, 0, (MAX_ORDER + 3) * n * sizeof *st->d_arr);
-    memset(st->d_tmp, 0, (MAX_ORDER + 1) * n * sizeof *st->d_tmp);
     for (k = 0; k < sizeof vecs / sizeof vecs[0]; k++) {
         memset(vecs[k], 0, n * sizeof *vecs[k]);
     }
@@ -117,7 +121,8 @@ static double *drow(bdf_state *st, size_t n, unsigned i)
 }
 
 /* R(order, factor): M[0][j] = 1, M[i][0] = 0, M[i][j] = (i - 1 - factor j)/i, cumulative
- * products down the columns. r is (order+1)^2, row-major. */
+ * products down the columns. r is (order+1)^2, row-major. Dividing by i = 1, 2, 4 is done as
+ * the multiplication by the exact 1/i, which rounds alike. */
 static void compute_r(unsigned order, double factor, double *r)
 {
     unsigned i, j, m = order + 1;
@@ -125,45 +130,54 @@ static void compute_r(unsigned order, double factor, double *r)
         r[j] = 1.0;
     }
     for (i = 1; i < m; i++) {
-        for (j = 0; j < m; j++) {
-            double mij = j == 0 ? 0.0 : ((double)i - 1.0 - factor * (double)j) / (double)i;
+        const double di = (double)i;
+        const int exact = (i & (i - 1)) == 0;
+        const double inv = 1.0 / di;
+        r[i * m] = r[(i - 1) * m] * 0.0;
+        for (j = 1; j < m; j++) {
+            const double num = di - 1.0 - factor * (double)j;
+            const double mij = exact ? num * inv : num / di;
             r[i * m + j] = r[(i - 1) * m + j] * mij;
         }
     }
 }
 
-/* D[0..order] <- (R U)^T D[0..order], U = R(order, 1): the differences for step h*factor. */
+/* D[0..order] <- (R U)^T D[0..order], U = R(order, 1): the differences for step h*factor.
+ * Same operations, in the same order, as the two matrix products written out, less the
+ * products with U's zeros below its diagonal (U[k][j] = +-0 for k > j: M[j+1][j] = 0), which
+ * leave a sum starting at +0 unchanged while R is finite (it is for factor <= 1e30: |R| <=
+ * (1 + 5 factor)^5); D is updated column by column in place. */
 static void change_d(bdf_state *st, size_t n, unsigned order, double factor)
 {
-    double r[(MAX_ORDER + 1) * (MAX_ORDER + 1)], u[(MAX_ORDER + 1) * (MAX_ORDER + 1)];
-    double ru[(MAX_ORDER + 1) * (MAX_ORDER + 1)];
+    double r[(MAX_ORDER + 1) * (MAX_ORDER + 1)], ru[(MAX_ORDER + 1) * (MAX_ORDER + 1)];
+    double col[MAX_ORDER + 1];
+    const double *u = st->u[order];
+    const int triangular = factor <= 1e30;
     unsigned i, j, k, m = order + 1;
     size_t p;
     compute_r(order, factor, r);
-    compute_r(order, 1.0, u);
     for (i = 0; i < m; i++) {
         for (j = 0; j < m; j++) {
+            const unsigned kend = triangular ? j + 1 : m;
             double acc = 0.0;
-            for (k = 0; k < m; k++) {
+            for (k = 0; k < kend; k++) {
                 acc += r[i * m + k] * u[k * m + j];
             }
             ru[i * m + j] = acc;
         }
     }
-    for (i = 0; i < m; i++) {
-        double *out = st->d_tmp + (size_t)i * n;
-        for (p = 0; p < n; p++) {
-            out[p] = 0.0;
-        }
+    for (p = 0; p < n; p++) {
         for (k = 0; k < m; k++) {
-            const double c = ru[k * m + i];
-            const double *dk = drow(st, n, k);
-            for (p = 0; p < n; p++) {
-                out[p] += c * dk[p];
+            col[k] = st->d_arr[(size_t)k * n + p];
+        }
+        for (i = 0; i < m; i++) {
+            double acc = 0.0;
+            for (k = 0; k < m; k++) {
+                acc += ru[k * m + i] * col[k];
             }
+            st->d_arr[(size_t)i * n + p] = acc;
         }
     }
-    memcpy(st->d_arr, st->d_tmp, (size_t)m * n * sizeof *st->d_arr);
 }
 
 /* J at (t, y); finite differences need f(t, y), which scipy computes without counting it. */
@@ -265,18 +279,25 @@ static int bdf_newton(ivp_stepper *s, bdf_state *st, double t_new, double c, int
             st->dy[i] = c * st->fv[i] - st->psi[i] - st->dvec[i];
         }
         ivp_linsolver_solve(st->lu, st->dy);
-        dy_norm = ivp_rms_scaled(n, st->dy, st->scale);
+        /* The update goes with the norm, ahead of the test: when the test fails, ynew and
+         * dvec are not used (the next attempt starts again from y_pred). */
+        {
+            double acc = 0.0;
+            for (i = 0; i < n; i++) {
+                const double d = st->dy[i], q = d / st->scale[i];
+                acc += q * q;
+                st->ynew[i] += d;
+                st->dvec[i] += d;
+            }
+            dy_norm = ivp_rms_finish(acc, n);
+        }
         if (dy_norm_old >= 0.0) {
             rate = dy_norm / dy_norm_old;
         }
         if (rate >= 0.0 &&
             (rate >= 1.0 ||
-             pow(rate, (double)(NEWTON_MAXITER - k)) / (1.0 - rate) * dy_norm > st->newton_tol)) {
+             ivp_newton_diverges(rate, NEWTON_MAXITER - k, dy_norm, st->newton_tol))) {
             return 0;
-        }
-        for (i = 0; i < n; i++) {
-            st->ynew[i] += st->dy[i];
-            st->dvec[i] += st->dy[i];
         }
         if (dy_norm == 0.0 || (rate >= 0.0 && rate / (1.0 - rate) * dy_norm < st->newton_tol)) {
             return 1;
@@ -332,26 +353,20 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
         h = t_new - t;
         h_abs = fabs(h);
 
-        memcpy(st->y_pred, drow(st, n, 0), n * sizeof *st->y_pred);
-        for (j = 1; j <= order; j++) {
-            const double *dj = drow(st, n, j);
+        /* y_pred = sum D[0..order], psi = sum D[j] gamma[j] / alpha, scale: one pass */
+        {
+            const double *d = st->d_arr, *g = st->gamma, alpha = st->alpha[order];
             for (i = 0; i < n; i++) {
-                st->y_pred[i] += dj[i];
+                double yp = d[i], ps = 0.0;
+                for (j = 1; j <= order; j++) {
+                    const double dj = d[(size_t)j * n + i];
+                    yp += dj;
+                    ps += dj * g[j];
+                }
+                st->y_pred[i] = yp;
+                st->psi[i] = ps / alpha;
+                st->scale[i] = s->atol[i] + s->rtol * fabs(yp);
             }
-        }
-        for (i = 0; i < n; i++) {
-            st->scale[i] = s->atol[i] + s->rtol * fabs(st->y_pred[i]);
-            st->psi[i] = 0.0;
-        }
-        for (j = 1; j <= order; j++) {
-            const double g = st->gamma[j];
-            const double *dj = drow(st, n, j);
-            for (i = 0; i < n; i++) {
-                st->psi[i] += dj[i] * g;
-            }
-        }
-        for (i = 0; i < n; i++) {
-            st->psi[i] /= st->alpha[order];
         }
         c = h / st->alpha[order];
 
@@ -407,11 +422,17 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
         }
 
         safety = 0.9 * (2.0 * NEWTON_MAXITER + 1.0) / (2.0 * NEWTON_MAXITER + (double)n_iter);
-        for (i = 0; i < n; i++) {
-            st->scale[i] = s->atol[i] + s->rtol * fabs(st->ynew[i]);
-            st->work[i] = st->error_const[order] * st->dvec[i];
+        {
+            const double ec = st->error_const[order];
+            double acc = 0.0;
+            for (i = 0; i < n; i++) {
+                const double sc = s->atol[i] + s->rtol * fabs(st->ynew[i]);
+                const double q = ec * st->dvec[i] / sc;
+                st->scale[i] = sc;
+                acc += q * q;
+            }
+            error_norm = ivp_rms_finish(acc, n);
         }
-        error_norm = ivp_rms_scaled(n, st->work, st->scale);
         if (error_norm > 1.0) {
             double factor = safety * pow(error_norm, -1.0 / ((double)order + 1.0));
             if (!(factor > BDF_MIN_FACTOR)) {
@@ -439,16 +460,15 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
 
     /* D^(j+1) y_n = D^j y_n - D^j y_(n-1), with d = D^(k+1) y_n. */
     {
-        double *dk1 = drow(st, n, order + 1), *dk2 = drow(st, n, order + 2);
+        double *d = st->d_arr;
         for (i = 0; i < n; i++) {
-            dk2[i] = st->dvec[i] - dk1[i];
-            dk1[i] = st->dvec[i];
-        }
-        for (j = order + 1; j-- > 0;) {
-            double *dj = drow(st, n, j);
-            const double *dj1 = drow(st, n, j + 1);
-            for (i = 0; i < n; i++) {
-                dj[i] += dj1[i];
+            const double dv = st->dvec[i];
+            double acc = dv;
+            d[(size_t)(order + 2) * n + i] = dv - d[(size_t)(order + 1) * n + i];
+            d[(size_t)(order + 1) * n + i] = dv;
+            for (j = order + 1; j-- > 0;) {
+                acc += d[(size_t)j * n + i];
+                d[(size_t)j * n + i] = acc;
             }
         }
     }
@@ -458,27 +478,37 @@ static ivp_status bdf_step(ivp_stepper *s, ivp_error *err)
     {
         double norms[3], factors[3], best;
         unsigned arg = 0, q;
-        if (order > 1) {
-            const double *dm = drow(st, n, order);
-            for (i = 0; i < n; i++) {
-                st->work[i] = st->error_const[order - 1] * dm[i];
+        /* both norms in one pass; the one of an order out of range is infinite */
+        {
+            const double *dm = drow(st, n, order), *dp = drow(st, n, order + 2);
+            const double em = st->error_const[order - 1], ep = st->error_const[order + 1];
+            double acc_m = 0.0, acc_p = 0.0;
+            if (order > 1 && order < MAX_ORDER) {
+                for (i = 0; i < n; i++) {
+                    const double qm = em * dm[i] / st->scale[i];
+                    const double qp = ep * dp[i] / st->scale[i];
+                    acc_m += qm * qm;
+                    acc_p += qp * qp;
+                }
+            } else if (order > 1) {
+                for (i = 0; i < n; i++) {
+                    const double qm = em * dm[i] / st->scale[i];
+                    acc_m += qm * qm;
+                }
+            } else {
+                for (i = 0; i < n; i++) {
+                    const double qp = ep * dp[i] / st->scale[i];
+                    acc_p += qp * qp;
+                }
             }
-            norms[0] = ivp_rms_scaled(n, st->work, st->scale);
-        } else {
-            norms[0] = HUGE_VAL;
+            norms[0] = order > 1 ? ivp_rms_finish(acc_m, n) : HUGE_VAL;
+            norms[2] = order < MAX_ORDER ? ivp_rms_finish(acc_p, n) : HUGE_VAL;
         }
         norms[1] = error_norm;
-        if (order < MAX_ORDER) {
-            const double *dp = drow(st, n, order + 2);
-            for (i = 0; i < n; i++) {
-                st->work[i] = st->error_const[order + 1] * dp[i];
-            }
-            norms[2] = ivp_rms_scaled(n, st->work, st->scale);
-        } else {
-            norms[2] = HUGE_VAL;
-        }
+        /* pow(+inf, y < 0) = +0 exactly (C17 F.10.4.4) */
         for (q = 0; q < 3; q++) {
-            factors[q] = pow(norms[q], -1.0 / ((double)order + (double)q));
+            factors[q] = norms[q] == HUGE_VAL ? 0.0
+                                              : pow(norms[q], -1.0 / ((double)order + (double)q));
         }
         best = factors[0];
         for (q = 1; q < 3; q++) {

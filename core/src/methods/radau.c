@@ -57,7 +57,7 @@ typedef struct radau_state {
     double *z, *w, *fz, *dw;  /* 3n each: stage increments, transformed, rhs values, update */
     double *z0;               /* 3n: starting guess */
     double *q;                /* 3n: dense-output coefficients of the last step (Q^T rows) */
-    double *scale, *y_new, *work, *ze, *err; /* n each */
+    double *scale, *err_scale, *y_new, *work, *ze, *err; /* n each */
     int have_sol;             /* q describes the previous step */
     double h_abs_old, error_norm_old;
     int have_h_abs_old, have_error_norm_old;
@@ -81,13 +81,14 @@ static ivp_status radau_alloc(ivp_stepper *s, ivp_error *err)
     st->z0 = ivp_calloc(s->alloc, 3 * n, sizeof *st->z0);
     st->q = ivp_calloc(s->alloc, 3 * n, sizeof *st->q);
     st->scale = ivp_calloc(s->alloc, n, sizeof *st->scale);
+    st->err_scale = ivp_calloc(s->alloc, n, sizeof *st->err_scale);
     st->y_new = ivp_calloc(s->alloc, n, sizeof *st->y_new);
     st->work = ivp_calloc(s->alloc, n, sizeof *st->work);
     st->ze = ivp_calloc(s->alloc, n, sizeof *st->ze);
     st->err = ivp_calloc(s->alloc, n, sizeof *st->err);
     if (st->f == NULL || st->z == NULL || st->w == NULL || st->fz == NULL || st->dw == NULL ||
-        st->z0 == NULL || st->q == NULL || st->scale == NULL || st->y_new == NULL ||
-        st->work == NULL || st->ze == NULL || st->err == NULL) {
+        st->z0 == NULL || st->q == NULL || st->scale == NULL || st->err_scale == NULL ||
+        st->y_new == NULL || st->work == NULL || st->ze == NULL || st->err == NULL) {
         goto nomem;
     }
     rc = ivp_jac_init(&st->jac, s->sys, 0, s->alloc, err);
@@ -121,6 +122,7 @@ static void radau_free(ivp_stepper *s)
     ivp_free(s->alloc, st->z0);
     ivp_free(s->alloc, st->q);
     ivp_free(s->alloc, st->scale);
+    ivp_free(s->alloc, st->err_scale);
     ivp_free(s->alloc, st->y_new);
     ivp_free(s->alloc, st->work);
     ivp_free(s->alloc, st->ze);
@@ -134,7 +136,8 @@ static void radau_reset(ivp_stepper *s)
     radau_state *st = s->state;
     const size_t n = s->n;
     double *const vec3[] = {st->z, st->w, st->fz, st->dw, st->z0, st->q};
-    double *const vec1[] = {st->f, st->scale, st->y_new, st->work, st->ze, st->err};
+    double *const vec1[] = {st->f,     st->scale, st->err_scale, st->y_new,
+                            st->work,  st->ze,    st->err};
     size_t k;
     ivp_jac_reset(&st->jac);
     ivp_linsolver_reset(st->lu_real);
@@ -281,24 +284,25 @@ static int radau_newton(ivp_stepper *s, radau_state *st, double t, double h, con
         }
         ivp_linsolver_solve(st->lu_real, d0);
         ivp_linsolver_solve_complex(st->lu_complex, d1, d2);
+        /* The update W += dW goes with the norm, ahead of the test: when the test fails, W
+         * and Z are not used (the next attempt starts again from Z0). */
         for (c = 0; c < 3; c++) {
             const double *dc = st->dw + (size_t)c * n;
+            double *wc = st->w + (size_t)c * n;
             for (i = 0; i < n; i++) {
-                double q = dc[i] / scale[i];
+                const double q = dc[i] / scale[i];
                 acc += q * q;
+                wc[i] += dc[i];
             }
         }
-        dw_norm = sqrt(acc / (double)(3 * n));
+        dw_norm = ivp_rms_finish(acc, 3 * n);
         if (dw_norm_old >= 0.0) {
             *rate = dw_norm / dw_norm_old;
         }
         if (*rate >= 0.0 &&
             (*rate >= 1.0 ||
-             pow(*rate, (double)(NEWTON_MAXITER - k)) / (1.0 - *rate) * dw_norm > st->newton_tol)) {
+             ivp_newton_diverges(*rate, NEWTON_MAXITER - k, dw_norm, st->newton_tol))) {
             return 0;
-        }
-        for (i = 0; i < 3 * n; i++) {
-            st->w[i] += st->dw[i];
         }
         for (c = 0; c < 3; c++) {
             double *zc = st->z + (size_t)c * n;
@@ -361,6 +365,10 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
         error_norm_old = st->error_norm_old;
     }
 
+    /* The Newton iterations' scale: y is that of every attempt of this step. */
+    for (i = 0; i < n; i++) {
+        st->scale[i] = s->atol[i] + fabs(y[i]) * s->rtol;
+    }
     for (;;) {
         int converged = 0;
         unsigned long recover_before = s->recover_run;
@@ -393,9 +401,6 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
                     z0c[i] = (v + s->y_old[i]) - y[i];
                 }
             }
-        }
-        for (i = 0; i < n; i++) {
-            st->scale[i] = s->atol[i] + fabs(y[i]) * s->rtol;
         }
         for (;;) {
             if (!st->lu_valid) {
@@ -454,10 +459,16 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
             st->err[i] = st->f[i] + st->ze[i];
         }
         ivp_linsolver_solve(st->lu_real, st->err);
-        for (i = 0; i < n; i++) {
-            st->scale[i] = s->atol[i] + fmax(fabs(y[i]), fabs(st->y_new[i])) * s->rtol;
+        {
+            double acc = 0.0;
+            for (i = 0; i < n; i++) {
+                const double sc = s->atol[i] + fmax(fabs(y[i]), fabs(st->y_new[i])) * s->rtol;
+                const double q = st->err[i] / sc;
+                st->err_scale[i] = sc;
+                acc += q * q;
+            }
+            error_norm = ivp_rms_finish(acc, n);
         }
-        error_norm = ivp_rms_scaled(n, st->err, st->scale);
         safety = 0.9 * (2.0 * NEWTON_MAXITER + 1.0) / (2.0 * NEWTON_MAXITER + (double)n_iter);
 
         if (rejected && error_norm > 1.0) {
@@ -473,7 +484,7 @@ static ivp_status radau_step(ivp_stepper *s, ivp_error *err)
                     st->err[i] += st->ze[i];
                 }
                 ivp_linsolver_solve(st->lu_real, st->err);
-                error_norm = ivp_rms_scaled(n, st->err, st->scale);
+                error_norm = ivp_rms_scaled(n, st->err, st->err_scale);
             } else {
                 error_norm = HUGE_VAL;
                 s->recover_run++;
