@@ -53,6 +53,7 @@
 #define H5SINK_OLDEST_FORMAT_MAX_N ((size_t)2048) /* larger n: HDF5 1.8 format (see open) */
 /* format_version stays the integer 1 (what readers of format 1 compare with); the additions of
  * format 1.1 are announced by format_minor = 1. A reader shows them as "1.1". */
+#define H5SINK_COMPACT_MAX_BYTES ((size_t)16384) /* smaller metadata datasets: compact */
 #define H5SINK_FORMAT_VERSION 1
 #define H5SINK_FORMAT_MINOR 1
 
@@ -918,9 +919,10 @@ static const char *h5sink_now(char *buf, size_t size)
 
 /* ---- format 1.1: metadata as data (contracts.md section 3) and /info ----------------------------- */
 
-/* A string type: variable-length (len 0) or fixed-length of 'len' bytes padded with NULs, as
- * h5py writes numpy's bytes (Octave's load -hdf5 reads only the fixed-length kind). UTF-8.
- * Negative on failure; the caller closes it. */
+/* A string type: variable-length UTF-8 (len 0), or fixed-length of 'len' bytes padded with NULs
+ * as h5py writes numpy's bytes: Octave's load -hdf5 reads only that kind, and only with the
+ * ASCII character set (HDF5 converts no string between character sets); the bytes are the
+ * UTF-8 text all the same. Negative on failure; the caller closes it. */
 static hid_t h5sink_str_type(size_t len)
 {
     hid_t type = H5Tcopy(H5T_C_S1);
@@ -928,7 +930,7 @@ static hid_t h5sink_str_type(size_t len)
         return H5I_INVALID_HID;
     }
     if (H5Tset_size(type, len == 0 ? H5T_VARIABLE : len) < 0 ||
-        H5Tset_cset(type, H5T_CSET_UTF8) < 0 ||
+        H5Tset_cset(type, len == 0 ? H5T_CSET_UTF8 : H5T_CSET_ASCII) < 0 ||
         (len > 0 && H5Tset_strpad(type, H5T_STR_NULLPAD) < 0)) {
         H5Tclose(type);
         return H5I_INVALID_HID;
@@ -951,9 +953,35 @@ static int h5sink_attr_strs(ivp_h5sink *s, hid_t loc, const char *name, const ch
     return rc;
 }
 
-/* Creates the contiguous dataset 'name' under loc, scalar (dims NULL) or of dims[0] values, and
- * writes 'value' (in mtype) to it unless it is empty. The open dataset goes to *keep when keep
- * is not NULL (the caller closes it), else it is closed. */
+/* Creates a dataset of 'ftype' and 'space' under loc: compact (its data kept in its object
+ * header, so written with HDF5's metadata instead of in a write of its own) when it holds at
+ * most H5SINK_COMPACT_MAX_BYTES, else contiguous. Negative on failure. */
+static hid_t h5sink_dset_create(hid_t loc, const char *name, hid_t ftype, hid_t space)
+{
+    hssize_t points = H5Sget_simple_extent_npoints(space);
+    size_t size = H5Tget_size(ftype);
+    hid_t dcpl, dset;
+    if (points < 0 || size == 0) {
+        return H5I_INVALID_HID;
+    }
+    if ((size_t)points > H5SINK_COMPACT_MAX_BYTES / size) {
+        return H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0 || H5Pset_layout(dcpl, H5D_COMPACT) < 0) {
+        if (dcpl >= 0) {
+            H5Pclose(dcpl);
+        }
+        return H5I_INVALID_HID;
+    }
+    dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    return dset;
+}
+
+/* Creates the dataset 'name' under loc (h5sink_dset_create), scalar (dims NULL) or of dims[0]
+ * values, and writes 'value' (in mtype) to it unless it is empty. The open dataset goes to
+ * *keep when keep is not NULL (the caller closes it), else it is closed. */
 static int h5sink_dset(ivp_h5sink *s, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                        const hsize_t *dims, const void *value, hid_t *keep)
 {
@@ -966,7 +994,7 @@ static int h5sink_dset(ivp_h5sink *s, hid_t loc, const char *name, hid_t ftype, 
     if (space < 0) {
         goto fail;
     }
-    dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    dset = h5sink_dset_create(loc, name, ftype, space);
     if (dset < 0) {
         goto fail;
     }
@@ -1047,7 +1075,7 @@ static int h5sink_dset_strs(ivp_h5sink *s, hid_t loc, const char *name, const ch
     if (type < 0 || space < 0) {
         goto fail;
     }
-    dset = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    dset = h5sink_dset_create(loc, name, type, space);
     if (dset < 0) {
         goto fail;
     }
@@ -1172,9 +1200,17 @@ static int h5sink_meta_data(ivp_h5sink *s, const ivp_h5sink_meta *meta)
  * group holding a variable-length string) needs, as datasets with fixed-length strings. */
 static int h5sink_info(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta)
 {
-    hid_t g = H5Gcreate2(s->file, "info", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = H5I_INVALID_HID;
     size_t i;
     int rc = 0;
+    /* HDF5 1.8's format keeps up to 8 links in the group's header and more in a fractal heap
+     * and B-tree (5 more writes); /info has about 20. */
+    if (gcpl >= 0 && H5Pset_link_phase_change(gcpl, 32, 24) >= 0) {
+        g = H5Gcreate2(s->file, "info", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    }
+    if (gcpl >= 0) {
+        H5Pclose(gcpl);
+    }
     if (g < 0) {
         return h5sink_fail_h5(s, "creating", "/info");
     }
