@@ -1255,7 +1255,8 @@ static void check_fixed_strings(hid_t f, const char *name, const char *const *na
     for (i = 0; i < n; i++) {
         size_t len = strlen(names[i]);
         assert_true(len <= width);
-        if (memcmp(buf + i * width, names[i], len) != 0 || (len < width && buf[i * width + len] != 0)) {
+        if (memcmp(buf + i * width, names[i], len) != 0 ||
+            (len < width && buf[i * width + len] != 0)) {
             fail_msg("%s[%zu] is not \"%s\"", name, i, names[i]);
         }
     }
