@@ -30,7 +30,11 @@
  * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). For n > 2048 the
  * format is HDF5 1.8's (libver bounds V18), so that attributes larger than 64 KiB (atol of a
  * large system) are stored; below, HDF5's oldest, which is quicker to write. Every HDF5 1.8
- * or later reader opens either.
+ * or later reader opens either. More than 2048 parameter names switch the file to 1.8's format
+ * at finish (H5Fset_libver_bounds) before /params and its names are written.
+ *
+ * Format 1.1 (finish): /params, /y0, /t_span, /y names, the event groups' attributes and /info;
+ * small datasets are compact, so a short file still takes a handful of writes.
  */
 #define _POSIX_C_SOURCE 200809L
 
