@@ -1041,6 +1041,78 @@ done:
     return code;
 }
 
+/* The command line as a POSIX shell would run it again: "ivp", then each argument quoted
+ * (in single quotes, ' as '"'"') unless it consists only of letters, digits and _@%+=:,./-
+ * (as Python's shlex.quote does). Stored in the file's command_line; NULL when out of memory. */
+static char *run_command_line(int argc, char **argv)
+{
+    static const char safe[] = "@%+=:,./-_";
+    size_t size = sizeof "ivp", len;
+    char *text, *q;
+    int i;
+    for (i = 0; i < argc; i++) {
+        size += 3 + 5 * strlen(argv[i]); /* space, quotes, each ' as 5 characters */
+    }
+    text = malloc(size);
+    if (text == NULL) {
+        return NULL;
+    }
+    memcpy(text, "ivp", sizeof "ivp");
+    q = text + strlen(text);
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *c;
+        int plain = a[0] != '\0';
+        for (c = a; *c != '\0' && plain; c++) {
+            plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || strchr(safe, *c) != NULL;
+        }
+        *q++ = ' ';
+        if (plain) {
+            len = strlen(a);
+            memcpy(q, a, len);
+            q += len;
+            continue;
+        }
+        *q++ = '\'';
+        for (c = a; *c != '\0'; c++) {
+            if (*c == '\'') {
+                memcpy(q, "'\"'\"'", 5);
+                q += 5;
+            } else {
+                *q++ = *c;
+            }
+        }
+        *q++ = '\'';
+    }
+    *q = '\0';
+    return text;
+}
+
+/* The format 1.1 metadata of a single run (ivp/writer.h): parameters in the plugin's order, y0,
+ * t_span, state names, event options, host and command line. */
+static void run_meta_1_1(ivp_writer_meta *meta, const cli_setup *setup, double *t_span,
+                         char *host, size_t host_size, const char *command_line)
+{
+    static const char *const no_names[] = {NULL};
+    const ivp_problem *p = setup->problem;
+    const ivp_plugin *pl = setup->plugin;
+    meta->params = setup->inst->params;
+    meta->n_params = setup->inst->ctx.np;
+    meta->param_names = pl->param_names != NULL ? pl->param_names : no_names;
+    meta->y0 = p->y0;
+    t_span[0] = p->t0;
+    t_span[1] = p->t_end;
+    meta->t_span = t_span;
+    meta->state_names = pl->state_names;
+    meta->event_opts = setup->inst->event_opts;
+    if (gethostname(host, host_size) != 0) {
+        host[0] = '\0';
+    }
+    host[host_size - 1] = '\0';
+    meta->host = host;
+    meta->command_line = command_line;
+}
+
 /* The solver's stiffness hint (once per solve, during it): a warning, over the progress line. */
 static void run_stiff_hint(void *ud, double t)
 {
@@ -1065,6 +1137,9 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     ivp_status st;
     const ivp_problem *p;
     char *out = NULL;
+    char *command_line = NULL;
+    char host[256];
+    double t_span[2];
     int code, show_progress;
 
     memset(&setup, 0, sizeof setup);
@@ -1163,6 +1238,8 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     meta.atol_vec = p->atol_vec;
     meta.problem = p->resolved;
     meta.plugin_sha256 = setup.plugin->sha256;
+    command_line = run_command_line(argc, argv);
+    run_meta_1_1(&meta, &setup, t_span, host, sizeof host, command_line);
     st = writer->finish(w, &res, &meta, &err);
     w = NULL; /* freed by finish either way */
     run_temp_armed = 0;
@@ -1191,6 +1268,7 @@ done:
     run_temp_armed = 0;
     run_signals_restore(&signals);
     free(out);
+    free(command_line);
     cli_setup_free(&setup);
     cli_args_free(&args);
     return code;

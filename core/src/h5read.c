@@ -1085,6 +1085,28 @@ ivp_status ivp_h5file_open(const char *path, ivp_h5file **out, ivp_error *err)
                       f->info.format);
         goto fail;
     }
+    /* Format 1.1 keeps the integer format_version 1 and adds format_minor 1: shown as "1.1". */
+    if (strchr(f->info.format_version, '.') == NULL && H5Aexists(f->file, "format_minor") > 0) {
+        char *minor = h5r_attr_str(f->file, "format_minor");
+        int nomem = minor == NULL;
+        size_t len;
+        if (minor != NULL && minor[0] != '\0') {
+            char *both;
+            len = strlen(f->info.format_version) + 1 + strlen(minor) + 1;
+            both = malloc(len);
+            nomem = both == NULL;
+            if (both != NULL) {
+                snprintf(both, len, "%s.%s", f->info.format_version, minor);
+                free(f->info.format_version);
+                f->info.format_version = both;
+            }
+        }
+        free(minor);
+        if (nomem) {
+            st = h5r_nomem(err, f);
+            goto fail;
+        }
+    }
     vers = f->info.format_version;
     if (vers[0] != '\0' && strtod(vers, NULL) >= 2.0) {
         st = h5r_fail(err, f,

@@ -30,7 +30,11 @@
  * the final name by ivp_h5sink_finish, through ivp_outfile (ivp/writer.h). For n > 2048 the
  * format is HDF5 1.8's (libver bounds V18), so that attributes larger than 64 KiB (atol of a
  * large system) are stored; below, HDF5's oldest, which is quicker to write. Every HDF5 1.8
- * or later reader opens either.
+ * or later reader opens either. More than 2048 parameter names switch the file to 1.8's format
+ * at finish (H5Fset_libver_bounds) before /params and its names are written.
+ *
+ * Format 1.1 (finish): /params, /y0, /t_span, /y names, the event groups' attributes and /info;
+ * small datasets are compact, so a short file still takes a handful of writes.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -40,6 +44,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <hdf5.h>
 
@@ -50,6 +55,11 @@
 #define H5SINK_EVENT_CHUNK_BYTES ((size_t)4096)
 #define H5SINK_FIRST_BUFFER_BYTES ((size_t)65536) /* a chunk buffer starts this small */
 #define H5SINK_OLDEST_FORMAT_MAX_N ((size_t)2048) /* larger n: HDF5 1.8 format (see open) */
+/* format_version stays the integer 1 (what readers of format 1 compare with); the additions of
+ * format 1.1 are announced by format_minor = 1. A reader shows them as "1.1". */
+#define H5SINK_COMPACT_MAX_BYTES ((size_t)16384) /* smaller metadata datasets: compact */
+#define H5SINK_FORMAT_VERSION 1
+#define H5SINK_FORMAT_MINOR 1
 
 /* One extendible dataset that grows along one axis by records of a x b values (row-major).
  * Shapes as h5py shows them: rank 1 (N,), rank 2 (a, N), rank 3 (a, N, b). */
@@ -82,7 +92,8 @@ struct ivp_h5sink {
     h5_series t, y;  /* /t, /y */
     h5_series x, c;  /* /dense/x, /dense/c */
     h5_series *ev;   /* 2 * n_events: /events/<name>/t then /events/<name>/y */
-    char *ev_paths;  /* storage of the event dataset paths */
+    char *ev_paths;  /* storage of the event dataset paths and names */
+    char **ev_names; /* n_events names (in ev_paths), in the plugin's order */
     unsigned long m; /* dense segments received */
     double last_hi;  /* t_hi of the previous segment */
     int forward;     /* the breakpoints increase (set by the first segment) */
@@ -590,6 +601,7 @@ static void h5sink_free(ivp_h5sink *s)
     }
     ivp_free(NULL, s->ev);
     ivp_free(NULL, s->ev_paths);
+    ivp_free(NULL, s->ev_names);
     ivp_free(NULL, s->path);
     ivp_free(NULL, s);
 }
@@ -677,9 +689,11 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
         for (i = 0; i < s->n_events; i++) {
             /* "/events/" name "/t" '\0', twice */
             paths_size += 2 * (strlen("/events/") + strlen(cfg->event_names[i]) + 3);
+            paths_size += strlen(cfg->event_names[i]) + 1; /* the name */
         }
         s->ev_paths = ivp_alloc(NULL, paths_size);
-        if (s->ev_paths == NULL) {
+        s->ev_names = ivp_alloc(NULL, cfg->n_events * sizeof *s->ev_names);
+        if (s->ev_paths == NULL || s->ev_names == NULL) {
             goto nomem;
         }
         p = s->ev_paths;
@@ -690,6 +704,10 @@ static ivp_status h5sink_alloc(const ivp_h5sink_config *cfg, ivp_h5sink **out, i
             p += len;
             snprintf(p, len, "/events/%s/y", cfg->event_names[i]);
             series_plan(&s->ev[2 * i + 1], p, 2, cfg->n, 1, event_bytes, 0);
+            p += len;
+            len = strlen(cfg->event_names[i]) + 1;
+            memcpy(p, cfg->event_names[i], len);
+            s->ev_names[i] = p;
             p += len;
         }
     }
@@ -822,9 +840,10 @@ fail:
 
 /* ---- finish --------------------------------------------------------------------------------- */
 
-/* Writes a root attribute of the given types from 'value'. A NULL 'dims' makes it scalar. */
-static int h5sink_attr(ivp_h5sink *s, const char *name, hid_t ftype, hid_t mtype,
-                       const hsize_t *dims, const void *value)
+/* Writes an attribute of object 'loc' of the given types from 'value'. A NULL 'dims' makes it
+ * scalar. */
+static int h5sink_attr_at(ivp_h5sink *s, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                          const hsize_t *dims, const void *value)
 {
     hid_t space = dims != NULL ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
     hid_t attr = H5I_INVALID_HID;
@@ -832,7 +851,7 @@ static int h5sink_attr(ivp_h5sink *s, const char *name, hid_t ftype, hid_t mtype
     if (space < 0) {
         goto fail;
     }
-    attr = H5Acreate2(s->file, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    attr = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
     if (attr < 0 || H5Awrite(attr, mtype, value) < 0) {
         goto fail;
     }
@@ -848,6 +867,13 @@ fail:
         H5Sclose(space);
     }
     return rc;
+}
+
+/* A root attribute (see h5sink_attr_at). */
+static int h5sink_attr(ivp_h5sink *s, const char *name, hid_t ftype, hid_t mtype,
+                       const hsize_t *dims, const void *value)
+{
+    return h5sink_attr_at(s, s->file, name, ftype, mtype, dims, value);
 }
 
 /* A variable-length UTF-8 string (h5py reads it as str); NULL is written as "". */
@@ -883,13 +909,358 @@ static int h5sink_attr_f64(ivp_h5sink *s, const char *name, double value)
     return h5sink_attr(s, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, NULL, &value);
 }
 
+/* The current time as ISO 8601 UTC, "2024-05-01T12:34:56Z", into buf. */
+static const char *h5sink_now(char *buf, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (now == (time_t)-1 || gmtime_r(&now, &tm) == NULL ||
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(buf, size, "%s", "");
+    }
+    return buf;
+}
+
+/* ---- format 1.1: metadata as data (contracts.md section 3) and /info ----------------------------- */
+
+/* A string type: variable-length UTF-8 (len 0), or fixed-length of 'len' bytes padded with NULs
+ * as h5py writes numpy's bytes: Octave's load -hdf5 reads only that kind, and only with the
+ * ASCII character set (HDF5 converts no string between character sets); the bytes are the
+ * UTF-8 text all the same. Negative on failure; the caller closes it. */
+static hid_t h5sink_str_type(size_t len)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0) {
+        return H5I_INVALID_HID;
+    }
+    if (H5Tset_size(type, len == 0 ? H5T_VARIABLE : len) < 0 ||
+        H5Tset_cset(type, len == 0 ? H5T_CSET_UTF8 : H5T_CSET_ASCII) < 0 ||
+        (len > 0 && H5Tset_strpad(type, H5T_STR_NULLPAD) < 0)) {
+        H5Tclose(type);
+        return H5I_INVALID_HID;
+    }
+    return type;
+}
+
+/* The attribute 'name' of loc: n variable-length strings, read from v (borrowed). */
+static int h5sink_attr_strs(ivp_h5sink *s, hid_t loc, const char *name, const char *const *v,
+                            size_t n)
+{
+    hsize_t dims = n;
+    hid_t type = h5sink_str_type(0);
+    int rc;
+    if (type < 0) {
+        return h5sink_fail_h5(s, "making the string type of", name);
+    }
+    rc = h5sink_attr_at(s, loc, name, type, type, &dims, v);
+    H5Tclose(type);
+    return rc;
+}
+
+/* Creates a dataset of 'ftype' and 'space' under loc: compact (its data kept in its object
+ * header, so written with HDF5's metadata instead of in a write of its own) when it holds at
+ * most H5SINK_COMPACT_MAX_BYTES, else contiguous. Negative on failure. */
+static hid_t h5sink_dset_create(hid_t loc, const char *name, hid_t ftype, hid_t space)
+{
+    hssize_t points = H5Sget_simple_extent_npoints(space);
+    size_t size = H5Tget_size(ftype);
+    hid_t dcpl, dset;
+    if (points < 0 || size == 0) {
+        return H5I_INVALID_HID;
+    }
+    if ((size_t)points > H5SINK_COMPACT_MAX_BYTES / size) {
+        return H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0 || H5Pset_layout(dcpl, H5D_COMPACT) < 0) {
+        if (dcpl >= 0) {
+            H5Pclose(dcpl);
+        }
+        return H5I_INVALID_HID;
+    }
+    dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    return dset;
+}
+
+/* Creates the dataset 'name' under loc (h5sink_dset_create), scalar (dims NULL) or of dims[0]
+ * values, and writes 'value' (in mtype) to it unless it is empty. The open dataset goes to
+ * *keep when keep is not NULL (the caller closes it), else it is closed. */
+static int h5sink_dset(ivp_h5sink *s, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                       const hsize_t *dims, const void *value, hid_t *keep)
+{
+    hid_t space = dims != NULL ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t dset = H5I_INVALID_HID;
+    int rc = -1;
+    if (keep != NULL) {
+        *keep = H5I_INVALID_HID;
+    }
+    if (space < 0) {
+        goto fail;
+    }
+    dset = h5sink_dset_create(loc, name, ftype, space);
+    if (dset < 0) {
+        goto fail;
+    }
+    if ((dims == NULL || dims[0] > 0) &&
+        H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, value) < 0) {
+        goto fail;
+    }
+    rc = 0;
+fail:
+    if (rc == 0 && keep != NULL) {
+        *keep = dset;
+    } else if (dset >= 0 && H5Dclose(dset) < 0) {
+        rc = -1;
+    }
+    if (rc != 0) {
+        h5sink_fail_h5(s, "writing the dataset", name);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return rc;
+}
+
+static int h5sink_dset_i64(ivp_h5sink *s, hid_t loc, const char *name, int64_t value)
+{
+    return h5sink_dset(s, loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &value, NULL);
+}
+
+static int h5sink_dset_count(ivp_h5sink *s, hid_t loc, const char *name, unsigned long value)
+{
+    return h5sink_dset_i64(s, loc, name,
+                           value > (unsigned long)INT64_MAX ? INT64_MAX : (int64_t)value);
+}
+
+/* A scalar fixed-length string dataset ("" is stored as one NUL). */
+static int h5sink_dset_str(ivp_h5sink *s, hid_t loc, const char *name, const char *value)
+{
+    const char *v = value != NULL ? value : "";
+    size_t len = strlen(v);
+    hid_t type = h5sink_str_type(len > 0 ? len : 1);
+    int rc;
+    if (type < 0) {
+        return h5sink_fail_h5(s, "making the string type of", name);
+    }
+    rc = h5sink_dset(s, loc, name, type, type, NULL, v, NULL);
+    H5Tclose(type);
+    return rc;
+}
+
+#define H5SINK_STRS_BLOCK_BYTES ((size_t)65536) /* fixed-length names are copied this much at a time */
+
+/* A dataset of n fixed-length strings, as long as the longest (at least 1 byte), copied into
+ * the file through a buffer of at most H5SINK_STRS_BLOCK_BYTES (or one string). */
+static int h5sink_dset_strs(ivp_h5sink *s, hid_t loc, const char *name, const char *const *v,
+                            size_t n)
+{
+    size_t width = 1, rows, i, j;
+    hsize_t dims = n, start, count;
+    hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hid_t dset = H5I_INVALID_HID;
+    char *buf = NULL;
+    int rc = -1;
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(v[i]);
+        width = len > width ? len : width;
+    }
+    rows = H5SINK_STRS_BLOCK_BYTES / width;
+    rows = rows == 0 ? 1 : rows < n ? rows : n;
+    buf = ivp_alloc(NULL, rows * width);
+    if (buf == NULL) {
+        ivp_error_set(&s->err, IVP_ERR_NOMEM, "%s: cannot write output: out of memory writing %s",
+                      s->path, name);
+        s->failed = 1;
+        return -1;
+    }
+    type = h5sink_str_type(width);
+    space = H5Screate_simple(1, &dims, NULL);
+    if (type < 0 || space < 0) {
+        goto fail;
+    }
+    dset = h5sink_dset_create(loc, name, type, space);
+    if (dset < 0) {
+        goto fail;
+    }
+    for (i = 0; i < n; i += rows) {
+        size_t m = n - i < rows ? n - i : rows;
+        memset(buf, 0, m * width);
+        for (j = 0; j < m; j++) {
+            memcpy(buf + j * width, v[i + j], strlen(v[i + j]));
+        }
+        start = i;
+        count = m;
+        mspace = H5Screate_simple(1, &count, NULL);
+        if (mspace < 0 ||
+            H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+            H5Dwrite(dset, type, mspace, space, H5P_DEFAULT, buf) < 0) {
+            goto fail;
+        }
+        H5Sclose(mspace);
+        mspace = H5I_INVALID_HID;
+    }
+    rc = 0;
+fail:
+    if (dset >= 0 && H5Dclose(dset) < 0) {
+        rc = -1;
+    }
+    if (rc != 0) {
+        h5sink_fail_h5(s, "writing the dataset", name);
+    }
+    if (mspace >= 0) {
+        H5Sclose(mspace);
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    ivp_free(NULL, buf);
+    return rc;
+}
+
+/* The index, direction and terminal attributes of /events/<name> (event i). */
+static int h5sink_event_attrs(ivp_h5sink *s, size_t i, const ivp_event_opts *opts)
+{
+    const char *tpath = s->ev[2 * i].path; /* "/events/<name>/t" */
+    size_t len = strlen(tpath) - 2;        /* "/events/<name>" */
+    char *gpath = ivp_alloc(NULL, len + 1);
+    hid_t g;
+    int64_t v;
+    int rc = 0;
+    if (gpath == NULL) {
+        ivp_error_set(&s->err, IVP_ERR_NOMEM, "%s: cannot write output: out of memory", s->path);
+        s->failed = 1;
+        return -1;
+    }
+    memcpy(gpath, tpath, len);
+    gpath[len] = '\0';
+    g = H5Gopen2(s->file, gpath, H5P_DEFAULT);
+    if (g < 0) {
+        rc = h5sink_fail_h5(s, "opening", gpath);
+    } else {
+        v = (int64_t)i;
+        rc |= h5sink_attr_at(s, g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+        v = opts != NULL ? opts->direction : 0;
+        rc |= h5sink_attr_at(s, g, "direction", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+        v = opts == NULL                           ? 0
+            : opts->terminal > (unsigned long)INT64_MAX ? INT64_MAX
+                                                   : (int64_t)opts->terminal;
+        rc |= h5sink_attr_at(s, g, "terminal", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+        if (H5Gclose(g) < 0) {
+            rc = h5sink_fail_h5(s, "closing", gpath);
+        }
+    }
+    ivp_free(NULL, gpath);
+    return rc != 0 ? -1 : 0;
+}
+
+/* /params (with names), /y0, /t_span, /y's names and the event attributes. */
+static int h5sink_meta_data(ivp_h5sink *s, const ivp_h5sink_meta *meta)
+{
+    hsize_t np = meta->n_params, n = s->n, two = 2;
+    hid_t d;
+    size_t i;
+    int rc = 0;
+    if (meta->params != NULL || meta->n_params == 0) {
+        /* A names attribute of np strings takes 16 bytes each; past 64 KiB only HDF5 1.8's
+         * format can store it (as for n, see ivp_h5sink_open): switch to it for the objects
+         * created from here on. */
+        if (meta->param_names != NULL && meta->n_params > H5SINK_OLDEST_FORMAT_MAX_N &&
+            s->n <= H5SINK_OLDEST_FORMAT_MAX_N &&
+            H5Fset_libver_bounds(s->file, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) {
+            return h5sink_fail_h5(s, "setting up the format of", "/params");
+        }
+        if (h5sink_dset(s, s->file, "params", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &np,
+                        meta->params, &d) != 0) {
+            return -1;
+        }
+        if (meta->param_names != NULL) {
+            rc |= h5sink_attr_strs(s, d, "names", meta->param_names, meta->n_params);
+        }
+        if (H5Dclose(d) < 0) {
+            rc |= h5sink_fail_h5(s, "closing", "/params");
+        }
+    }
+    if (meta->y0 != NULL) {
+        rc |= h5sink_dset(s, s->file, "y0", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &n, meta->y0, NULL);
+    }
+    if (meta->t_span != NULL) {
+        rc |= h5sink_dset(s, s->file, "t_span", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &two,
+                          meta->t_span, NULL);
+    }
+    if (meta->state_names != NULL && s->y.dset >= 0) {
+        rc |= h5sink_attr_strs(s, s->y.dset, "names", meta->state_names, s->n);
+    }
+    for (i = 0; i < s->n_events; i++) {
+        rc |= h5sink_event_attrs(s, i, meta->event_opts != NULL ? &meta->event_opts[i] : NULL);
+    }
+    return rc != 0 ? -1 : 0;
+}
+
+/* /info: the root attributes that Octave's load -hdf5 (which reads no attributes, and drops a
+ * group holding a variable-length string) needs, as datasets with fixed-length strings. */
+static int h5sink_info(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta)
+{
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = H5I_INVALID_HID;
+    size_t i;
+    int rc = 0;
+    /* HDF5 1.8's format keeps up to 8 links in the group's header and more in a fractal heap
+     * and B-tree (5 more writes); /info has about 20. */
+    if (gcpl >= 0 && H5Pset_link_phase_change(gcpl, 32, 24) >= 0) {
+        g = H5Gcreate2(s->file, "info", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    }
+    if (gcpl >= 0) {
+        H5Pclose(gcpl);
+    }
+    if (g < 0) {
+        return h5sink_fail_h5(s, "creating", "/info");
+    }
+    rc |= h5sink_dset_i64(s, g, "status", res->status);
+    rc |= h5sink_dset_i64(s, g, "success", res->status >= 0 ? 1 : 0);
+    rc |= h5sink_dset_count(s, g, "nfev", res->nfev);
+    rc |= h5sink_dset_count(s, g, "njev", res->njev);
+    rc |= h5sink_dset_count(s, g, "nlu", res->nlu);
+    rc |= h5sink_dset_count(s, g, "n_steps", res->n_steps);
+    rc |= h5sink_dset_count(s, g, "n_rejected", res->n_rejected);
+    rc |= h5sink_dset(s, g, "solve_seconds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, NULL,
+                      &res->solve_seconds, NULL);
+    rc |= h5sink_dset_str(s, g, "message", res->message);
+    rc |= h5sink_dset_str(s, g, "method", meta->method);
+    for (i = 0; i < res->n_stats && i < IVP_MAX_STATS; i++) {
+        rc |= h5sink_dset_count(s, g, res->stats[i].name, res->stats[i].value);
+    }
+    if (meta->is_lsoda && res->n_stats == 0) {
+        rc |= h5sink_dset_count(s, g, "n_steps_adams", res->n_steps_adams);
+        rc |= h5sink_dset_count(s, g, "n_steps_bdf", res->n_steps_bdf);
+        rc |= h5sink_dset_count(s, g, "n_switches", res->n_switches);
+    }
+    if (s->n_events > 0) {
+        rc |= h5sink_dset_strs(s, g, "event_names", (const char *const *)s->ev_names,
+                               s->n_events);
+    }
+    if (meta->param_names != NULL && meta->n_params > 0) {
+        rc |= h5sink_dset_strs(s, g, "param_names", meta->param_names, meta->n_params);
+    }
+    if (meta->state_names != NULL) {
+        rc |= h5sink_dset_strs(s, g, "state_names", meta->state_names, s->n);
+    }
+    if (H5Gclose(g) < 0) {
+        rc |= h5sink_fail_h5(s, "closing", "/info");
+    }
+    return rc != 0 ? -1 : 0;
+}
+
 static int h5sink_attrs(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta)
 {
     hsize_t n = s->n;
     size_t i;
     int rc = 0;
     rc |= h5sink_attr_str(s, "format", "ivp-hdf5");
-    rc |= h5sink_attr_i64(s, "format_version", 1);
+    rc |= h5sink_attr_i64(s, "format_version", H5SINK_FORMAT_VERSION);
+    rc |= h5sink_attr_i64(s, "format_minor", H5SINK_FORMAT_MINOR);
     rc |= h5sink_attr_str(s, "ivp_version", IVP_VERSION);
     rc |= h5sink_attr_str(s, "method", meta->method);
     rc |= h5sink_attr_f64(s, "rtol", meta->rtol);
@@ -916,6 +1287,20 @@ static int h5sink_attrs(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_m
         rc |= h5sink_attr_count(s, "n_steps_adams", res->n_steps_adams);
         rc |= h5sink_attr_count(s, "n_steps_bdf", res->n_steps_bdf);
         rc |= h5sink_attr_count(s, "n_switches", res->n_switches);
+    }
+    if (meta->created != NULL) {
+        rc |= h5sink_attr_str(s, "created", meta->created);
+    } else {
+        char now[32];
+        rc |= h5sink_attr_str(s, "created", h5sink_now(now, sizeof now));
+    }
+    rc |= h5sink_attr_str(s, "host", meta->host);
+    rc |= h5sink_attr_str(s, "command_line", meta->command_line);
+    if (rc == 0) {
+        rc |= h5sink_meta_data(s, meta);
+    }
+    if (rc == 0) {
+        rc |= h5sink_info(s, res, meta);
     }
     return rc != 0 ? -1 : 0;
 }

@@ -16,12 +16,14 @@ source compiled on demand by ivp).
 
 import argparse
 import ctypes
+import datetime
 import json
 import math
 import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -884,6 +886,143 @@ class TestExamples(CliCase):
             self.assertEqual(json.loads(text_attr(f.attrs["problem"]))["params"]["mu"], 5)
             # The limit cycle of Van der Pol has amplitude close to 2 for any mu.
             self.assertAlmostEqual(np.max(np.abs(f["y"][0])), 2.0, delta=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+class TestMetadata11(CliCase):
+    """Format 1.1 (contracts.md section 3, README "The output file"): /params in the plugin's
+    order with names, /y0, /t_span, /y names, the event groups' index/direction/terminal,
+    created/host/command_line, format_version 1 with format_minor 1, and /info (the root
+    attributes as datasets with fixed-length strings, for Octave) -- for a successful, a failed
+    and an interrupted run."""
+
+    NAMED = os.path.join(SOURCE_DIR, "tests", "cli", "plugins", "named.c")
+
+    def named_spec(self, **over):
+        spec = {"plugin": self.NAMED, "t_span": [0, 20], "y0": [1, 0, 0.25],
+                "params": {"a": 0.5, "k": 4, "c": 0.1},   # not the plugin's order (k, c, a)
+                "events": {"down": {"terminal": 2, "direction": -1}},
+                "rtol": 1e-8, "atol": 1e-10}
+        spec.update(over)
+        return spec
+
+    def check_1_1(self, out, argv, before, after, params, y0, t_span, state_names,
+                  event_order, event_attrs, method):
+        with h5py.File(out, "r") as f:
+            a = f.attrs
+            self.assertEqual(a["format_version"], 1)
+            self.assertEqual(a["format_version"].dtype, np.int64)
+            self.assertEqual(a["format_minor"], 1)
+            created = datetime.datetime.strptime(text_attr(a["created"]), "%Y-%m-%dT%H:%M:%SZ")
+            created = created.replace(tzinfo=datetime.timezone.utc)
+            self.assertLessEqual(before.replace(microsecond=0), created)
+            self.assertLessEqual(created, after)
+            self.assertEqual(text_attr(a["host"]), socket.gethostname())
+            self.assertEqual(text_attr(a["command_line"]), shlex.join(["ivp"] + argv))
+            self.assertEqual(list(f["params"][()]), list(params.values()))
+            self.assertEqual([text_attr(x) for x in f["params"].attrs["names"]], list(params))
+            self.assertEqual(f["y0"][()].tolist(), y0)
+            self.assertEqual(f["t_span"][()].tolist(), t_span)
+            if state_names is None:
+                self.assertNotIn("names", f["y"].attrs)
+            else:
+                self.assertEqual([text_attr(x) for x in f["y"].attrs["names"]], state_names)
+            self.assertEqual(sorted(f["events"]), sorted(event_order))
+            for i, name in enumerate(event_order):
+                g = f["events"][name]
+                direction, terminal = event_attrs.get(name, (0, 0))
+                self.assertEqual((g.attrs["index"], g.attrs["direction"], g.attrs["terminal"]),
+                                 (i, direction, terminal), name)
+            info = f["info"]
+            for key in ("status", "success", "nfev", "njev", "nlu", "n_steps", "n_rejected"):
+                self.assertEqual(info[key].dtype, np.int64, key)
+                self.assertEqual(info[key][()], a[key], key)
+            self.assertEqual(info["solve_seconds"][()], a["solve_seconds"])
+            for key in ("message", "method"):    # fixed-length (Octave reads only those)
+                self.assertEqual(info[key].dtype.kind, "S", key)
+                self.assertEqual(info[key][()].decode(), text_attr(a[key]), key)
+            self.assertEqual(text_attr(a["method"]), method)
+            fixed = {"event_names": event_order, "param_names": list(params),
+                     "state_names": state_names}
+            for key, want in fixed.items():
+                if want:
+                    self.assertEqual(info[key].dtype.kind, "S", key)
+                    self.assertEqual([x.decode() for x in info[key][()]], want, key)
+                else:
+                    self.assertNotIn(key, info)
+            for key in ("n_steps_adams", "n_steps_bdf", "n_switches"):  # LSODA's counters
+                if key in a:
+                    self.assertEqual(info[key][()], a[key], key)
+            return int(a["status"])
+
+    def run_named(self, argv_tail, expect, **spec_over):
+        spec = self.write_spec(self.named_spec(**spec_over), name="named spec.json", schema=True)
+        out = self.out("named.h5")
+        argv = ["run", spec, "-o", out] + argv_tail
+        before = datetime.datetime.now(datetime.timezone.utc)
+        p = run(argv)
+        after = datetime.datetime.now(datetime.timezone.utc)
+        self.assert_exit(p, expect)
+        return out, argv, before, after
+
+    def test_plugin_with_names_params_in_plugin_order(self):
+        out, argv, before, after = self.run_named(
+            ["--set", "params.c=0.25", "--method", "LSODA", "--quiet"], 0)
+        status = self.check_1_1(out, argv, before, after, {"k": 4, "c": 0.25, "a": 0.5},
+                                [1, 0, 0.25], [0, 20], ["pos", "vel", "drift"], ["up", "down"],
+                                {"down": (-1, 2)}, "LSODA")
+        self.assertEqual(status, 1)   # the second downward crossing of pos = -1/2 stops it
+        p = run(["info", out])
+        self.assert_exit(p, 0)
+        self.assertIn("format:      ivp-hdf5 1.1 (written by ivp", p.stdout)
+        self.assertIn("states:      3 (pos, vel, drift)", p.stdout)
+        self.assertIn(f"command:     {shlex.join(['ivp'] + argv)}", p.stdout)
+        self.assertRegex(p.stdout, r"params:\s+k = 4, c = 0.25, a = 0.5")
+
+    def test_failed_run_carries_the_metadata(self):
+        out, argv, before, after = self.run_named(["--quiet"], 1, max_steps=5)
+        status = self.check_1_1(out, argv, before, after, {"k": 4, "c": 0.1, "a": 0.5},
+                                [1, 0, 0.25], [0, 20], ["pos", "vel", "drift"], ["up", "down"],
+                                {"down": (-1, 2)}, "RK45")
+        self.assertEqual(status, -1)
+
+    def test_interrupted_run_carries_the_metadata(self):
+        spec = self.write_spec({"plugin": PLUGINS["slow"], "t_span": [0, 1000], "y0": [1],
+                                "params": {"delay": 2e-4}, "max_step": 0.01}, schema=True)
+        out = self.out()
+        argv = ["run", spec, "-o", out, "--quiet"]
+        before = datetime.datetime.now(datetime.timezone.utc)
+        proc = subprocess.Popen([IVP] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not os.listdir(self.outdir) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        after = datetime.datetime.now(datetime.timezone.utc)
+        self.assertEqual(proc.returncode, 130)
+        status = self.check_1_1(out, argv, before, after, {"delay": 2e-4}, [1], [0, 1000], None,
+                                [], {}, "RK45")
+        self.assertEqual(status, -2)
+
+    def test_expression_model_names_its_states(self):
+        spec = os.path.join(SOURCE_DIR, "examples", "models", "lorenz.json")
+        out = self.out("lorenz.h5")
+        argv = ["run", spec, "-o", out, "--set", "t_span=[0,1]", "--set",
+                "t_eval={\"linspace\": [0, 1, 11]}", "--quiet"]
+        before = datetime.datetime.now(datetime.timezone.utc)
+        p = run(argv)
+        after = datetime.datetime.now(datetime.timezone.utc)
+        self.assert_exit(p, 0)
+        self.check_1_1(out, argv, before, after,
+                       {"sigma": 10, "rho": 28, "beta": 2.6666666666666665}, [1, 0, 0], [0, 1],
+                       ["x", "y", "z"], [], {}, "DOP853")
 
 
 # ---------------------------------------------------------------------------------------------

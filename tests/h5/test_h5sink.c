@@ -335,6 +335,7 @@ static void check_attrs(hid_t f, const ivp_result *res, const ivp_h5sink_meta *m
 {
     check_attr_str(f, "format", "ivp-hdf5");
     check_attr_i64(f, "format_version", 1);
+    check_attr_i64(f, "format_minor", 1);
     check_attr_str(f, "ivp_version", IVP_VERSION);
     check_attr_str(f, "method", meta->method);
     check_attr_f64(f, "rtol", meta->rtol);
@@ -1178,6 +1179,281 @@ static void h5sink_memory_is_bounded_for_1e7_points(void **state)
     remove_dir(dir);
 }
 
+/* ---- format 1.1 metadata ------------------------------------------------------------------- */
+
+/* The n values of the 1-D float64 dataset 'name' (malloc'd). */
+static double *read_vec(hid_t loc, const char *name, size_t n)
+{
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t space = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    double *v = malloc((n > 0 ? n : 1) * sizeof *v);
+    if (ds < 0) {
+        fail_msg("dataset %s is missing", name);
+    }
+    assert_non_null(v);
+    assert_int_equal(H5Sget_simple_extent_ndims(space), 1);
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    assert_true(dims[0] == n);
+    if (n > 0) {
+        assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    }
+    H5Sclose(space);
+    H5Dclose(ds);
+    return v;
+}
+
+/* The attribute 'attr' of object 'obj' is n variable-length strings equal to names[]. */
+static void check_names_attr(hid_t f, const char *obj, const char *attr, const char *const *names,
+                             size_t n)
+{
+    hid_t a = H5Aopen_by_name(f, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t type = H5Tcopy(H5T_C_S1), space;
+    hsize_t dims[1] = {0};
+    char **v = malloc(n * sizeof *v);
+    size_t i;
+    if (a < 0) {
+        fail_msg("%s has no attribute %s", obj, attr);
+    }
+    assert_non_null(v);
+    space = H5Aget_space(a);
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    assert_true(dims[0] == n);
+    assert_true(H5Tset_size(type, H5T_VARIABLE) >= 0);
+    assert_true(H5Aread(a, type, v) >= 0);
+    for (i = 0; i < n; i++) {
+        if (strcmp(v[i], names[i]) != 0) {
+            fail_msg("%s@%s[%zu] = \"%s\", expected \"%s\"", obj, attr, i, v[i], names[i]);
+        }
+    }
+    assert_true(H5Dvlen_reclaim(type, space, H5P_DEFAULT, v) >= 0);
+    free(v);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Aclose(a);
+}
+
+/* The dataset 'name' is n fixed-length ASCII strings (NUL-padded) equal to names[]. */
+static void check_fixed_strings(hid_t f, const char *name, const char *const *names, size_t n)
+{
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    size_t width = H5Tget_size(type), i;
+    char *buf;
+    if (ds < 0) {
+        fail_msg("dataset %s is missing", name);
+    }
+    assert_false(H5Tis_variable_str(type));
+    assert_int_equal(H5Tget_cset(type), H5T_CSET_ASCII);
+    assert_int_equal(H5Tget_strpad(type), H5T_STR_NULLPAD);
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    assert_true(dims[0] == n);
+    buf = malloc(n * width);
+    assert_non_null(buf);
+    assert_true(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        assert_true(len <= width);
+        if (memcmp(buf + i * width, names[i], len) != 0 ||
+            (len < width && buf[i * width + len] != 0)) {
+            fail_msg("%s[%zu] is not \"%s\"", name, i, names[i]);
+        }
+    }
+    free(buf);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(ds);
+}
+
+static int64_t read_i64(hid_t loc, const char *obj, const char *attr)
+{
+    int64_t v = -12345;
+    hid_t a = attr != NULL ? H5Aopen_by_name(loc, obj, attr, H5P_DEFAULT, H5P_DEFAULT)
+                           : H5Dopen2(loc, obj, H5P_DEFAULT);
+    if (a < 0) {
+        fail_msg("%s%s%s is missing", obj, attr != NULL ? "@" : "", attr != NULL ? attr : "");
+    }
+    if (attr != NULL) {
+        assert_true(H5Aread(a, H5T_NATIVE_INT64, &v) >= 0);
+        H5Aclose(a);
+    } else {
+        assert_true(H5Dread(a, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0);
+        H5Dclose(a);
+    }
+    return v;
+}
+
+/* n names "<prefix><i>" (malloc'd, NULL-terminated). */
+static char **make_names(const char *prefix, size_t n)
+{
+    char **v = malloc((n + 1) * sizeof *v);
+    size_t i;
+    assert_non_null(v);
+    for (i = 0; i < n; i++) {
+        v[i] = malloc(strlen(prefix) + 24);
+        assert_non_null(v[i]);
+        sprintf(v[i], "%s%zu", prefix, i);
+    }
+    v[n] = NULL;
+    return v;
+}
+
+static void free_names(char **v)
+{
+    size_t i;
+    for (i = 0; v[i] != NULL; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+/* Format 1.1: /params (values and names in the given order), /y0, /t_span, /y names, the event
+ * groups' index/direction/terminal, created/host/command_line, and /info mirroring the root
+ * attributes with fixed-length strings. np = 5000 names (80 KB as an attribute) need HDF5 1.8's
+ * format although n = 2 (the file starts in the oldest one); n = 10^6 writes /y0 and the names
+ * through bounded buffers. */
+static void write_1_1(size_t n, size_t np)
+{
+    static const char *const events[] = {"up", "down"};
+    const ivp_event_opts opts[2] = {{0, 1}, {3, -1}};
+    const double t_span[2] = {0.0, -2.5};
+    char dir[4096], path[4096];
+    run r = {n, 4, {1, 2}, 0, 0, -1.0};
+    ivp_h5sink_config cfg = {0};
+    ivp_h5sink_meta meta;
+    ivp_h5sink *s = NULL;
+    ivp_result res;
+    ivp_error err;
+    char **pnames = make_names("p", np), **snames = make_names("state_", n);
+    double *params = malloc((np > 0 ? np : 1) * sizeof *params), *y0 = malloc(n * sizeof *y0), *v;
+    size_t i;
+    hid_t f, info;
+    assert_non_null(params);
+    assert_non_null(y0);
+    for (i = 0; i < np; i++) {
+        params[i] = 0.5 * (double)i - 3.0;
+    }
+    for (i = 0; i < n; i++) {
+        y0[i] = 1.0 + 0.25 * (double)i;
+    }
+    make_dir(dir, sizeof dir);
+    join(path, sizeof path, dir, "meta.h5");
+    cfg.path = path;
+    cfg.n = n;
+    cfg.n_events = 2;
+    cfg.event_names = events;
+    fill_result(&res);
+    res.status = -1; /* a failed run carries the metadata too */
+    snprintf(res.message, sizeof res.message, "Required step size is less than spacing");
+    fill_meta(&meta);
+    meta.params = params;
+    meta.param_names = (const char *const *)pnames;
+    meta.n_params = np;
+    meta.y0 = y0;
+    meta.t_span = t_span;
+    meta.state_names = (const char *const *)snames;
+    meta.event_opts = opts;
+    meta.created = "2024-05-01T12:34:56Z";
+    meta.host = "node-17";
+    meta.command_line = "ivp run 'my spec.json' --set params.p0=-3";
+    assert_int_equal(ivp_h5sink_open(&cfg, &s, &err), IVP_OK);
+    feed(s, &r);
+    if (ivp_h5sink_finish(s, &res, &meta, &err) != IVP_OK) {
+        fail_msg("finish: %s", err.msg);
+    }
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    check_attrs(f, &res, &meta, n);
+    check_attr_str(f, "created", meta.created);
+    check_attr_str(f, "host", meta.host);
+    check_attr_str(f, "command_line", meta.command_line);
+    v = read_vec(f, "params", np);
+    for (i = 0; i < np; i++) {
+        ivp_assert_close(v[i], params[i], 0.0, 0.0);
+    }
+    free(v);
+    check_names_attr(f, "params", "names", (const char *const *)pnames, np);
+    v = read_vec(f, "y0", n);
+    for (i = 0; i < n; i++) {
+        ivp_assert_close(v[i], y0[i], 0.0, 0.0);
+    }
+    free(v);
+    v = read_vec(f, "t_span", 2);
+    ivp_assert_close(v[0], 0.0, 0.0, 0.0);
+    ivp_assert_close(v[1], -2.5, 0.0, 0.0);
+    free(v);
+    check_names_attr(f, "y", "names", (const char *const *)snames, n);
+    for (i = 0; i < 2; i++) {
+        char g[32];
+        snprintf(g, sizeof g, "events/%s", events[i]);
+        assert_int_equal(read_i64(f, g, "index"), (int64_t)i);
+        assert_int_equal(read_i64(f, g, "direction"), opts[i].direction);
+        assert_int_equal(read_i64(f, g, "terminal"), (int64_t)opts[i].terminal);
+    }
+    info = H5Gopen2(f, "info", H5P_DEFAULT);
+    assert_true(info >= 0);
+    assert_int_equal(read_i64(info, "status", NULL), -1);
+    assert_int_equal(read_i64(info, "success", NULL), 0);
+    assert_int_equal(read_i64(info, "nfev", NULL), (int64_t)res.nfev);
+    assert_int_equal(read_i64(info, "njev", NULL), (int64_t)res.njev);
+    assert_int_equal(read_i64(info, "nlu", NULL), (int64_t)res.nlu);
+    assert_int_equal(read_i64(info, "n_steps", NULL), (int64_t)res.n_steps);
+    assert_int_equal(read_i64(info, "n_rejected", NULL), (int64_t)res.n_rejected);
+    {
+        const char *msg[1] = {res.message}, *method[1] = {"LSODA"};
+        double secs = 0;
+        hid_t ds = H5Dopen2(info, "solve_seconds", H5P_DEFAULT);
+        assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &secs) >= 0);
+        H5Dclose(ds);
+        ivp_assert_close(secs, res.solve_seconds, 0.0, 0.0);
+        /* scalars: read as one-element arrays */
+        {
+            hid_t d = H5Dopen2(info, "message", H5P_DEFAULT);
+            hid_t t = H5Dget_type(d);
+            char buf[256] = {0};
+            assert_int_equal(H5Tget_size(t), strlen(msg[0]));
+            assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+            assert_string_equal(buf, msg[0]);
+            H5Tclose(t);
+            H5Dclose(d);
+            d = H5Dopen2(info, "method", H5P_DEFAULT);
+            t = H5Dget_type(d);
+            memset(buf, 0, sizeof buf);
+            assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+            assert_string_equal(buf, method[0]);
+            H5Tclose(t);
+            H5Dclose(d);
+        }
+    }
+    check_fixed_strings(info, "event_names", events, 2);
+    check_fixed_strings(info, "param_names", (const char *const *)pnames, np);
+    check_fixed_strings(info, "state_names", (const char *const *)snames, n);
+    H5Gclose(info);
+    H5Fclose(f);
+    free_names(pnames);
+    free_names(snames);
+    free(params);
+    free(y0);
+    remove_dir(dir);
+}
+
+static void h5sink_writes_format_1_1_metadata(void **state)
+{
+    (void)state;
+    write_1_1(3, 2);
+    write_1_1(2, 5000);    /* /params names over 64 KiB in a file of the oldest format */
+    write_1_1(3000, 5000); /* HDF5 1.8's format from the start */
+}
+
+/* n = 10^6: /y0 (8 MB) and 10^6 state names (an attribute and a fixed-length /info dataset
+ * written 64 KiB at a time) go out without trouble; the sink's own memory stays bounded. */
+static void h5sink_writes_1e6_initial_values(void **state)
+{
+    (void)state;
+    write_1_1(1000000, 3);
+}
+
 /* After every test: the sink closed every HDF5 object it opened (the tests close theirs). */
 static int no_open_objects(void **state)
 {
@@ -1211,6 +1487,8 @@ int main(void)
         cmocka_unit_test_teardown(h5sink_writes_each_chunk_in_one_write, no_open_objects),
         cmocka_unit_test_teardown(h5sink_grows_its_buffers_through_every_stage, no_open_objects),
         cmocka_unit_test_teardown(h5sink_memory_is_bounded_for_1e7_points, no_open_objects),
+        cmocka_unit_test_teardown(h5sink_writes_format_1_1_metadata, no_open_objects),
+        cmocka_unit_test_teardown(h5sink_writes_1e6_initial_values, no_open_objects),
     };
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);

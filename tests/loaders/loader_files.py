@@ -2,10 +2,10 @@
 """tests/loaders/loader_files.py - the files the loader tests read, and scipy's side.
 
 Single-run files come from `ivp run` (IVP_BIN) on tests/loaders/plugins/osc3.c and the example
-plugins. The format 1.1 additions (contracts.md section 3) and the ensemble layout (section 5)
-are not all written by ivp yet, so add_1_1() adds them to an `ivp run` file with h5py, and
-build_ensemble() assembles an "ivp-hdf5-ensemble" file from single runs exactly as section 5
-lays it out (stacked /y (K, n, N) or ragged /t, /y with /members/count).
+plugins; ivp writes format 1.1 (contracts.md section 3) with /info. strip_1_1() turns such a
+file into a format 1 file (as older ivp wrote), add_1_1() overwrites the 1.1 additions with
+chosen values, and build_ensemble() assembles an "ivp-hdf5-ensemble" file from single runs
+exactly as section 5 lays it out (stacked /y (K, n, N) or ragged /t, /y with /members/count).
 """
 
 import json
@@ -52,10 +52,34 @@ def osc3_exact(t, omega=2.0):
     return np.array([np.cos(omega * t), -omega * np.sin(omega * t)])
 
 
+ROOT_1_1 = ["format_minor", "created", "host", "command_line"]
+
+
+def strip_1_1(path):
+    """Remove what format 1.1 added (and /info), leaving the format 1 file of older ivp."""
+    with h5py.File(path, "r+") as f:
+        for name in ("params", "y0", "t_span", "info"):
+            if name in f:
+                del f[name]
+        for name in ROOT_1_1:
+            if name in f.attrs:
+                del f.attrs[name]
+        if "names" in f["y"].attrs:
+            del f["y"].attrs["names"]
+        for g in f["events"].values():
+            for name in ("index", "direction", "terminal"):
+                if name in g.attrs:
+                    del g.attrs[name]
+    return path
+
+
 def add_1_1(path, event_order, param_names, state_names=None, events_spec=None,
             param_values=None):
-    """Add the format 1.1 datasets and attributes to an `ivp run` file (as the writer will)."""
+    """Write the format 1.1 datasets and attributes into an `ivp run` file, replacing any."""
     with h5py.File(path, "r+") as f:
+        for name in ("params", "y0", "t_span"):
+            if name in f:
+                del f[name]
         problem = json.loads(f.attrs["problem"])
         values = param_values if param_values is not None else [
             problem["params"][k] for k in param_names]

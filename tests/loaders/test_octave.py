@@ -2,9 +2,10 @@
 """tests/loaders/test_octave.py - matlab/ivpread.m and ivpval.m under Octave (octave-cli).
 
 Builds the files (`ivp run` on tests/loaders/plugins/osc3.c, the harmonic oscillator with
-omega = 2 and three events; the /info datasets and 1.1 additions added with h5py; ensemble
-files built with h5py per contracts.md section 5, since ivp's ensemble writer is not merged
-yet), runs one octave-cli that writes what ivpread/ivpval return (dump_sol.m), and checks it
+omega = 2 and three events, as ivp writes them: format 1.1 with /info, and one turned back into
+format 1; ensemble files built with h5py per contracts.md section 5, since ivp's ensemble writer
+is not merged yet), runs one octave-cli that writes what ivpread/ivpval return (dump_sol.m),
+and checks it
 against /t, /y, /events and the attributes read with h5py, against scipy's PPoly on /dense,
 and against the exact solution x = cos(omega (t - t0)), forward and backward.
 
@@ -83,18 +84,18 @@ class OctaveLoaderTest(unittest.TestCase):
 
         ev = {"half": {"direction": 1}}
         fwd = lf.run_ivp(lf.osc3_spec(events=ev), os.path.join(d, "fwd.h5"))
-        lf.add_1_1(fwd, lf.OSC3_EVENTS, ["omega"], state_names=["x", "v"])
-        lf.add_info(fwd, lf.OSC3_EVENTS, ["omega"], state_names=["x", "v"])
         case("fwd", fwd, tq=TQ_FWD)
 
         y10 = [1.0, 0.0]  # x = cos(2 (t - 10))
         back = lf.run_ivp(lf.osc3_spec(t_span=[10, 0], y0=y10, events=ev),
                           os.path.join(d, "back.h5"))
-        lf.add_1_1(back, lf.OSC3_EVENTS, ["omega"])
-        lf.add_info(back, lf.OSC3_EVENTS, ["omega"])
         case("back", back, tq=TQ_BACK)
 
-        v1 = lf.run_ivp(lf.osc3_spec(events=ev), os.path.join(d, "v1.h5"))  # format 1 as is
+        failed = lf.run_ivp(lf.osc3_spec(events=ev, max_steps=5, method="LSODA"),
+                            os.path.join(d, "failed.h5"), expect_rc=1)
+        case("failed", failed, tq=None)
+
+        v1 = lf.strip_1_1(lf.run_ivp(lf.osc3_spec(events=ev), os.path.join(d, "v1.h5")))
         case("v1", v1, tq=TQ_FWD)
 
         noden = lf.run_ivp(lf.osc3_spec(dense_output=False), os.path.join(d, "noden.h5"))
@@ -165,8 +166,11 @@ class OctaveLoaderTest(unittest.TestCase):
         return o, pp
 
     def test_forward(self):
+        """A file as `ivp run` writes it: status, counters, names and the event order come
+        from /info (Octave reads no attributes), with no warning."""
         o, pp = self.check_against_file("fwd", lf.OSC3_EVENTS)
         self.assertEqual(o["event_order_known"][0, 0], 1)
+        self.assertEqual(o["lastwarn"], "")
         self.assertEqual(o["names"], "x,v")
         np.testing.assert_array_equal(o["y0"], [[1, 0]])
         np.testing.assert_array_equal(o["t_span"], [[0, 10]])
@@ -186,6 +190,25 @@ class OctaveLoaderTest(unittest.TestCase):
         np.testing.assert_allclose(o["val"], lf.osc3_exact(TQ_BACK - 10), rtol=0,
                                    atol=1000 * (RTOL + ATOL) * 10)
         np.testing.assert_allclose(o["val_scalar"].ravel(), [1, 0], atol=1e-12)  # t = 10
+
+    def test_failed_run_from_info(self):
+        """status -1: status, success, message and counters from /info."""
+        o = self.out["failed"]
+        self.assertNotIn("error", o, o.get("error"))
+        self.assertEqual(o["lastwarn"], "")
+        with h5py.File(self.paths["failed"], "r") as f:
+            a = f.attrs
+            self.assertEqual(o["status"][0, 0], -1)
+            self.assertEqual(o["success"][0, 0], 0)
+            self.assertEqual(o["message"], a["message"])
+            self.assertIn("steps", o["message"])
+            self.assertEqual(o["solver"], "LSODA")
+            self.assertEqual(o["stats.nsteps"][0, 0], a["n_steps"])
+            self.assertEqual(o["stats.nfevals"][0, 0], a["nfev"])
+            np.testing.assert_array_equal(o["x"], f["t"][()][None, :])
+        self.assertEqual(o["event_names"], ",".join(lf.OSC3_EVENTS))
+        self.assertEqual(o["names"], "x,v")
+        self.assertEqual(o["params.omega"][0, 0], 2)
 
     def test_format_1_in_octave(self):
         """No /info: attributes are out of Octave's reach; events alphabetical, a warning."""

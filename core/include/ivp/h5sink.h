@@ -43,9 +43,11 @@ ivp_status ivp_h5sink_open(const ivp_h5sink_config *cfg, ivp_h5sink **out, ivp_e
  * non-zero; the reason is kept and reported by ivp_h5sink_finish. */
 ivp_sink ivp_h5sink_sink(ivp_h5sink *s);
 
-/* Flushes the buffers, writes the root attributes (format, format_version, ivp_version, method,
- * rtol, atol, status, message, success, nfev, njev, nlu, n_steps, n_rejected, solve_seconds,
- * problem, plugin_sha256), closes, flushes the file to disk and renames it to its final name
+/* Flushes the buffers, writes the root attributes (format, format_version, format_minor,
+ * ivp_version, method, rtol, atol, status, message, success, nfev, njev, nlu, n_steps,
+ * n_rejected, solve_seconds, problem, plugin_sha256, created, host, command_line), the format 1.1
+ * metadata of 'meta' (/params, /y0, /t_span, /y names, event attributes) and /info (the same for
+ * Octave, fixed-length strings), closes, flushes the file to disk and renames it to its final name
  * (replacing an old one). On failure the temporary file is removed, IVP_ERR_IO is returned,
  * and s is freed either way. */
 ivp_status ivp_h5sink_finish(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_meta *meta,

@@ -75,6 +75,18 @@ typedef struct ivp_writer_meta {
     const char *problem;           /* resolved spec as JSON text */
     const char *plugin_sha256;     /* hex */
     int is_lsoda;                  /* also write n_steps_adams, n_steps_bdf, n_switches */
+    /* Format 1.1 (contracts.md section 3; README "The output file"). Each may be NULL / 0: */
+    const double *params;          /* n_params values in the plugin's ivp_param_names order */
+    const char *const *param_names; /* n_params names (NULL: /params gets no names) */
+    size_t n_params;
+    const double *y0;              /* the config's n initial values; NULL: no /y0 */
+    const double *t_span;          /* 2 values (t0, t_end); NULL: no /t_span */
+    const char *const *state_names; /* the config's n names; NULL: the states are unnamed */
+    const ivp_event_opts *event_opts; /* the config's n_events entries, in event_names order;
+                                         NULL: every event non-terminal, direction 0 */
+    const char *created;           /* ISO 8601 UTC; NULL: the time of finish */
+    const char *host;              /* NULL: "" */
+    const char *command_line;      /* the command as a shell would run it again; NULL: "" */
 } ivp_writer_meta;
 
 typedef struct ivp_writer_ops {

@@ -3,7 +3,8 @@
  * events whose plugin order ("zero", "half", "apex") is not alphabetical, for the loader tests.
  *
  * Exact solution from y(t0) = (1, 0) at t0 = 0: y0 = cos(omega t), y1 = -omega sin(omega t).
- * Events: "zero" g = y0, "half" g = y0 - 1/2, "apex" g = y1. Compiled on demand by ivp.
+ * Events: "zero" g = y0, "half" g = y0 - 1/2, "apex" g = y1. States named "x", "v" (the file's
+ * /y names and /info/state_names). Compiled on demand by ivp.
  */
 #include "ivp_plugin.h"
 
@@ -11,6 +12,7 @@ IVP_PLUGIN_ABI;
 const size_t ivp_dim = 2;
 const char *const ivp_param_names[] = {"omega", NULL};
 const char *const ivp_event_names[] = {"zero", "half", "apex", NULL};
+const char *const ivp_state_names[] = {"x", "v", NULL};
 
 int rhs(double t, const double *y, double *dydt, const ivp_ctx *ctx)
 {
