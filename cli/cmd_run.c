@@ -35,6 +35,7 @@
 #include "ivp/status.h"
 
 #include "cli.h"
+#include "run_mpi.h"
 
 /* ---- signals, crashes and exit() during the run -----------------------------------------
  *
@@ -735,6 +736,27 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     }
     nw = a->jobs > 0 ? (size_t)a->jobs : run_cpus();
 
+    memset(&ec, 0, sizeof ec);
+    ec.n_members = ens->n_members;
+    ec.n_workers = nw;
+    ec.sys = &setup->inst->sys;
+    ec.np = e.np;
+    ec.opt = &setup->opt;
+    ec.init = pl->init;
+    ec.fini = pl->fini;
+    ec.member = run_ens_member;
+    ec.output = run_ens_output;
+    ec.ud = &e;
+    ec.interrupt = &run_signal_caught;
+    if (run_mpi_rank() > 0) {
+        /* An MPI rank other than 0: solves what rank 0 hands out; rank 0 writes and reports
+         * (also this rank's error, so this rank's exit code stays 0 for mpirun). */
+        ivp_error_clear(&err);
+        st = run_mpi_ensemble_run(&ec, &sum, &err);
+        free(e.pmap);
+        return IVP_EXIT_OK;
+    }
+
     ivp_problem_member(p, 0, &m0);
     memset(&hc, 0, sizeof hc);
     hc.path = out;
@@ -763,21 +785,9 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     e.progress = !a->quiet && isatty(STDERR_FILENO);
     e.last_draw = run_clock();
 
-    memset(&ec, 0, sizeof ec);
-    ec.n_members = ens->n_members;
-    ec.n_workers = nw;
-    ec.sys = &setup->inst->sys;
-    ec.np = e.np;
-    ec.opt = &setup->opt;
-    ec.init = pl->init;
-    ec.fini = pl->fini;
-    ec.member = run_ens_member;
-    ec.output = run_ens_output;
-    ec.ud = &e;
-    ec.interrupt = &run_signal_caught;
     wall0 = run_clock();
     run_solving = 1;
-    st = ivp_ensemble_run(&ec, &sum, &err);
+    st = run_mpi_ensemble_run(&ec, &sum, &err);
     run_solving = 0;
     if (e.width > 0) {
         fprintf(stderr, "\r%*s\r", e.width, "");
@@ -864,6 +874,9 @@ int cmd_run(int argc, char **argv, const cli_command *self)
         goto done;
     }
     p = setup.problem;
+    if (p->ensemble == NULL && run_mpi_rank() > 0) {
+        goto done; /* under MPI a single run is rank 0's alone; the other ranks exit 0 */
+    }
     out = run_output_path(&args, p, self, &code);
     if (out == NULL) {
         goto done;
