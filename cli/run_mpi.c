@@ -668,6 +668,8 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     memset(&c, 0, sizeof c);
     memset(&local, 0, sizeof local);
     ivp_error_clear(&ferr);
+    c.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    c.cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
     c.cfg = cfg;
     mpi_shape_of(cfg, &c.sh);
     c.K = cfg->n_members;
@@ -679,19 +681,12 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     pending = calloc(P, 1);
     spare_p = calloc(c.sh.np + 1, sizeof *spare_p);
     spare_y = calloc(c.sh.n + 1, sizeof *spare_y);
+    /* On a failure here rank 0 solves nothing, answers every request with "nothing more"
+     * (stopped) and returns the error once the other ranks are done. */
     if (c.slots == NULL || pending == NULL || spare_p == NULL || spare_y == NULL) {
         fst = ivp_error_set(&ferr, IVP_ERR_NOMEM, "rank 0: out of memory");
         c.stopped = 1;
-    } else if (pthread_mutex_init(&c.lock, NULL) != 0) {
-        fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL, "rank 0: cannot make a mutex");
-        c.stopped = 1;
-    } else if (pthread_cond_init(&c.cond, NULL) != 0) {
-        pthread_mutex_destroy(&c.lock);
-        fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL, "rank 0: cannot make a condition");
-        c.stopped = 1;
     } else if (stream_init(&s0, cfg, &c.sh, &c) != 0) {
-        pthread_cond_destroy(&c.cond);
-        pthread_mutex_destroy(&c.lock);
         fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL, "rank 0: cannot make a mutex");
         c.stopped = 1;
     } else {
@@ -713,7 +708,7 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
         MPI_Status stat;
         int flag = 0, progress = 0, ldone, nbytes;
         int src, dummy;
-        if (!c.stopped && cfg->interrupt != NULL && *cfg->interrupt != 0) {
+        if (cfg->interrupt != NULL && *cfg->interrupt != 0) {
             pthread_mutex_lock(&c.lock);
             c.stopped = 1;
             pthread_cond_broadcast(&c.cond);
@@ -727,7 +722,12 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
             switch (stat.MPI_TAG) {
             case TAG_REQUEST:
                 MPI_Recv(&dummy, 1, MPI_INT, src, TAG_REQUEST, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                pending[src] = 1;
+                if (pending != NULL) {
+                    pending[src] = 1;
+                } else {
+                    unsigned long long none[2] = {0, 0};
+                    MPI_Send(none, 2, MPI_UNSIGNED_LONG_LONG, src, TAG_GRANT, MPI_COMM_WORLD);
+                }
                 break;
             case TAG_RESULT: {
                 rec_view v;
@@ -784,7 +784,7 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
             }
         }
         /* Requests that can be answered now. */
-        for (i = 1; i < P; i++) {
+        for (i = 1; pending != NULL && i < P; i++) {
             size_t first, count;
             int ok;
             if (!pending[i]) {
@@ -805,10 +805,15 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
         /* Members in order, as far as they are there. */
         while (c.next_out < c.K) {
             size_t k = c.next_out;
-            mpi_slot *slot = &c.slots[k % c.W];
+            mpi_slot *slot = NULL;
             int ready, rc = 0;
             pthread_mutex_lock(&c.lock);
-            ready = k < c.next_hand ? (slot->state == SLOT_DONE) : (c.stopped ? 2 : 0);
+            if (k < c.next_hand) {
+                slot = &c.slots[k % c.W];
+                ready = slot->state == SLOT_DONE;
+            } else {
+                ready = c.stopped ? 2 : 0;
+            }
             pthread_mutex_unlock(&c.lock);
             if (!ready) {
                 break;
@@ -872,9 +877,9 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     }
     if (sync) {
         stream_free(&s0);
-        pthread_cond_destroy(&c.cond);
-        pthread_mutex_destroy(&c.lock);
     }
+    pthread_cond_destroy(&c.cond);
+    pthread_mutex_destroy(&c.lock);
     if (c.slots != NULL) {
         for (i = 0; i < c.W; i++) {
             free(c.slots[i].rec.p);
