@@ -819,6 +819,7 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
                 "interrupted; solving %.3g s, wall %.3g s -> %s\n",
                 p->method, ens->n_members, ens->source, nw, sum.n_ok, sum.n_failed,
                 sum.n_interrupted, sum.solve_seconds, run_clock() - wall0, out);
+        run_mpi_print_summary(stderr);
     }
     code = IVP_EXIT_OK;
     if (sum.n_interrupted > 0 || run_signal_caught != 0) {

@@ -50,6 +50,9 @@ enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
 static int mpi_active;
 static int mpi_rank_ = 0;
 static int mpi_size_ = 1;
+/* Rank 0, after an ensemble: the members handed to each rank, and -j. */
+static size_t *mpi_per_rank;
+static size_t mpi_jobs;
 
 int run_mpi_init(int *argc, char ***argv)
 {
@@ -75,8 +78,23 @@ int run_mpi_init(int *argc, char ***argv)
     return IVP_EXIT_OK;
 }
 
+void run_mpi_print_summary(FILE *f)
+{
+    int r;
+    if (mpi_per_rank == NULL) {
+        return;
+    }
+    fprintf(f, "ivp: MPI: %d ranks x -j %zu; members per rank:", mpi_size_, mpi_jobs);
+    for (r = 0; r < mpi_size_; r++) {
+        fprintf(f, " %zu", mpi_per_rank[r]);
+    }
+    fputc('\n', f);
+}
+
 void run_mpi_finalize(void)
 {
+    free(mpi_per_rank);
+    mpi_per_rank = NULL;
     if (mpi_active) {
         MPI_Finalize();
         mpi_active = 0;
@@ -358,6 +376,9 @@ static int stream_fetch(mpi_stream *s, size_t *first, size_t *count)
         pthread_mutex_lock(&c->lock);
         while (!coord_take(c, first, count)) {
             pthread_cond_wait(&c->cond, &c->lock);
+        }
+        if (mpi_per_rank != NULL) {
+            mpi_per_rank[0] += *count;
         }
         pthread_mutex_unlock(&c->lock);
         return 0;
@@ -679,6 +700,9 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     c.batch_max = c.W / (4 * P) > 0 ? c.W / (4 * P) : 1;
     c.slots = calloc(c.W, sizeof *c.slots);
     pending = calloc(P, 1);
+    free(mpi_per_rank);
+    mpi_per_rank = calloc(P, sizeof *mpi_per_rank);
+    mpi_jobs = nw;
     spare_p = calloc(c.sh.np + 1, sizeof *spare_p);
     spare_y = calloc(c.sh.n + 1, sizeof *spare_y);
     /* On a failure here rank 0 solves nothing, answers every request with "nothing more"
@@ -795,6 +819,9 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
             pthread_mutex_unlock(&c.lock);
             if (ok) {
                 unsigned long long msg[2];
+                if (mpi_per_rank != NULL) {
+                    mpi_per_rank[i] += count;
+                }
                 msg[0] = first;
                 msg[1] = count;
                 MPI_Send(msg, 2, MPI_UNSIGNED_LONG_LONG, (int)i, TAG_GRANT, MPI_COMM_WORLD);

@@ -11,6 +11,8 @@
 #ifndef IVP_CLI_RUN_MPI_H
 #define IVP_CLI_RUN_MPI_H
 
+#include <stdio.h>
+
 #include "ivp/ensemble.h"
 
 #ifdef IVP_MPI
@@ -28,8 +30,16 @@ int run_mpi_size(void);
  * to rank 0 (which then fails the run with that message). With one rank: ivp_ensemble_run. */
 ivp_status run_mpi_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary *sum,
                                 ivp_error *err);
+/* On rank 0 after an ensemble over several ranks: prints "ivp: MPI: P ranks x -j J; members
+ * per rank: n0 n1 ..." (the members handed to each rank) to f; nothing otherwise. */
+void run_mpi_print_summary(FILE *f);
 
 #else
+
+static inline void run_mpi_print_summary(FILE *f)
+{
+    (void)f;
+}
 
 static inline int run_mpi_rank(void)
 {

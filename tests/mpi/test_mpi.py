@@ -13,6 +13,7 @@ Environment (from tests/mpi/CMakeLists.txt): IVP_BIN, IVP_SOURCE_DIR, IVP_CACHE_
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -98,6 +99,27 @@ class Mpi(unittest.TestCase):
             # uneven: the stiffest members take far more steps than the softest
             self.assertGreater(steps.max(), 100 * steps.min())
             self.assertEqual(f["y"].shape, (80, 2, 101))
+
+    def test_every_rank_solves_members(self):
+        # members of ~0.1 s each (the rhs sleeps), so every rank asks for some however late
+        # mpirun starts it; rank 0's summary says how many each was handed; only rank 0 reports
+        spec = self.write("slow.json", {
+            "plugin": SLOW, "t_span": [0, 1], "y0": [1], "params": {"delay": 0.001},
+            "t_eval": [0, 0.5, 1], "max_step": 0.05,
+            "ensemble": {"grid": {"y0[0]": {"linspace": [1, 2, 30]}}}})
+        ref = self.out("ref.h5")
+        p = run([spec, "-q", "-o", ref, "-j", "2"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = self.out("counts.h5")
+        p = run([spec, "-o", out, "-j", "1"], ranks=3)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.count("ensemble of 30 members"), 1, p.stderr)
+        m = re.search(r"MPI: 3 ranks x -j 1; members per rank: (\d+) (\d+) (\d+)\n", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        counts = [int(c) for c in m.groups()]
+        self.assertEqual(sum(counts), 30, counts)
+        self.assertGreater(min(counts), 0, counts)
+        self.assert_same_files(ref, out)
 
     def test_events_ragged_identical_files(self):
         spec = self.write("osc.json", {
