@@ -35,6 +35,7 @@
 #include "ivp/status.h"
 
 #include "cli.h"
+#include "run_mpi.h"
 
 /* ---- signals, crashes and exit() during the run -----------------------------------------
  *
@@ -937,6 +938,27 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     }
     nw = a->jobs > 0 ? (size_t)a->jobs : run_cpus();
 
+    memset(&ec, 0, sizeof ec);
+    ec.n_members = e.n_solve;
+    ec.n_workers = nw;
+    ec.sys = &setup->inst->sys;
+    ec.np = e.np;
+    ec.opt = &setup->opt;
+    ec.init = pl->init;
+    ec.fini = pl->fini;
+    ec.member = run_ens_member;
+    ec.output = run_ens_output;
+    ec.ud = &e;
+    ec.interrupt = &run_signal_caught;
+    if (run_mpi_rank() > 0) {
+        /* An MPI rank other than 0: solves what rank 0 hands out; rank 0 writes and reports
+         * (also this rank's error, so this rank's exit code stays 0 for mpirun). */
+        ivp_error_clear(&err);
+        st = run_mpi_ensemble_run(&ec, &sum, &err);
+        free(e.pmap);
+        return IVP_EXIT_OK;
+    }
+
     run_ens_h5config(setup, &e, out, &hc);
     ivp_error_clear(&err);
     st = ivp_h5ens_open(&hc, &e.w, &err);
@@ -951,23 +973,11 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     e.progress = !a->quiet && isatty(STDERR_FILENO);
     e.last_draw = run_clock();
 
-    memset(&ec, 0, sizeof ec);
-    ec.n_members = e.n_solve;
-    ec.n_workers = nw;
-    ec.sys = &setup->inst->sys;
-    ec.np = e.np;
-    ec.opt = &setup->opt;
-    ec.init = pl->init;
-    ec.fini = pl->fini;
-    ec.member = run_ens_member;
-    ec.output = run_ens_output;
-    ec.ud = &e;
-    ec.interrupt = &run_signal_caught;
     wall0 = run_clock();
     st = IVP_OK;
     if (e.n_solve > 0) {
         run_solving = 1;
-        st = ivp_ensemble_run(&ec, &sum, &err);
+        st = run_mpi_ensemble_run(&ec, &sum, &err);
         run_solving = 0;
     }
     if (st == IVP_OK && e.old != NULL && run_ens_copy_upto(&e, e.hi, &err) != 0) {
@@ -1020,6 +1030,7 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
                 "interrupted; solving %.3g s, wall %.3g s -> %s\n",
                 p->method, K, ens->source, what, nw, e.n_ok, e.n_failed, e.n_interrupted,
                 sum.solve_seconds, run_clock() - wall0, out);
+        run_mpi_print_summary(stderr);
     }
     code = IVP_EXIT_OK;
     if (e.n_interrupted > 0 || run_signal_caught != 0) {
@@ -1165,6 +1176,15 @@ int cmd_run(int argc, char **argv, const cli_command *self)
         code = cli_usage_error(self, "--shard and --resume apply to ensembles (a spec with "
                                      "\"ensemble\", or --members)");
         goto done;
+    }
+    if (args.resume && run_mpi_size() > 1) {
+        /* Every rank would need rank 0's plan of what to keep: not supported (yet). */
+        code = cli_usage_error(self, "--resume is not supported under MPI with several ranks; "
+                                     "resume with threads (-j) in one process");
+        goto done;
+    }
+    if (p->ensemble == NULL && run_mpi_rank() > 0) {
+        goto done; /* under MPI a single run is rank 0's alone; the other ranks exit 0 */
     }
     out = run_output_path(&args, p, self, &code);
     if (out == NULL) {

@@ -10,6 +10,9 @@
 #include "ivp/status.h"
 
 #include "cli.h"
+#ifdef IVP_MPI
+#include "run_mpi.h"
+#endif
 
 static const char main_usage[] =
     "usage: ivp <command> [options]\n"
@@ -340,7 +343,7 @@ static void main_single_threaded_blas(void)
     ivp_set_blas_threads(1); /* applied when LAPACK is loaded; the environment wins */
 }
 
-int main(int argc, char **argv)
+static int main_command(int argc, char **argv)
 {
     const cli_command *c;
     const char *name;
@@ -385,4 +388,19 @@ int main(int argc, char **argv)
         }
     }
     return cli_usage_error(NULL, "unknown command '%s'", name);
+}
+
+int main(int argc, char **argv)
+{
+#ifdef IVP_MPI
+    /* MPI only when an MPI launcher started this process (cli/run_mpi.h). */
+    int code = run_mpi_init(&argc, &argv);
+    if (code == IVP_EXIT_OK) {
+        code = main_command(argc, argv);
+    }
+    run_mpi_finalize();
+    return code;
+#else
+    return main_command(argc, argv);
+#endif
 }

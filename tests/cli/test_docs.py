@@ -58,7 +58,7 @@ def options(cmd):
     for line in help_section(r.stdout, "options:"):
         m = re.match(r"^  (-[-\w]+)(?:, (--[-\w]+))?", line)
         if m:
-            opts += [o for o in m.groups() if o]
+            opts += [o for o in m.groups() if o and o not in opts]
     return opts
 
 
