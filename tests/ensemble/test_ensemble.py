@@ -255,7 +255,9 @@ class Ensemble(unittest.TestCase):
     def test_memory_bounded_in_k(self):
         # Peak RSS of `ivp run` less that of `ivp validate` (which holds the spec and the
         # members' own table, ~50 bytes a member here): what solving and writing cost. It must
-        # not grow with K.
+        # not grow with K. (Under AddressSanitizer peak RSS measures its quarantine instead:
+        # the bound is checked in the plain builds; the run itself still is here.)
+        sanitized = os.environ.get("IVP_SANITIZED") == "1"
         over = {}
         for K in (50000, 200000):
             spec = self.spec("k%d.json" % K, t_span=[0, 0.1], t_eval=[0, 0.05, 0.1],
@@ -267,7 +269,8 @@ class Ensemble(unittest.TestCase):
             with h5py.File(out, "r") as f:
                 self.assertEqual(f["y"].shape, (K, 2, 3))
                 self.assertEqual(int(np.sum(f["members/status"][()] != 0)), 0)
-        self.assertLess(over[200000] - over[50000], 2048, over)
+        if not sanitized:
+            self.assertLess(over[200000] - over[50000], 2048, over)
 
     def test_interrupt_keeps_finished_members(self):
         path = os.path.join(self.dir, "slow.json")

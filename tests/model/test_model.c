@@ -425,7 +425,7 @@ static void long_and_deep_expressions_are_errors(void **state)
  * fuzz_model: 60 characters escaped to 6 bytes each overran a 200-byte buffer). */
 static void escaped_keys_fit_the_path(void **state)
 {
-    char json[512], *q;
+    char json[1024], *q; /* 53 + 80 * 6 + 9 bytes */
     ivp_error err;
     ivp_model *m;
     size_t k;
