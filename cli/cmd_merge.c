@@ -159,6 +159,7 @@ static int merge_check(merge_shard *s, size_t count)
 static int merge_write(const merge_shard *s, size_t count, const char *out, ivp_error *err)
 {
     ivp_h5ens_reader *r = NULL;
+    ivp_h5ens_reader *r0 = NULL; /* the first shard: the writer's config borrows its names */
     ivp_h5ens *w = NULL;
     ivp_h5ens_config hc;
     ivp_h5ens_meta meta;
@@ -193,6 +194,7 @@ static int merge_write(const merge_shard *s, size_t count, const char *out, ivp_
                 ivp_h5ens_read_close(r);
                 return st == IVP_ERR_NOMEM ? IVP_EXIT_SOLVER : IVP_EXIT_USAGE;
             }
+            r0 = r; /* kept open until the writer is done with hc */
         }
         for (m = 0; m < in->n_members; m++) {
             ivp_ensemble_out mo;
@@ -206,7 +208,9 @@ static int merge_write(const merge_shard *s, size_t count, const char *out, ivp_
             }
         }
         if (k + 1 < count) {
-            ivp_h5ens_read_close(r);
+            if (r != r0) {
+                ivp_h5ens_read_close(r);
+            }
             r = NULL;
         }
     }
@@ -221,11 +225,17 @@ static int merge_write(const merge_shard *s, size_t count, const char *out, ivp_
     meta.plugin_sha256 = in->plugin_sha256;
     st = ivp_h5ens_finish(w, &meta, err);
     w = NULL;
-    ivp_h5ens_read_close(r);
+    if (r != r0) {
+        ivp_h5ens_read_close(r);
+    }
+    ivp_h5ens_read_close(r0);
     return st == IVP_OK ? IVP_EXIT_OK : IVP_EXIT_SOLVER;
 fail:
     ivp_h5ens_discard(w);
-    ivp_h5ens_read_close(r);
+    if (r != r0) {
+        ivp_h5ens_read_close(r);
+    }
+    ivp_h5ens_read_close(r0);
     return st == IVP_ERR_SPEC ? IVP_EXIT_USAGE : IVP_EXIT_SOLVER;
 }
 
