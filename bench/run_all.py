@@ -23,7 +23,8 @@ Sections:
      bench/peers/h5_proc_min as processes (fork/exec/wait4, interleaved, medians), with the
      shared libraries, failed look-ups, threads and relocations of each.
 
-Usage: python3 bench/run_all.py [--build build] [--repeat 7] [--quick] [--write-readme]
+Usage: python3 bench/run_all.py [--build build] [--repeat 7] [--quick] [--sections 1,2,3,4]
+       [--write-readme]
 """
 import argparse
 import datetime
@@ -470,11 +471,19 @@ def main():
     ap.add_argument("--repeat", type=int, default=7, help="repeats per figure (median)")
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 3 repeats, n up to 8192, HDF5 sweep up to 10^5 points")
+    ap.add_argument("--sections", default="1,2,3,4",
+                    help="comma-separated sections to run (default: all; --write-readme needs "
+                    "all four)")
     ap.add_argument("--write-readme", action="store_true",
                     help="replace the run_all section of bench/README.md with the results")
     args = ap.parse_args()
     if args.quick:
         args.repeat = min(args.repeat, 3)
+    sections = {int(x) for x in args.sections.split(",") if x.strip()}
+    if not sections <= {1, 2, 3, 4}:
+        sys.exit("run_all: --sections takes numbers 1 to 4")
+    if args.write_readme and sections != {1, 2, 3, 4}:
+        sys.exit("run_all: --write-readme needs all four sections")
     build = os.path.abspath(args.build)
     b = {"ivp": os.path.join(build, "cli", "ivp"),
          "explicit": os.path.join(build, "bench", "explicit", "explicit_bench"),
@@ -490,14 +499,19 @@ def main():
     log = []
     with tempfile.TemporaryDirectory(prefix="ivp-run-all-", dir=build) as work:
         ivp = Ivp(b["ivp"], work)
-        print("run_all: 1/4 seed cases ...", file=sys.stderr)
-        seed = seed_table(run_seed(args, b, ivp, log))
-        print("run_all: 2/4 explicit per rhs call ...", file=sys.stderr)
-        explicit, _ = run_explicit(args, b, log)
-        print("run_all: 3/4 HDF5 ...", file=sys.stderr)
-        h5 = run_h5(args, b, work, log)
-        print("run_all: 4/4 process start ...", file=sys.stderr)
-        proc, _ = run_process(args, b, b["ivp"], work, log)
+        seed = explicit = h5 = proc = "(not run: --sections)"
+        if 1 in sections:
+            print("run_all: 1/4 seed cases ...", file=sys.stderr)
+            seed = seed_table(run_seed(args, b, ivp, log))
+        if 2 in sections:
+            print("run_all: 2/4 explicit per rhs call ...", file=sys.stderr)
+            explicit, _ = run_explicit(args, b, log)
+        if 3 in sections:
+            print("run_all: 3/4 HDF5 ...", file=sys.stderr)
+            h5 = run_h5(args, b, work, log)
+        if 4 in sections:
+            print("run_all: 4/4 process start ...", file=sys.stderr)
+            proc, _ = run_process(args, b, b["ivp"], work, log)
     load_end = "%.2f %.2f %.2f" % os.getloadavg()
     argv = ["python3", "bench/run_all.py"] + [a if not a.startswith(ROOT) else
                                               os.path.relpath(a, ROOT) for a in sys.argv[1:]]
