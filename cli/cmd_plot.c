@@ -76,6 +76,134 @@ int cmd_plot(int argc, char **argv, const cli_command *self)
 
 #else
 
+#ifdef IVP_CAIRO_SONAME
+/* cairo is loaded when `ivp plot` draws, not when ivp starts: linked, it and its dependencies
+ * (fontconfig, freetype, pixman, libpng, the X libraries: some 18 shared objects) cost every
+ * run of ivp about 1.5 ms of loading and relocation (bench/README.md, process start). The
+ * functions below are looked up by name in IVP_CAIRO_SONAME; the names used in this file are
+ * macros for the pointers. */
+#include <dlfcn.h>
+
+#define PLOT_CAIRO_FUNCTIONS(X) \
+    X(cairo_arc) \
+    X(cairo_clip) \
+    X(cairo_close_path) \
+    X(cairo_create) \
+    X(cairo_debug_reset_static_data) \
+    X(cairo_destroy) \
+    X(cairo_fill_preserve) \
+    X(cairo_image_surface_create) \
+    X(cairo_line_to) \
+    X(cairo_move_to) \
+    X(cairo_new_path) \
+    X(cairo_new_sub_path) \
+    X(cairo_paint) \
+    X(cairo_rectangle) \
+    X(cairo_restore) \
+    X(cairo_rotate) \
+    X(cairo_save) \
+    X(cairo_select_font_face) \
+    X(cairo_set_font_size) \
+    X(cairo_set_line_cap) \
+    X(cairo_set_line_join) \
+    X(cairo_set_line_width) \
+    X(cairo_set_source_rgb) \
+    X(cairo_set_source_rgba) \
+    X(cairo_show_text) \
+    X(cairo_stroke) \
+    X(cairo_surface_destroy) \
+    X(cairo_surface_finish) \
+    X(cairo_surface_status) \
+    X(cairo_surface_write_to_png) \
+    X(cairo_svg_surface_create) \
+    X(cairo_svg_surface_set_document_unit) \
+    X(cairo_text_extents) \
+    X(cairo_translate)
+#ifdef IVP_HAVE_FONTCONFIG
+#define PLOT_FC_FUNCTIONS(X) X(FcFini)
+#else
+#define PLOT_FC_FUNCTIONS(X)
+#endif
+
+static struct {
+#define PLOT_DECLARE(f) __typeof__(f) *f;
+    PLOT_CAIRO_FUNCTIONS(PLOT_DECLARE) PLOT_FC_FUNCTIONS(PLOT_DECLARE)
+#undef PLOT_DECLARE
+} plot_api;
+
+/* Loads cairo once; 0, or -1 after saying why. */
+static int plot_load_cairo(void)
+{
+    static int loaded;
+    void *h, *sym;
+    if (loaded) {
+        return 0;
+    }
+    h = dlopen(IVP_CAIRO_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *e = dlerror();
+        cli_error("cannot plot: cairo could not be loaded (%s); install libcairo2",
+                  e != NULL ? e : IVP_CAIRO_SONAME);
+        return -1;
+    }
+    /* dlsym returns a data pointer: copied into the function pointer (a cast would warn) */
+#define PLOT_LOAD(f)                                                                           \
+    sym = dlsym(h, #f);                                                                        \
+    if (sym == NULL) {                                                                         \
+        cli_error("cannot plot: %s has no %s", IVP_CAIRO_SONAME, #f);                        \
+        return -1;                                                                             \
+    }                                                                                          \
+    memcpy(&plot_api.f, &sym, sizeof sym);
+    PLOT_CAIRO_FUNCTIONS(PLOT_LOAD) PLOT_FC_FUNCTIONS(PLOT_LOAD)
+#undef PLOT_LOAD
+    loaded = 1;
+    return 0;
+}
+
+#define cairo_arc plot_api.cairo_arc
+#define cairo_clip plot_api.cairo_clip
+#define cairo_close_path plot_api.cairo_close_path
+#define cairo_create plot_api.cairo_create
+#define cairo_debug_reset_static_data plot_api.cairo_debug_reset_static_data
+#define cairo_destroy plot_api.cairo_destroy
+#define cairo_fill_preserve plot_api.cairo_fill_preserve
+#define cairo_image_surface_create plot_api.cairo_image_surface_create
+#define cairo_line_to plot_api.cairo_line_to
+#define cairo_move_to plot_api.cairo_move_to
+#define cairo_new_path plot_api.cairo_new_path
+#define cairo_new_sub_path plot_api.cairo_new_sub_path
+#define cairo_paint plot_api.cairo_paint
+#define cairo_rectangle plot_api.cairo_rectangle
+#define cairo_restore plot_api.cairo_restore
+#define cairo_rotate plot_api.cairo_rotate
+#define cairo_save plot_api.cairo_save
+#define cairo_select_font_face plot_api.cairo_select_font_face
+#define cairo_set_font_size plot_api.cairo_set_font_size
+#define cairo_set_line_cap plot_api.cairo_set_line_cap
+#define cairo_set_line_join plot_api.cairo_set_line_join
+#define cairo_set_line_width plot_api.cairo_set_line_width
+#define cairo_set_source_rgb plot_api.cairo_set_source_rgb
+#define cairo_set_source_rgba plot_api.cairo_set_source_rgba
+#define cairo_show_text plot_api.cairo_show_text
+#define cairo_stroke plot_api.cairo_stroke
+#define cairo_surface_destroy plot_api.cairo_surface_destroy
+#define cairo_surface_finish plot_api.cairo_surface_finish
+#define cairo_surface_status plot_api.cairo_surface_status
+#define cairo_surface_write_to_png plot_api.cairo_surface_write_to_png
+#define cairo_svg_surface_create plot_api.cairo_svg_surface_create
+#define cairo_svg_surface_set_document_unit plot_api.cairo_svg_surface_set_document_unit
+#define cairo_text_extents plot_api.cairo_text_extents
+#define cairo_translate plot_api.cairo_translate
+#ifdef IVP_HAVE_FONTCONFIG
+#define FcFini plot_api.FcFini
+#endif
+#else
+static int plot_load_cairo(void)
+{
+    return 0;
+}
+#endif /* IVP_CAIRO_SONAME */
+
 typedef struct plot_ctx {
     ivp_h5file *f;
     const ivp_h5info *in;
@@ -619,6 +747,9 @@ int cmd_plot(int argc, char **argv, const cli_command *self)
         }
         p.width = (int)w;
         p.height = (int)h;
+    }
+    if (plot_load_cairo() != 0) {
+        return IVP_EXIT_USAGE;
     }
     code = tools_open(a.positional[0], &p.f);
     if (code != IVP_EXIT_OK) {
