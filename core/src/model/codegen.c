@@ -40,6 +40,9 @@ typedef struct cg {
     int indent;
     int force_hoist; /* inside a loop: every loop-invariant operation gets a temporary */
     long *group;     /* per state: the first state of its fused rule loop, or -1 (cg_groups) */
+    m_buf *pend;     /* stores waiting for the end of the block (cg_defer) */
+    int n_e;         /* values e0, e1, ... made in the block */
+    int fill;        /* dense jac of a small model of fixed rows: zeros written, no memset */
 } cg;
 
 #define CG_LEAF(op)                                                                                \
@@ -287,6 +290,38 @@ static void cg_hoist(cg *g, int node)
     }
 }
 
+/* Before a rule's loop over i: a temporary for every largest subexpression of node that
+ * depends on neither i nor j (parameters, constants, t, constant-index states, sums over fixed
+ * bounds), so that it is computed once per call: the compiler cannot hoist what reads through
+ * y or ctx->p itself, since a store to dydt might change them as far as it knows. */
+static void cg_rule_hoist(cg *g, int node)
+{
+    const mnode *n = &g->m->nodes[node];
+    if (CG_LEAF(n->op) || g->temp[node] >= 0 ||
+        (n->op == M_NEG && CG_LEAF(g->m->nodes[n->a].op))) {
+        return;
+    }
+    if ((n->flags & (MF_I | MF_J)) == 0) {
+        cg_prepare(g, node);
+        if (g->temp[node] < 0) {
+            cg_temp(g, node);
+        }
+        return;
+    }
+    if (n->op == M_SUM) {
+        return;
+    }
+    if (n->a >= 0) {
+        cg_rule_hoist(g, n->a);
+    }
+    if (n->b >= 0) {
+        cg_rule_hoist(g, n->b);
+    }
+    if (n->c >= 0) {
+        cg_rule_hoist(g, n->c);
+    }
+}
+
 static void cg_end_loop(cg *g)
 {
     size_t k;
@@ -358,11 +393,44 @@ static void cg_prepare(cg *g, int node)
  * (row, col) recorded. */
 enum { CG_DENSE, CG_VALUES, CG_STORE, CG_PATTERN };
 
+/* A stored value: "const double eK = value;" now, "dest = eK;" (dest: the text so far in
+ * g->pend's last line) once the block's values are all computed (cg_flush). Every read of y and
+ * P thus comes before the stores, which the compiler must otherwise assume may change them. */
+static void cg_defer(cg *g, int node, int factor)
+{
+    cg_ind(g);
+    m_buf_printf(g->b, "const double e%d = ", g->n_e);
+    if (factor >= 0) {
+        cg_write(g, factor);
+        m_buf_add(g->b, " * ");
+    }
+    cg_write(g, node);
+    m_buf_add(g->b, ";\n");
+    m_buf_printf(g->pend, "e%d;\n", g->n_e++);
+}
+
+static void cg_flush(cg *g)
+{
+    if (g->pend->len > 0) {
+        m_buf_printf(g->b, "%.*s", (int)g->pend->len, g->pend->p);
+    }
+    g->pend->len = 0;
+    g->n_e = 0;
+}
+
+static void cg_pend_ind(cg *g)
+{
+    int k;
+    for (k = 0; k < g->indent; k++) {
+        m_buf_add(g->pend, "    ");
+    }
+}
+
 static void cg_term(cg *g, int mode, int add, const char *row, const char *col_var, long col_c,
                     int d, int factor)
 {
-    cg_ind(g);
     if (mode == CG_PATTERN) {
+        cg_ind(g);
         m_buf_printf(g->b, "if (r != NULL) { r[q] = (size_t)(%s); c[q] = (size_t)(", row);
         cg_index(g, col_var, col_c);
         m_buf_add(g->b, "); }\n");
@@ -370,12 +438,30 @@ static void cg_term(cg *g, int mode, int add, const char *row, const char *col_v
         m_buf_add(g->b, "q++;\n");
         return;
     }
+    if ((mode == CG_DENSE && !add) || mode == CG_STORE) {
+        cg_pend_ind(g);
+        if (mode == CG_STORE) {
+            m_buf_add(g->pend, "v[q++] = ");
+        } else {
+            m_buf_printf(g->pend, "J[(%s) * IVP_M_N + (", row);
+            if (col_var == NULL) {
+                m_buf_printf(g->pend, "%ld", col_c);
+            } else if (col_c == 0) {
+                m_buf_add(g->pend, col_var);
+            } else {
+                m_buf_printf(g->pend, "%s %c %ld", col_var, col_c < 0 ? '-' : '+',
+                             col_c < 0 ? -col_c : col_c);
+            }
+            m_buf_add(g->pend, ")] = ");
+        }
+        cg_defer(g, d, factor);
+        return;
+    }
+    cg_ind(g);
     if (mode == CG_DENSE) {
         m_buf_printf(g->b, "J[(%s) * IVP_M_N + (", row);
         cg_index(g, col_var, col_c);
-        m_buf_add(g->b, add ? ")] += " : ")] = ");
-    } else if (mode == CG_STORE) {
-        m_buf_add(g->b, "v[q++] = ");
+        m_buf_add(g->b, ")] += ");
     } else {
         m_buf_add(g->b, "v[s[q++]] += ");
     }
@@ -459,6 +545,27 @@ static void cg_jac_count(cg *g, const m_jrow *r)
     }
 }
 
+/* Temporaries before a rule's loop for the invariant parts of row r's terms. */
+static void cg_jac_hoist(cg *g, const m_jrow *r)
+{
+    size_t k, q;
+    for (k = 0; k < r->n_cls; k++) {
+        if (r->d[k] != 0) {
+            cg_rule_hoist(g, r->d[k]);
+        }
+    }
+    for (k = 0; k < r->n_sums; k++) {
+        if (r->g[k] != 0) {
+            cg_rule_hoist(g, r->g[k]);
+            for (q = 0; q < r->n_jcls[k]; q++) {
+                if (r->jd[k][q] != 0) {
+                    cg_rule_hoist(g, r->jd[k][q]);
+                }
+            }
+        }
+    }
+}
+
 /* The Jacobian terms of one row (row: its C index expression), after cg_jac_count of every
  * row of the block; the caller resets. References are taken constant columns first, then by
  * column (row-major order within a loop's row). add: terms are added (else stored). */
@@ -488,6 +595,23 @@ static void cg_jac_row(cg *g, const m_jrow *r, const char *row, int mode, int ad
                 cg_prepare(g, r->d[ord[k]]);
             }
         }
+    }
+    if (g->fill) {
+        /* every entry of the row in order, zeros too (all references constant, distinct) */
+        long col;
+        for (k = 0, col = 0; col < (long)m->n; col++) {
+            while (k < r->n_cls && (r->d[ord[k]] == 0 || cg_col(m, &r->cls[ord[k]]) < col)) {
+                k++;
+            }
+            if (k < r->n_cls && cg_col(m, &r->cls[ord[k]]) == col) {
+                cg_term(g, mode, 0, row, NULL, col, r->d[ord[k]], -1);
+            } else {
+                cg_pend_ind(g);
+                m_buf_printf(g->pend, "J[(%s) * IVP_M_N + (%ld)] = 0.0;\n", row, col);
+            }
+        }
+        free(ord);
+        return;
     }
     for (k = 0; k < r->n_cls; k++) {
         if (r->d[ord[k]] != 0) {
@@ -644,13 +768,13 @@ static void cg_rhs(cg *g)
             for (q = 0; q < m->st[k].size; q++) {
                 if (m->st[k].over[q] >= 0) {
                     cg_row_name(row, sizeof row, &m->st[k], q, 0);
-                    cg_ind(g);
-                    m_buf_printf(g->b, "dydt[%s] = ", row);
-                    cg_write(g, m->st[k].over[q]);
-                    m_buf_add(g->b, ";\n");
+                    cg_pend_ind(g);
+                    m_buf_printf(g->pend, "dydt[%s] = ", row);
+                    cg_defer(g, m->st[k].over[q], -1);
                 }
             }
         }
+        cg_flush(g);
         cg_reset(g);
         m_buf_add(g->b, "    }\n");
     }
@@ -658,13 +782,19 @@ static void cg_rhs(cg *g)
         if (g->group[k] != (long)k) {
             continue;
         }
-        g->indent = 1;
-        cg_rule_open(g, &m->st[k]);
+        m_buf_add(g->b, "    {\n");
+        g->indent = 2;
         for (h = k; h < m->n_st; h++) {
             if (g->group[h] == (long)k) {
                 cg_count(g, m->st[h].rule, 1);
             }
         }
+        for (h = k; h < m->n_st; h++) {
+            if (g->group[h] == (long)k) {
+                cg_rule_hoist(g, m->st[h].rule);
+            }
+        }
+        cg_rule_open(g, &m->st[k]);
         for (h = k; h < m->n_st; h++) {
             if (g->group[h] == (long)k) {
                 cg_prepare(g, m->st[h].rule);
@@ -673,14 +803,15 @@ static void cg_rhs(cg *g)
         for (h = k; h < m->n_st; h++) {
             if (g->group[h] == (long)k) {
                 cg_row_name(row, sizeof row, &m->st[h], 0, 1);
-                cg_ind(g);
-                m_buf_printf(g->b, "dydt[%s] = ", row);
-                cg_write(g, m->st[h].rule);
-                m_buf_add(g->b, ";\n");
+                cg_pend_ind(g);
+                m_buf_printf(g->pend, "dydt[%s] = ", row);
+                cg_defer(g, m->st[h].rule, -1);
             }
         }
+        cg_flush(g);
         cg_reset(g);
         cg_rule_close(g);
+        m_buf_add(g->b, "    }\n");
     }
 }
 
@@ -712,6 +843,7 @@ static void cg_jac(cg *g, int mode)
                 }
             }
         }
+        cg_flush(g);
         cg_reset(g);
         m_buf_add(g->b, "    }\n");
     }
@@ -719,13 +851,19 @@ static void cg_jac(cg *g, int mode)
         if (g->group[k] != (long)k) {
             continue;
         }
-        g->indent = 1;
-        cg_rule_open(g, &m->st[k]);
+        m_buf_add(g->b, "    {\n");
+        g->indent = 2;
         for (h = k; h < m->n_st; h++) {
             if (g->group[h] == (long)k && mode != CG_PATTERN) {
                 cg_jac_count(g, &m->rule_jac[h]);
             }
         }
+        for (h = k; h < m->n_st; h++) {
+            if (g->group[h] == (long)k && mode != CG_PATTERN) {
+                cg_jac_hoist(g, &m->rule_jac[h]);
+            }
+        }
+        cg_rule_open(g, &m->st[k]);
         for (h = k; h < m->n_st; h++) {
             if (g->group[h] == (long)k) {
                 cg_row_name(row, sizeof row, &m->st[h], 0, 1);
@@ -733,8 +871,10 @@ static void cg_jac(cg *g, int mode)
                            !cg_row_distinct(m, &m->rule_jac[h], &m->st[h]));
             }
         }
+        cg_flush(g);
         cg_reset(g);
         cg_rule_close(g);
+        m_buf_add(g->b, "    }\n");
     }
 }
 
@@ -876,13 +1016,14 @@ static void cg_names(cg *g)
 
 char *ivp_model_emit_c(const ivp_model *m, size_t *len)
 {
-    m_buf b = {NULL, 0, 0, 0};
+    m_buf b = {NULL, 0, 0, 0}, pend = {NULL, 0, 0, 0};
     cg g;
     size_t k, nn = (size_t)m->n_nodes;
     const char *c = m->canonical;
     memset(&g, 0, sizeof g);
     g.m = m;
     g.b = &b;
+    g.pend = &pend;
     g.uses = calloc(nn, sizeof *g.uses);
     g.temp = malloc(nn * sizeof *g.temp);
     g.visited = malloc(nn * sizeof *g.visited);
@@ -931,10 +1072,18 @@ char *ivp_model_emit_c(const ivp_model *m, size_t *len)
     }
 
     if (!m->sparse) {
+        g.fill = m->n <= 8 && cg_all_distinct(m);
+        for (k = 0; k < m->n_st; k++) {
+            g.fill &= g.group[k] < 0;
+        }
         m_buf_add(&b, "int jac(double t, const double *y, double *J, const ivp_ctx *ctx)\n{\n"
-                      "    const double *P = ctx->p;\n    (void)t;\n    (void)y;\n    (void)P;\n"
+                      "    const double *P = ctx->p;\n    (void)t;\n    (void)y;\n    (void)P;\n");
+        if (!g.fill) {
+            m_buf_add(&b,
                       "    memset(J, 0, sizeof(double) * (size_t)IVP_M_N * (size_t)IVP_M_N);\n");
+        }
         cg_jac(&g, CG_DENSE);
+        g.fill = 0;
         m_buf_add(&b, "    return 0;\n}\n");
     } else {
         m_buf_add(&b, "/* The Jacobian's terms in order: (row, col) into r, c when given; their "
@@ -1010,7 +1159,8 @@ done:
     free(g.visited);
     free(g.inner);
     free(g.group);
-    if (b.failed) {
+    free(pend.p);
+    if (b.failed || pend.failed) {
         free(b.p);
         return NULL;
     }
