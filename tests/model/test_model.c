@@ -287,7 +287,7 @@ static char *generated_matches_evaluator(const char *json, const double *p, size
         memset(J, 0, n * n * sizeof *J);
         if (pl->jac != NULL) {
             for (k = 0; k < n * n; k++) {
-                J[k] = NAN; /* every entry must be written */
+                J[k] = (double)NAN; /* every entry must be written */
             }
             assert_int_equal(pl->jac(0.3, y, J, &ctx), 0);
         } else {
