@@ -54,8 +54,9 @@ def plugin_so(rel):
 
 
 print("## rhs and Jacobian calls (median ns per call; ratio model / hand-written)\n")
-print("| model | n | rhs model | rhs C | ratio | jac model | jac C | ratio | max rel diff rhs / jac |")
-print("|---|---|---|---|---|---|---|---|---|")
+print(("| version |" if BEFORE else "|") +
+      " model | n | rhs model | rhs C | ratio | jac model | jac C | ratio | max rel diff rhs / jac |")
+print("|---|---|---|---|---|---|---|---|---|" + ("---|" if BEFORE else ""))
 cases = [("vdp", "vanderpol", "plugins/vanderpol.c", None),
          ("rober", "robertson", "tests/problems/rober.c", None),
          ("lorenz", "lorenz", "plugins/lorenz.c", "tests/problems/lorenz.c"),
@@ -68,7 +69,7 @@ for rnd in range(3 if BEFORE else 1):
             if jac:
                 args.append(plugin_so(jac))
             if tag:
-                print(f"| {tag}, round {rnd + 1}: ", end="")
+                print(f"| {tag}, round {rnd + 1} ", end="")
             sys.stdout.flush()
             subprocess.run(args, check=True)
 

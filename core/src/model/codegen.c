@@ -6,18 +6,27 @@
  * so a model of 10^5 components stays small), ivp_dim, rhs, events, and the Jacobian: a dense
  * row-major jac for small or dense patterns, else jac_sparsity + jac_values. An array rule is
  * one loop over its components (overridden components skipped), so the file grows with the
- * model's text, not with its size.
+ * model's text, not with its size; rules of different arrays over the same components (same
+ * range, same overridden components inside it) are one loop (cg_groups): each rule reads only
+ * y and writes only its own components, so fusing never changes a value.
  *
  * Jacobian terms: each rhs expression's derivative with respect to each state reference it
- * makes (u[i-1], u[i], x[j] in a sum, ...). Two references may read the same component (u[i]
- * and u[0] at i = 0, x[j] and x[i] at j = i), so terms are accumulated: the dense jac adds into
- * a zeroed matrix; for the sparse form the same loops run once at ivp_init to record each
- * term's (row, col), which are sorted and merged into the pattern, and each term's slot in it;
- * jac_values then adds every term into its slot. jac_sparsity runs the same loops.
+ * makes (u[i-1], u[i], x[j] in a sum, ...). When no two terms can fall on one entry
+ * (cg_row_distinct: distinct columns, a constant reference like u[0] never equal to the rule's
+ * u[i] inside the loop's range, no sums), each term is stored: jac_values writes the values in
+ * the loops' order and jac_sparsity is the (row, col) list of the same loops. Otherwise (u[i]
+ * and u[0] at i = 0, x[j] and x[i] at j = i) terms are accumulated: the dense jac adds into a
+ * zeroed matrix; for the sparse form the same loops run once at ivp_init to record each term's
+ * (row, col), which are sorted and merged into the pattern, and each term's slot in it;
+ * jac_values then adds every term into its slot. A dense jac of at most 8 components without
+ * loops is written whole (zeros too), without memset.
  *
- * Within one expression (one rhs row, one rule, one Jacobian row) subexpressions used twice
- * are computed once into a temporary; inside a sum's loop, everything that does not depend on
- * the sum index is computed before the loop.
+ * Within one block (a loop body with all its rows, the block of scalar and override rows, one
+ * event) subexpressions used twice are computed once into a temporary; what depends on neither
+ * the rule index nor a sum index is computed before the rule's loop, and inside a sum's loop
+ * everything that does not depend on the sum index before that loop. A block's values are all
+ * computed before any is stored (the compiler must assume a store to dydt may change y or
+ * ctx->p). Entry points are aligned to a cache line.
  */
 #include <math.h>
 #include <stdio.h>
