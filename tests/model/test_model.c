@@ -398,8 +398,8 @@ static void shared_entries_are_added(void **state)
         " \"rhs\": {\"a[i]\": \"a[i]^2*c[i] + p*c[0]\","
         "  \"c[i]\": \"c[i]*c[0] - a[i]^2*c[i] + c[N-1]^2\"}}";
     static const char sums[] =
-        "{\"constants\": {\"N\": 70}, \"states\": [\"x[N]\"],"
-        " \"rhs\": {\"x[i]\": \"sum(j, 0, 3, x[j]*x[i]) - x[i]\"}}";
+        "{\"constants\": {\"N\": 200}, \"states\": [\"x[N]\"],"
+        " \"rhs\": {\"x[i]\": \"sum(j, 0, 3, x[j]*x[i]) - x[i]*sum(j, 2, 9, x[j]^2)\"}}";
     const double p = 1.3;
     char *c;
     (void)state;
@@ -409,6 +409,8 @@ static void shared_entries_are_added(void **state)
     free(c);
     c = generated_matches_evaluator(sums, NULL, 0);
     assert_non_null(strstr(c, "v[s[q++]] += "));
+    /* the sum over fixed bounds is computed once, before the rule's loop */
+    assert_non_null(strstr(c, "double t0 = 0.0;\n        for (long j = 2; j <= 9; j++) {"));
     free(c);
 }
 
