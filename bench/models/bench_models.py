@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""bench/models/bench_models.py IVP_BIN BENCH_CALLS SRC_DIR - expression models against the
-hand-written plugins of the same ODEs (issue #10's targets; bench/models/README.md):
+"""bench/models/bench_models.py IVP_BIN BENCH_CALLS SRC_DIR [BEFORE_DIR] - expression models
+against the hand-written plugins of the same ODEs (issue #10's targets; bench/models/README.md):
 
 1. rhs and Jacobian call times (bench_calls calls): the generated C and the hand-written C, each
    compiled with ivp's on-demand command (cc -O2 -shared -fPIC), dlopened by one process.
@@ -10,6 +10,9 @@ hand-written plugins of the same ODEs (issue #10's targets; bench/models/README.
    the compiler) against the compilation of tests/problems/brusselator1d.c: medians of 9,
    alternating.
 4. The size of the C generated for a 10^5-component model.
+With BEFORE_DIR (C generated earlier, e.g. by an older ivp: BEFORE_DIR/NAME_model.c), part 1
+runs 3 rounds, each timing the earlier code and then the current one against the plugin, so
+that before and after come from the same run (a row per round and version).
 Not a test: prints markdown tables."""
 import json
 import os
@@ -20,6 +23,7 @@ import tempfile
 import time
 
 IVP, CALLS, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
+BEFORE = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 CC = os.environ.get("CC", "cc")
 tmp = tempfile.mkdtemp(prefix="ivp-bench-models-")
 INC = os.path.join(SRC, "plugins")
@@ -29,7 +33,12 @@ def cc(src, out):
     subprocess.run([CC, "-O2", "-shared", "-fPIC", "-I" + INC, "-o", out, src, "-lm"], check=True)
 
 
-def model_so(name):
+def model_so(name, before=False):
+    if before:
+        c = os.path.join(BEFORE, name + "_model.c")
+        so = os.path.join(tmp, name + "_before.so")
+        cc(c, so)
+        return so
     c = os.path.join(tmp, name + "_model.c")
     subprocess.run([IVP, "build", os.path.join(SRC, "examples/models", name + ".json"), "-o", c],
                    check=True, capture_output=True)
@@ -45,18 +54,24 @@ def plugin_so(rel):
 
 
 print("## rhs and Jacobian calls (median ns per call; ratio model / hand-written)\n")
-print("| model | n | rhs model | rhs C | ratio | jac model | jac C | ratio | max rel diff rhs / jac |")
-print("|---|---|---|---|---|---|---|---|---|")
+print(("| version |" if BEFORE else "|") +
+      " model | n | rhs model | rhs C | ratio | jac model | jac C | ratio | max rel diff rhs / jac |")
+print("|---|---|---|---|---|---|---|---|---|" + ("---|" if BEFORE else ""))
 cases = [("vdp", "vanderpol", "plugins/vanderpol.c", None),
          ("rober", "robertson", "tests/problems/rober.c", None),
          ("lorenz", "lorenz", "plugins/lorenz.c", "tests/problems/lorenz.c"),
          ("bruss", "brusselator1d", "tests/problems/brusselator1d.c", None)]
-for case, model, plug, jac in cases:
-    args = [CALLS, "calls", case, model_so(model), plugin_so(plug)]
-    if jac:
-        args.append(plugin_so(jac))
-    sys.stdout.flush()
-    subprocess.run(args, check=True)
+versions = [(True, "before"), (False, "after")] if BEFORE else [(False, None)]
+for rnd in range(3 if BEFORE else 1):
+    for case, model, plug, jac in cases:
+        for before, tag in versions:
+            args = [CALLS, "calls", case, model_so(model, before), plugin_so(plug)]
+            if jac:
+                args.append(plugin_so(jac))
+            if tag:
+                print(f"| {tag}, round {rnd + 1} ", end="")
+            sys.stdout.flush()
+            subprocess.run(args, check=True)
 
 print("\n## Brusselator N = 500: exact sparse Jacobian vs differences on the same pattern\n")
 sys.stdout.flush()

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ivp/model.h"
+#include "ivp/plugin.h"
 #include "model/model_impl.h"
 
 static ivp_model *parse_ok(const char *json)
@@ -246,6 +247,201 @@ static void rule_offsets_give_tridiagonal_terms(void **state)
     ivp_model_free(m);
 }
 
+/* The generated C, compiled and loaded (ivp_plugin_load_source, cache $IVP_CACHE_DIR), against
+ * the evaluator: rhs and the full Jacobian (dense jac, or jac_sparsity + jac_values scattered)
+ * at random states. The generated code does the evaluator's operations, grouped differently
+ * at most (x^2 as x*x, shared temporaries), on values of order 1..100: 1e-12 relative. Also
+ * checks that a sparse pattern has no repeated entry and holds every nonzero. Returns the C. */
+static char *generated_matches_evaluator(const char *json, const double *p, size_t np)
+{
+    ivp_model *m = parse_ok(json);
+    size_t n = ivp_model_dim(m), len = 0, k, r, c;
+    char *src = ivp_model_emit_c(m, &len);
+    ivp_plugin *pl = NULL;
+    ivp_error err;
+    ivp_ctx ctx;
+    unsigned seed = 11;
+    double *y = malloc(n * sizeof *y), *f = malloc(n * sizeof *f), *fr = malloc(n * sizeof *fr);
+    double *J = calloc(n * n, sizeof *J), *Jr = calloc(n * n, sizeof *Jr);
+    int rep;
+    assert_non_null(src);
+    assert_true(y != NULL && f != NULL && fr != NULL && J != NULL && Jr != NULL);
+    if (ivp_plugin_load_source(src, len, "generated.c", NULL, &pl, &err) != IVP_OK) {
+        fprintf(stderr, "%s\n%s\n", src, err.msg);
+        fail();
+    }
+    memset(&ctx, 0, sizeof ctx);
+    ctx.n = n;
+    ctx.p = p;
+    ctx.np = np;
+    if (pl->init != NULL) {
+        assert_int_equal(pl->init(&ctx), 0);
+    }
+    for (rep = 0; rep < 5; rep++) {
+        for (k = 0; k < n; k++) {
+            y[k] = urand(&seed, 0.5, 1.5);
+        }
+        eval_rhs(m, 0.3, y, p, fr);
+        eval_jac(m, 0.3, y, p, Jr);
+        assert_int_equal(pl->rhs(0.3, y, f, &ctx), 0);
+        memset(J, 0, n * n * sizeof *J);
+        if (pl->jac != NULL) {
+            for (k = 0; k < n * n; k++) {
+                J[k] = (double)NAN; /* every entry must be written */
+            }
+            assert_int_equal(pl->jac(0.3, y, J, &ctx), 0);
+        } else {
+            long nnz = pl->jac_sparsity(&ctx, NULL, NULL), q;
+            size_t *rows = malloc((size_t)nnz * sizeof *rows),
+                   *cols = malloc((size_t)nnz * sizeof *cols);
+            double *v = malloc((size_t)nnz * sizeof *v);
+            unsigned char *seen = calloc(n * n, 1);
+            assert_true(nnz > 0 && rows != NULL && cols != NULL && v != NULL && seen != NULL);
+            assert_int_equal(pl->jac_sparsity(&ctx, rows, cols), nnz);
+            assert_int_equal(pl->jac_values(0.3, y, v, &ctx), 0);
+            for (q = 0; q < nnz; q++) {
+                assert_true(rows[q] < n && cols[q] < n);
+                assert_int_equal(seen[rows[q] * n + cols[q]], 0); /* no repeated entry */
+                seen[rows[q] * n + cols[q]] = 1;
+                J[rows[q] * n + cols[q]] = v[q];
+            }
+            free(rows);
+            free(cols);
+            free(v);
+            free(seen);
+        }
+        for (r = 0; r < n; r++) {
+            if (!(fabs(f[r] - fr[r]) <= 1e-12 * fmax(1.0, fabs(fr[r])))) {
+                fprintf(stderr, "%s\nrhs[%zu] = %.17g, evaluator %.17g\n", src, r, f[r], fr[r]);
+                fail();
+            }
+            for (c = 0; c < n; c++) {
+                double a = J[r * n + c], b = Jr[r * n + c];
+                if (!(fabs(a - b) <= 1e-12 * fmax(1.0, fabs(b)))) {
+                    fprintf(stderr, "%s\nJ[%zu][%zu] = %.17g, evaluator %.17g\n", src, r, c, a, b);
+                    fail();
+                }
+            }
+        }
+    }
+    if (pl->fini != NULL) {
+        pl->fini(&ctx);
+    }
+    ivp_plugin_close(pl);
+    free(y);
+    free(f);
+    free(fr);
+    free(J);
+    free(Jr);
+    ivp_model_free(m);
+    return src;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t k = 0;
+    for (hay = strstr(hay, needle); hay != NULL; hay = strstr(hay + 1, needle)) {
+        k++;
+    }
+    return k;
+}
+
+/* Rules of three arrays over the same components (1..N-2, overrides at both ends) become one
+ * loop, a fourth array over all of 0..N-1 its own, a fifth over 1..N-2 but for an override
+ * inside (e[5]) its own too; neighbours at different offsets (a[i-1],
+ * b[i+1], c[i+2]), a scalar, constant references to other arrays (a[0] in c's rule) and the
+ * shared u[i]^2*v[i]. No two terms share an entry, so jac_values stores in pattern order. */
+static void fused_rules_store_in_pattern_order(void **state)
+{
+    static const char json[] =
+        "{\"constants\": {\"N\": 30}, \"params\": [\"p\"], \"states\": [\"a[N]\", \"s\", "
+        "\"b[N]\", \"c[N]\", \"d[N]\", \"e[N]\"],"
+        " \"rhs\": {\"a[i]\": \"1 + a[i]^2*b[i] - 4*a[i] + p*(a[i-1] - 2*a[i] + a[i+1]) + s\","
+        "  \"a[0]\": \"a[0]^2*b[0] + p*a[1]\", \"a[N-1]\": \"a[N-1]^2*b[N-1] - p*a[N-2]\","
+        "  \"b[i]\": \"3*a[i] - a[i]^2*b[i] + p*(b[i-1] - 2*b[i] + b[i+1])^3\","
+        "  \"b[0]\": \"-a[0]^2*b[0] + b[1]\", \"b[N-1]\": \"b[N-2] - a[N-1]^2*b[N-1]\","
+        "  \"c[i]\": \"c[i]*a[i]^2*b[i] + a[0] - exp(-c[i-1]) + d[i+1]/(1 + c[i+1]^2)\","
+        "  \"c[0]\": \"c[1] - c[0]\", \"c[N-1]\": \"c[N-2] + a[N-1]*p\","
+        "  \"d[i]\": \"-d[i]*s + p*b[i]^2\","
+        "  \"e[i]\": \"e[i-1] - e[i+1]*a[i]^2\", \"e[0]\": \"-e[0]\", \"e[5]\": \"e[4]*s\","
+        "  \"e[N-1]\": \"e[N-2]\","
+        "  \"s\": \"-s + a[0]*b[N-1]\"}}";
+    const double p = 0.7;
+    char *c, *rhs, *end;
+    (void)state;
+    c = generated_matches_evaluator(json, &p, 1);
+    /* rhs: one loop for a, b, c (fused), one for d, one for e (whose override e[5] the loop
+     * skips); the Jacobian the same, twice (pattern and values) */
+    assert_int_equal(count_of(c, "for (long i = 1; i <= 28; i++)"), 6);
+    assert_int_equal(count_of(c, "if (i == 5) {"), 3);
+    assert_int_equal(count_of(c, "for (long i = 0; i <= 29; i++)"), 3);
+    assert_non_null(strstr(c, "v[q++] = "));
+    assert_null(strstr(c, "v[s[q++]]"));
+    assert_null(strstr(c, "memset"));
+    /* in the rhs, a[i]^2 is computed once per component in the fused loop (rules of a, b and
+     * c), and once in e's loop */
+    rhs = strstr(c, "int rhs(");
+    assert_non_null(rhs);
+    end = strstr(rhs, "\n}\n");
+    assert_non_null(end);
+    *end = '\0';
+    assert_int_equal(count_of(rhs, "(y[i] * y[i])"), 2);
+    free(c);
+}
+
+/* Terms that share an entry: c[0] in c's rule meets c[i] at i = 0, x[j] in a sum meets x[i]
+ * (the value array is then zeroed and added into through the slot map); fused loops still. */
+static void shared_entries_are_added(void **state)
+{
+    static const char json[] =
+        "{\"constants\": {\"N\": 40}, \"params\": [\"p\"], \"states\": [\"a[N]\", \"c[N]\"],"
+        " \"rhs\": {\"a[i]\": \"a[i]^2*c[i] + p*c[0]\","
+        "  \"c[i]\": \"c[i]*c[0] - a[i]^2*c[i] + c[N-1]^2\"}}";
+    static const char sums[] =
+        "{\"constants\": {\"N\": 200}, \"states\": [\"x[N]\"],"
+        " \"rhs\": {\"x[i]\": \"sum(j, 0, 3, x[j]*x[i]) - x[i]*sum(j, 2, 9, x[j]^2)\"}}";
+    const double p = 1.3;
+    char *c;
+    (void)state;
+    c = generated_matches_evaluator(json, &p, 1);
+    assert_int_equal(count_of(c, "for (long i = 0; i <= 39; i++)"), 3);
+    assert_non_null(strstr(c, "v[s[q++]] += "));
+    free(c);
+    c = generated_matches_evaluator(sums, NULL, 0);
+    assert_non_null(strstr(c, "v[s[q++]] += "));
+    /* the sum over fixed bounds is computed once, before the rule's loop */
+    assert_non_null(strstr(c, "double t0 = 0.0;\n        for (long j = 2; j <= 9; j++) {"));
+    free(c);
+}
+
+/* Dense jac: a small model of scalars is written whole (zeros too, no memset); with loops,
+ * zeroed once, then stored, or added where two terms meet (u[0] in u's rule). */
+static void dense_jacobians_match(void **state)
+{
+    static const char scalars[] =
+        "{\"params\": [\"k1\", \"k2\"], \"states\": [\"x\", \"y\", \"z\"],"
+        " \"rhs\": {\"x\": \"-k1*x + y*z\", \"y\": \"k1*x - k2*y^2\", \"z\": \"k2*y^2\"}}";
+    static const char arrays[] =
+        "{\"constants\": {\"N\": 6}, \"params\": [\"k1\", \"k2\"], \"states\": [\"u[N]\","
+        " \"w[N]\"],"
+        " \"rhs\": {\"u[i]\": \"k1*(u[i-1] - 2*u[i] + u[i+1]) + u[0]*u[i]\","
+        "  \"u[0]\": \"u[1] - u[0]\", \"u[N-1]\": \"u[N-2]*w[0]\","
+        "  \"w[i]\": \"-k2*w[i]*u[i]^2 + w[i-1]\", \"w[0]\": \"w[1]^3\","
+        "  \"w[N-1]\": \"u[N-1]\"}}";
+    const double p[2] = {0.4, 2.5};
+    char *c;
+    (void)state;
+    c = generated_matches_evaluator(scalars, p, 2);
+    assert_null(strstr(c, "memset"));
+    assert_non_null(strstr(c, "J[(2) * IVP_M_N + (0)] = 0.0;"));
+    free(c);
+    c = generated_matches_evaluator(arrays, p, 2);
+    assert_non_null(strstr(c, "memset"));
+    assert_non_null(strstr(c, ")] += "));
+    assert_int_equal(count_of(c, "for (long i = 1; i <= 4; i++)"), 2);
+    free(c);
+}
+
 /* Numbers reach the C text exactly (%.17g), integers as doubles. */
 static void numbers_are_printed_exactly(void **state)
 {
@@ -448,6 +644,9 @@ int main(void)
         cmocka_unit_test(branch_points_take_the_branch),
         cmocka_unit_test(arrays_and_sums_match_differences),
         cmocka_unit_test(rule_offsets_give_tridiagonal_terms),
+        cmocka_unit_test(fused_rules_store_in_pattern_order),
+        cmocka_unit_test(shared_entries_are_added),
+        cmocka_unit_test(dense_jacobians_match),
         cmocka_unit_test(numbers_are_printed_exactly),
         cmocka_unit_test(bad_models_name_path_and_column),
         cmocka_unit_test(long_and_deep_expressions_are_errors),
