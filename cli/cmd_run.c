@@ -5,6 +5,12 @@
  * only when it is complete: a failed or interrupted solve ends in a complete file that says so
  * (status -1 or -2), a crash or an output error leaves no file, and an invalid spec (exit 2)
  * never touches an existing one.
+ *
+ * For scans: -o (and the spec's "output") expands {params.NAME}, {spec} and {member}; an
+ * existing output is reported when replaced, and another run writing the same output (its
+ * temporary file next to it, or the output appearing during the solve) is reported even with
+ * --quiet; --no-clobber and --skip-existing act before anything is solved; --progress prints
+ * timestamped lines for logs; --summary-json prints the summary as JSON on stdout.
  */
 /* sigaltstack and SA_ONSTACK are XSI; sched_getaffinity and CPU_COUNT are GNU. */
 #if !defined(_XOPEN_SOURCE) || _XOPEN_SOURCE < 700
@@ -1202,7 +1208,8 @@ static int run_skip_existing(const cli_args *a, const ivp_problem *p, const char
     }
 done:
     if (!skip && !a->quiet && !a->no_clobber) {
-        cli_warning("--skip-existing: %s %s: solving again and replacing it", out, why);
+        cli_warning("--skip-existing: %s %s: %s", out, why,
+                    a->resume ? "resuming it (--resume)" : "solving again and replacing it");
     }
     ivp_h5file_close(f);
     return skip;
