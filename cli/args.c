@@ -7,7 +7,8 @@
 
 #include "cli.h"
 
-/* One option: its long name, short letter (0: none), whether it takes a value, its bit. */
+/* One option: its long name, short letter (0: none), whether it takes a value (2: optional,
+ * only as --name=value), its bit. */
 typedef struct args_option {
     const char *name;
     char letter;
@@ -23,7 +24,11 @@ static const args_option args_options[] = {
     {"atol", 0, 1, CLI_OPT_ATOL},       {"quiet", 'q', 0, CLI_OPT_QUIET},
     {"help", 'h', 0, ARGS_HELP},        {"jobs", 'j', 1, CLI_OPT_JOBS},
     {"members", 0, 1, CLI_OPT_MEMBERS}, {"shard", 0, 1, CLI_OPT_SHARD},
-    {"resume", 0, 0, CLI_OPT_RESUME},   {NULL, 0, 0, 0},
+    {"resume", 0, 0, CLI_OPT_RESUME},   {"no-clobber", 0, 0, CLI_OPT_NO_CLOBBER},
+    {"skip-existing", 0, 0, CLI_OPT_SKIP_EXISTING},
+    {"progress", 0, 2, CLI_OPT_PROGRESS},
+    {"summary-json", 0, 0, CLI_OPT_SUMMARY_JSON},
+    {NULL, 0, 0, 0},
 };
 
 /* The option called name (len bytes, a long name) or letter, or NULL. */
@@ -202,6 +207,27 @@ static int args_apply(const args_option *o, const char *value, const char *spell
     case CLI_OPT_RESUME:
         a->resume = 1;
         break;
+    case CLI_OPT_NO_CLOBBER:
+        a->no_clobber = 1;
+        break;
+    case CLI_OPT_SKIP_EXISTING:
+        a->skip_existing = 1;
+        break;
+    case CLI_OPT_PROGRESS: {
+        char *end = NULL;
+        double s = value != NULL ? strtod(value, &end) : CLI_PROGRESS_DEFAULT;
+        if (value != NULL && (value[0] == '\0' || end == NULL || *end != '\0' || !(s >= 0.01) ||
+                              s > 1e6)) {
+            return cli_usage_error(cmd, "option '%s' expects a number of seconds in [0.01, 1e6], "
+                                        "got '%s'",
+                                   spelled, value);
+        }
+        a->progress = s;
+        break;
+    }
+    case CLI_OPT_SUMMARY_JSON:
+        a->summary_json = 1;
+        break;
     default:
         a->help = 1;
         break;
@@ -272,7 +298,7 @@ int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *c
                 value = arg + 2; /* -oFILE */
             }
         }
-        if (o->takes_value && value == NULL) {
+        if (o->takes_value == 1 && value == NULL) {
             if (i + 1 >= argc) {
                 code = cli_usage_error(cmd, "option '%s' needs a value", arg);
                 goto done;

@@ -83,8 +83,15 @@ enum {
     CLI_OPT_MEMBERS = 1u << 7, /* --members FILE|- (ensembles) */
     CLI_OPT_SHARD = 1u << 8,   /* --shard I/N|auto (ensembles) */
     CLI_OPT_RESUME = 1u << 9,  /* --resume (ensembles) */
+    CLI_OPT_NO_CLOBBER = 1u << 10,    /* --no-clobber */
+    CLI_OPT_SKIP_EXISTING = 1u << 11, /* --skip-existing */
+    CLI_OPT_PROGRESS = 1u << 12,      /* --progress[=SECONDS] */
+    CLI_OPT_SUMMARY_JSON = 1u << 13,  /* --summary-json */
     CLI_OPT_SPEC = CLI_OPT_SET | CLI_OPT_METHOD | CLI_OPT_RTOL | CLI_OPT_ATOL
 };
+
+/* Seconds between --progress lines when no value is given. */
+#define CLI_PROGRESS_DEFAULT 10.0
 
 /* A parsed command line. Strings are borrowed from argv except the overrides built from
  * --method/--rtol/--atol, which cli_args_free releases. */
@@ -101,12 +108,17 @@ typedef struct cli_args {
     int shard;               /* --shard was given: solve block shard_i of shard_n (0-based) */
     size_t shard_i, shard_n; /* ("auto" is resolved from SLURM_ARRAY_TASK_* when parsed) */
     int resume;              /* --resume */
+    int no_clobber;          /* --no-clobber */
+    int skip_existing;       /* --skip-existing */
+    double progress;         /* --progress[=S]: seconds between log lines, 0 when not given */
+    int summary_json;        /* --summary-json */
     int help;                /* --help was given: print usage to stdout, exit 0 */
 } cli_args;
 
 /* Parses argv[1..argc-1] (argv[0] is the subcommand) allowing the options in 'allowed' (a mask
  * of CLI_OPT_*; -h/--help is always allowed). Options may come before or after the positional
- * argument; "--" ends the options; "--name=value" and "--name value" are both accepted.
+ * argument; "--" ends the options; "--name=value" and "--name value" are both accepted
+ * (an option whose value is optional, --progress, takes it only as "--name=value").
  * Returns IVP_EXIT_OK (check a->help) or, after printing the error and usage on stderr,
  * IVP_EXIT_USAGE. a must be freed with cli_args_free on every path. */
 int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd,

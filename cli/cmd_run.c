@@ -5,6 +5,12 @@
  * only when it is complete: a failed or interrupted solve ends in a complete file that says so
  * (status -1 or -2), a crash or an output error leaves no file, and an invalid spec (exit 2)
  * never touches an existing one.
+ *
+ * For scans: -o (and the spec's "output") expands {params.NAME}, {spec} and {member}; an
+ * existing output is reported when replaced, and another run writing the same output (its
+ * temporary file next to it, or the output appearing during the solve) is reported even with
+ * --quiet; --no-clobber and --skip-existing act before anything is solved; --progress prints
+ * timestamped lines for logs; --summary-json prints the summary as JSON on stdout.
  */
 /* sigaltstack and SA_ONSTACK are XSI; sched_getaffinity and CPU_COUNT are GNU. */
 #if !defined(_XOPEN_SOURCE) || _XOPEN_SOURCE < 700
@@ -23,9 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ivp/ensemble.h"
+#include "ivp/h5read.h"
 #include "ivp/h5ensemble.h"
 #include "ivp/h5sink.h"
 #include "ivp/writer.h"
@@ -473,8 +482,11 @@ static void run_register_at_exit(void)
     }
 }
 
-/* A thin sink in front of the HDF5 one: forwards every callback and redraws a progress line on
- * the terminal at most every 'RUN_PROGRESS_PERIOD' seconds. */
+/* A thin sink in front of the HDF5 one: forwards every callback, counts the events (and
+ * remembers the last one, the terminal event when the solve ends with status 1), redraws a
+ * progress line on the terminal at most every 'RUN_PROGRESS_PERIOD' seconds and, with
+ * --progress, prints a timestamped line every log_period seconds. Nothing is allocated per
+ * step; the clock is read per point only when a progress output is on. */
 #define RUN_PROGRESS_PERIOD 0.25
 
 typedef struct run_progress {
@@ -483,8 +495,15 @@ typedef struct run_progress {
     int every_step;            /* no t_eval: each point after the first is an accepted step */
     unsigned long n_points;    /* points seen */
     unsigned long n_segments;  /* dense segments seen (one per accepted step) */
+    int draw;                  /* redraw a line on the terminal */
     double last_draw;          /* monotonic time of the last redraw, s */
     int width;                 /* characters of the line on screen (0: none) */
+    double log_period;         /* --progress: seconds between log lines (0: off) */
+    double start, last_log;    /* monotonic time of the start and of the last log line */
+    unsigned long *event_counts; /* n_events counters (caller's storage), or NULL */
+    size_t n_events;
+    long last_event;           /* index of the last event seen, -1 for none */
+    double last_event_t;
 } run_progress;
 
 static double run_clock(void)
@@ -494,22 +513,72 @@ static double run_clock(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The current UTC time as 2026-12-07T09:40:00Z. */
+static void run_timestamp(char *buf, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(buf, size, "?");
+    }
+}
+
+/* "~12 s left" from the fraction done and the time so far ("? left" before any progress). */
+static void run_eta(char *buf, size_t size, double frac, double elapsed)
+{
+    if (frac > 0 && frac <= 1) {
+        snprintf(buf, size, "~%.0f s left", elapsed * (1 - frac) / frac);
+    } else {
+        snprintf(buf, size, "? left");
+    }
+}
+
+/* Removes the progress line, so the summary starts on a clean line. */
+static void run_progress_clear(run_progress *p)
+{
+    if (p->width > 0) {
+        fprintf(stderr, "\r%*s\r", p->width, "");
+        fflush(stderr);
+        p->width = 0;
+    }
+}
+
 static void run_progress_tick(run_progress *p, double t)
 {
-    double now = run_clock(), pct;
+    double now, pct;
     unsigned long steps;
     int w;
 
-    if (now - p->last_draw < RUN_PROGRESS_PERIOD) {
+    if (!p->draw && p->log_period <= 0) {
         return;
     }
-    p->last_draw = now;
+    now = run_clock();
     pct = 100.0 * (t - p->t0) / (p->t_end - p->t0);
     if (p->every_step) {
         steps = p->n_points > 0 ? p->n_points - 1 : 0;
     } else {
         steps = p->n_segments;
     }
+    if (p->log_period > 0 && now - p->last_log >= p->log_period) {
+        char stamp[32], eta[48];
+        double elapsed = now - p->start;
+        p->last_log = now;
+        run_progress_clear(p);
+        run_timestamp(stamp, sizeof stamp);
+        run_eta(eta, sizeof eta, pct / 100.0, elapsed);
+        if (p->every_step || p->n_segments > 0) {
+            fprintf(stderr, "%s ivp: t = %.6g, %.0f%%, %lu steps, %.1f s elapsed, %s\n", stamp, t,
+                    pct, steps, elapsed, eta);
+        } else {
+            fprintf(stderr, "%s ivp: t = %.6g, %.0f%%, %lu points, %.1f s elapsed, %s\n", stamp,
+                    t, pct, p->n_points, elapsed, eta);
+        }
+        fflush(stderr);
+    }
+    if (!p->draw || now - p->last_draw < RUN_PROGRESS_PERIOD) {
+        return;
+    }
+    p->last_draw = now;
     if (p->every_step || p->n_segments > 0) {
         w = fprintf(stderr, "\r t = %.6g (%.0f%%)  steps %lu", t, pct, steps);
     } else {
@@ -525,16 +594,6 @@ static void run_progress_tick(run_progress *p, double t)
     fflush(stderr);
 }
 
-/* Removes the progress line, so the summary starts on a clean line. */
-static void run_progress_clear(run_progress *p)
-{
-    if (p->width > 0) {
-        fprintf(stderr, "\r%*s\r", p->width, "");
-        fflush(stderr);
-        p->width = 0;
-    }
-}
-
 static int run_progress_point(void *ud, double t, const double *y)
 {
     run_progress *p = ud;
@@ -546,6 +605,11 @@ static int run_progress_point(void *ud, double t, const double *y)
 static int run_progress_event(void *ud, size_t k, double t, const double *y)
 {
     run_progress *p = ud;
+    if (k < p->n_events) {
+        p->event_counts[k]++;
+    }
+    p->last_event = (long)k;
+    p->last_event_t = t;
     return p->inner.event(p->inner.ud, k, t, y);
 }
 
@@ -557,8 +621,10 @@ static int run_progress_segment(void *ud, double t_lo, double t_hi, const double
     return p->inner.segment(p->inner.ud, t_lo, t_hi, c);
 }
 
-/* The sink that wraps inner; callbacks inner lacks stay NULL (that output is not wanted). */
-static ivp_sink run_progress_sink(run_progress *p, const ivp_sink *inner, const ivp_problem *prob)
+/* The sink that wraps inner; callbacks inner lacks stay NULL (that output is not wanted).
+ * counts: n_events zeroed counters (NULL when n_events is 0). */
+static ivp_sink run_progress_sink(run_progress *p, const ivp_sink *inner, const ivp_problem *prob,
+                                  unsigned long *counts, size_t n_events)
 {
     ivp_sink s;
     memset(p, 0, sizeof *p);
@@ -567,6 +633,10 @@ static ivp_sink run_progress_sink(run_progress *p, const ivp_sink *inner, const 
     p->t_end = prob->t_end;
     p->every_step = prob->t_eval == NULL;
     p->last_draw = run_clock();
+    p->start = p->last_log = p->last_draw;
+    p->event_counts = counts;
+    p->n_events = counts != NULL ? n_events : 0;
+    p->last_event = -1;
     s.point = run_progress_point;
     s.event = inner->event != NULL ? run_progress_event : NULL;
     s.segment = inner->segment != NULL ? run_progress_segment : NULL;
@@ -574,41 +644,217 @@ static ivp_sink run_progress_sink(run_progress *p, const ivp_sink *inner, const 
     return s;
 }
 
-/* Output file: -o, else the spec's "output", else "<spec name without .json>.h5" in the
- * current folder. NULL with *code set on error (a spec from stdin names no file). */
+/* The members [*lo, *hi) of block i of n of an ensemble of K members (--shard i/n). */
+static void run_shard_block(size_t K, size_t i, size_t n, size_t *lo, size_t *hi)
+{
+    *lo = K / n * i + K % n * i / n;
+    *hi = K / n * (i + 1) + K % n * (i + 1) / n;
+}
+
+/* v in the shortest form that reads back as the same double (%.17g at most): 0.5, 1e-05. */
+static void run_shortest(char *buf, size_t size, double v)
+{
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) {
+            return;
+        }
+    }
+}
+
+/* The spec file's base name without ".json" (len bytes at *name). */
+static const char *run_spec_base(const char *input, size_t *len)
+{
+    const char *slash = strrchr(input, '/');
+    const char *base = slash != NULL ? slash + 1 : input;
+    *len = strlen(base);
+    if (*len > 5 && strcmp(base + *len - 5, ".json") == 0) {
+        *len -= 5;
+    }
+    return base;
+}
+
+/* Some member of the ensemble overrides params.<name> (len bytes). */
+static int run_ens_varies_param(const ivp_ensemble *ens, const char *name, size_t len)
+{
+    char key[96];
+    size_t k;
+    if (ens == NULL || (ens->varies & IVP_MEMBER_PARAMS) == 0 || len > 64) {
+        return ens != NULL && (ens->varies & IVP_MEMBER_PARAMS) != 0;
+    }
+    snprintf(key, sizeof key, "\"params.%.*s\":", (int)len, name);
+    for (k = 0; k < ens->n_members; k++) {
+        if (strstr(ens->overrides_pool + ens->overrides_start[k], key) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Expands the placeholders of an output name (-o or the spec's "output"): {spec}, {params.NAME}
+ * and, with --shard, {member}; "{{" and "}}" are literal braces. The values are numbers or the
+ * spec's base name, so they never contain '/'. NULL with *code set on error (exit 2: an
+ * unknown placeholder or parameter, {spec} for a spec from stdin, {member} without --shard,
+ * {params.NAME} of a parameter the ensemble's members vary). */
+static char *run_expand_output(const char *tmpl, const cli_args *a, const ivp_problem *p,
+                               const cli_command *self, int *code)
+{
+    size_t cap = strlen(tmpl) + 1, len = 0, i;
+    char *out = malloc(cap);
+    const char *c = tmpl;
+    (void)self;
+    if (out == NULL) {
+        cli_error("out of memory");
+        *code = IVP_EXIT_SOLVER;
+        return NULL;
+    }
+    while (*c != '\0') {
+        char val[64];
+        const char *piece = val, *close, *name;
+        size_t plen, nlen;
+        if ((c[0] == '{' && c[1] == '{') || (c[0] == '}' && c[1] == '}')) {
+            val[0] = c[0];
+            val[1] = '\0';
+            c += 2;
+        } else if (c[0] == '}') {
+            cli_error("output name '%s': a '}' without its '{' (write '}}' "
+                      "for a brace)",
+                      tmpl);
+            *code = IVP_EXIT_USAGE;
+            goto fail;
+        } else if (c[0] != '{') {
+            val[0] = c[0];
+            val[1] = '\0';
+            c++;
+        } else {
+            close = strchr(c + 1, '}');
+            name = c + 1;
+            if (close == NULL) {
+                cli_error("output name '%s': a '{' without its '}' (write "
+                          "'{{' for a brace)",
+                          tmpl);
+                *code = IVP_EXIT_USAGE;
+                goto fail;
+            }
+            nlen = (size_t)(close - name);
+            if (nlen == 4 && strncmp(name, "spec", 4) == 0) {
+                if (strcmp(a->input, "-") == 0) {
+                    cli_error("output name '%s': {spec} needs a spec file; "
+                              "the spec comes from standard input",
+                              tmpl);
+                    *code = IVP_EXIT_USAGE;
+                    goto fail;
+                }
+                piece = run_spec_base(a->input, &plen);
+            } else if (nlen == 6 && strncmp(name, "member", 6) == 0) {
+                size_t lo, hi;
+                if (!a->shard || p->ensemble == NULL) {
+                    cli_error(
+                        "output name '%s': {member} names the members of a --shard run "
+                        "(FIRST-LAST); %s",
+                        tmpl,
+                        p->ensemble != NULL
+                            ? "without --shard an ensemble writes all its members into one file"
+                            : "a single run has no members");
+                    *code = IVP_EXIT_USAGE;
+                    goto fail;
+                }
+                run_shard_block(p->ensemble->n_members, a->shard_i, a->shard_n, &lo, &hi);
+                snprintf(val, sizeof val, "%zu-%zu", lo, hi - 1);
+            } else if (nlen > 7 && strncmp(name, "params.", 7) == 0) {
+                const char *pn = name + 7;
+                size_t pl = nlen - 7;
+                for (i = 0; i < p->n_params; i++) {
+                    if (strlen(p->param_names[i]) == pl &&
+                        strncmp(p->param_names[i], pn, pl) == 0) {
+                        break;
+                    }
+                }
+                if (i == p->n_params) {
+                    cli_error("output name '%s': {%.*s}: the spec has no "
+                              "parameter '%.*s'",
+                              tmpl, (int)nlen, name, (int)pl, pn);
+                    *code = IVP_EXIT_USAGE;
+                    goto fail;
+                }
+                if (run_ens_varies_param(p->ensemble, pn, pl)) {
+                    cli_error("output name '%s': {%.*s}: the ensemble's "
+                              "members vary params.%.*s, so its file has no "
+                              "single value of it",
+                              tmpl, (int)nlen, name, (int)pl, pn);
+                    *code = IVP_EXIT_USAGE;
+                    goto fail;
+                }
+                run_shortest(val, sizeof val, p->param_values[i]);
+            } else {
+                cli_error("output name '%s': unknown placeholder {%.*s} "
+                          "(known: {spec}, {params.NAME}, {member} with "
+                          "--shard; '{{' and '}}' are braces)",
+                          tmpl, (int)nlen, name);
+                *code = IVP_EXIT_USAGE;
+                goto fail;
+            }
+            c = close + 1;
+        }
+        if (piece == val) {
+            plen = strlen(val);
+        }
+        if (len + plen + 1 > cap) {
+            char *grown;
+            cap = 2 * (len + plen + 1);
+            grown = realloc(out, cap);
+            if (grown == NULL) {
+                cli_error("out of memory");
+                *code = IVP_EXIT_SOLVER;
+                goto fail;
+            }
+            out = grown;
+        }
+        memcpy(out + len, piece, plen);
+        len += plen;
+        out[len] = '\0';
+    }
+    out[len] = '\0';
+    return out;
+fail:
+    free(out);
+    return NULL;
+}
+
+/* Output file: -o, else the spec's "output" (placeholders expanded in either), else
+ * "<spec name without .json>.h5" in the current folder. NULL with *code set on error (a spec
+ * from stdin names no file, a bad placeholder). */
 static char *run_output_path(const cli_args *a, const ivp_problem *p, const cli_command *self,
                              int *code)
 {
-    const char *src, *slash;
+    const char *src;
     size_t len, keep;
     char *out = NULL;
 
     if (a->output != NULL || p->output != NULL) {
-        src = a->output != NULL ? a->output : p->output;
-        len = keep = strlen(src);
+        out = run_expand_output(a->output != NULL ? a->output : p->output, a, p, self, code);
+        if (out == NULL) {
+            goto done;
+        }
+        len = strlen(out);
     } else if (strcmp(a->input, "-") == 0) {
         *code = cli_usage_error(self, "the spec comes from standard input, so there is no file "
                                       "name to derive the output from: give -o OUT.h5 or "
                                       "\"output\" in the spec");
         goto done;
     } else {
-        slash = strrchr(a->input, '/');
-        src = slash != NULL ? slash + 1 : a->input;
-        keep = strlen(src);
-        if (keep > 5 && strcmp(src + keep - 5, ".json") == 0) {
-            keep -= 5;
-        }
+        src = run_spec_base(a->input, &keep);
         len = keep + 3;
+        out = malloc(len + 1);
+        if (out == NULL) {
+            cli_error("out of memory");
+            *code = IVP_EXIT_SOLVER;
+            goto done;
+        }
+        memcpy(out, src, keep);
+        memcpy(out + keep, ".h5", 4);
     }
-    out = malloc(len + 1);
-    if (out == NULL) {
-        cli_error("out of memory");
-        *code = IVP_EXIT_SOLVER;
-        goto done;
-    }
-    memcpy(out, src, keep);
-    memcpy(out + keep, ".h5", len - keep);
-    out[len] = '\0';
     if (a->shard && a->output == NULL) {
         /* shard I/N without -o: NAME-shard-I-of-N.h5, so the shards do not share a file */
         size_t size = len + 64;
@@ -631,13 +877,342 @@ done:
     return out;
 }
 
-static void run_summary(const ivp_problem *p, const ivp_result *res, const char *out)
+/* ---- the summary: one line on stderr, or one JSON object on stdout (--summary-json) ---- */
+
+/* s as a JSON string: quotes, backslashes and control characters escaped, bytes that are not
+ * UTF-8 as U+FFFD, so the object stays valid JSON whatever a message or file name holds. */
+static void run_json_str(FILE *f, const char *s)
 {
+    const unsigned char *c = (const unsigned char *)(s != NULL ? s : "");
+    fputc('"', f);
+    while (*c != '\0') {
+        size_t n = 0, i;
+        if (*c == '"' || *c == '\\') {
+            fprintf(f, "\\%c", *c);
+        } else if (*c == '\n') {
+            fputs("\\n", f);
+        } else if (*c == '\t') {
+            fputs("\\t", f);
+        } else if (*c < 0x20 || *c == 0x7f) {
+            fprintf(f, "\\u%04x", *c);
+        } else if (*c < 0x80) {
+            fputc(*c, f);
+        } else {
+            n = (*c & 0xE0u) == 0xC0u && *c >= 0xC2u ? 2
+                : (*c & 0xF0u) == 0xE0u               ? 3
+                : (*c & 0xF8u) == 0xF0u && *c <= 0xF4u ? 4
+                                                        : 0;
+            for (i = 1; i < n; i++) {
+                if ((c[i] & 0xC0u) != 0x80u) {
+                    n = 0;
+                }
+            }
+            if (n == 0) {
+                fputs("\\ufffd", f);
+            } else {
+                fwrite(c, 1, n, f);
+                c += n;
+                continue;
+            }
+        }
+        c++;
+    }
+    fputc('"', f);
+}
+
+/* A JSON number (shortest round-trip form), or null when not finite. */
+static void run_json_num(FILE *f, double v)
+{
+    char buf[40];
+    if (v != v || v > DBL_MAX || v < -DBL_MAX) {
+        fputs("null", f);
+        return;
+    }
+    run_shortest(buf, sizeof buf, v);
+    fputs(buf, f);
+}
+
+/* What a single run's summary reports besides the result. */
+typedef struct run_report {
+    const char *method, *out;
+    const char *const *event_names; /* n_events names (NULL: "event0", ...) */
+    const unsigned long *event_counts;
+    size_t n_events;
+    long terminal;     /* the terminal event's index (status 1), else -1 */
+    double terminal_t;
+    double wall;       /* seconds since the command started */
+    int code;          /* the exit code */
+} run_report;
+
+static void run_event_name(char *buf, size_t size, const run_report *r, size_t k)
+{
+    if (r->event_names != NULL && r->event_names[k] != NULL) {
+        snprintf(buf, size, "%s", r->event_names[k]);
+    } else {
+        snprintf(buf, size, "event%zu", k);
+    }
+}
+
+/* "ivp: RK45: 118 steps (0 rejected), nfev 710, njev 0, nlu 0, 0.0003 s, status 1 (terminal
+ * event 'ground' at t = 1.42784), events: ground 1, apex 3 -> OUT" */
+static void run_summary(const run_report *r, const ivp_result *res)
+{
+    char name[128];
+    size_t k;
     fprintf(stderr,
-            "ivp: %s: %lu steps (%lu rejected), nfev %lu, njev %lu, nlu %lu, %.3g s, status %d "
-            "(%s) -> %s\n",
-            p->method, res->n_steps, res->n_rejected, res->nfev, res->njev, res->nlu,
-            res->solve_seconds, res->status, res->message, out);
+            "ivp: %s: %lu steps (%lu rejected), nfev %lu, njev %lu, nlu %lu, %.3g s, status %d ",
+            r->method, res->n_steps, res->n_rejected, res->nfev, res->njev, res->nlu,
+            res->solve_seconds, res->status);
+    if (r->terminal >= 0) {
+        run_event_name(name, sizeof name, r, (size_t)r->terminal);
+        fprintf(stderr, "(terminal event '%s' at t = %.6g)", name, r->terminal_t);
+    } else {
+        fprintf(stderr, "(%s)", res->message);
+    }
+    for (k = 0; k < r->n_events; k++) {
+        run_event_name(name, sizeof name, r, k);
+        fprintf(stderr, "%s%s %lu", k == 0 ? ", events: " : ", ", name, r->event_counts[k]);
+    }
+    fprintf(stderr, " -> %s\n", r->out);
+}
+
+static void run_summary_json(const run_report *r, const ivp_result *res)
+{
+    char name[128];
+    size_t k;
+    FILE *f = stdout;
+    fputs("{\"output\": ", f);
+    run_json_str(f, r->out);
+    fputs(", \"ensemble\": false, \"skipped\": false, \"exit_code\": ", f);
+    fprintf(f, "%d, \"status\": %d, \"message\": ", r->code, res->status);
+    run_json_str(f, res->message);
+    fputs(", \"method\": ", f);
+    run_json_str(f, r->method);
+    fputs(", \"t\": ", f);
+    run_json_num(f, res->t);
+    fprintf(f,
+            ", \"n_steps\": %lu, \"n_rejected\": %lu, \"nfev\": %lu, \"njev\": %lu, \"nlu\": %lu"
+            ", \"n_points\": %lu, \"solve_seconds\": ",
+            res->n_steps, res->n_rejected, res->nfev, res->njev, res->nlu, res->n_points);
+    run_json_num(f, res->solve_seconds);
+    fputs(", \"wall_seconds\": ", f);
+    run_json_num(f, r->wall);
+    fputs(", \"events\": {", f);
+    for (k = 0; k < r->n_events; k++) {
+        run_event_name(name, sizeof name, r, k);
+        fputs(k > 0 ? ", " : "", f);
+        run_json_str(f, name);
+        fprintf(f, ": %lu", r->event_counts[k]);
+    }
+    fputs("}, \"terminal_event\": ", f);
+    if (r->terminal >= 0) {
+        run_event_name(name, sizeof name, r, (size_t)r->terminal);
+        fputs("{\"name\": ", f);
+        run_json_str(f, name);
+        fputs(", \"t\": ", f);
+        run_json_num(f, r->terminal_t);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ", \"stiff_detected\": %s, \"stiff_t\": ", res->stiff_detected ? "true" : "false");
+    if (res->stiff_detected) {
+        run_json_num(f, res->stiff_t);
+    } else {
+        fputs("null", f);
+    }
+    fputs("}\n", f);
+    fflush(f);
+}
+
+/* ---- existing outputs: --no-clobber, --skip-existing, and runs that write the same file ---- */
+
+typedef struct run_clobber {
+    const char *out;
+    int existed;     /* something was at the output path when the run started */
+    int quiet, resume;
+    int warned;      /* a warning about another writer was printed */
+    char hint[192];  /* how to give each run its own output */
+} run_clobber;
+
+/* Something is at path (a file, or a link, even dangling). */
+static int run_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* A hidden temporary file of another run for the output 'out' (".<base>.tmp-XXXXXX" in its
+ * folder, other than own, a full path or NULL): 1 with its name in found, else 0. */
+static int run_other_temp(const char *out, const char *own, char *found, size_t size)
+{
+    const char *slash = strrchr(out, '/'), *base = slash != NULL ? slash + 1 : out;
+    const char *own_base = NULL;
+    char dir[4096];
+    size_t blen = strlen(base);
+    DIR *d;
+    struct dirent *de;
+    int hit = 0;
+    if (slash == NULL) {
+        snprintf(dir, sizeof dir, ".");
+    } else if (slash == out) {
+        snprintf(dir, sizeof dir, "/");
+    } else {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - out), out);
+    }
+    if (own != NULL) {
+        own_base = strrchr(own, '/');
+        own_base = own_base != NULL ? own_base + 1 : own;
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        return 0;
+    }
+    while (!hit && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        if (n[0] == '.' && strncmp(n + 1, base, blen) == 0 &&
+            strncmp(n + 1 + blen, ".tmp-", 5) == 0 && strlen(n + 1 + blen + 5) == 6 &&
+            (own_base == NULL || strcmp(n, own_base) != 0)) {
+            snprintf(found, size, "%s%s%s", slash != NULL ? dir : "",
+                     slash != NULL && slash != out ? "/" : "", n);
+            hit = 1;
+        }
+    }
+    closedir(d);
+    return hit;
+}
+
+static void run_clobber_warn_other(run_clobber *c, const char *own)
+{
+    char found[4400];
+    if (!c->warned && run_other_temp(c->out, own, found, sizeof found)) {
+        c->warned = 1;
+        cli_warning("another run seems to be writing %s at the same time (its temporary file %s "
+                    "exists; or it is left over from a killed run): the last run to finish "
+                    "replaces the others' results; %s",
+                    c->out, found, c->hint);
+    }
+}
+
+/* Before the output is created: notes whether it exists and warns about another writer. */
+static void run_clobber_start(run_clobber *c, const char *out, const cli_args *a,
+                              const ivp_problem *p)
+{
+    memset(c, 0, sizeof *c);
+    c->out = out;
+    c->quiet = a->quiet;
+    c->resume = a->resume;
+    c->existed = run_exists(out);
+    if (p->n_params > 0 && (p->ensemble == NULL || !run_ens_varies_param(
+                                                       p->ensemble, p->param_names[0],
+                                                       strlen(p->param_names[0])))) {
+        snprintf(c->hint, sizeof c->hint, "give each run its own output, e.g. -o "
+                 "'{spec}-{params.%.60s}.h5'", p->param_names[0]);
+    } else {
+        snprintf(c->hint, sizeof c->hint, "give each run its own output (-o)");
+    }
+    run_clobber_warn_other(c, NULL);
+}
+
+/* Just before the temporary file own replaces the output: warns about another writer, an
+ * output that appeared during the run (both even with --quiet: they are what goes wrong when
+ * several runs of a scan lack -o), and otherwise (unless --quiet or --resume) that an existing
+ * file is replaced. */
+static void run_clobber_commit(run_clobber *c, const char *own)
+{
+    run_clobber_warn_other(c, own);
+    if (!run_exists(c->out)) {
+        return;
+    }
+    if (!c->existed) {
+        cli_warning("%s did not exist when this run started but does now: another run wrote it "
+                    "meanwhile, and this run replaces it; %s",
+                    c->out, c->hint);
+    } else if (!c->quiet && !c->resume) {
+        cli_warning("replacing the existing %s", c->out);
+    }
+}
+
+/* --skip-existing: 1 when 'out' is a finished result of this very run - readable, of the same
+ * kind (single run or ensemble, the same shard and members), the same problem (the resolved
+ * spec, when the file stores it) and status 0 or 1 (every member's, for an ensemble); then
+ * prints a line (unless --quiet) and the JSON summary (with --summary-json). 0 otherwise, with
+ * a warning (unless --quiet) saying why it is solved again and replaced. */
+static int run_skip_existing(const cli_args *a, const ivp_problem *p, const char *out)
+{
+    ivp_h5file *f = NULL;
+    const ivp_h5info *in;
+    ivp_error err;
+    char why[640] = "", shard[64] = "";
+    size_t lo = 0, hi = 1, k;
+    int skip = 0;
+
+    ivp_error_clear(&err);
+    if (ivp_h5file_open(out, &f, &err) != IVP_OK) {
+        snprintf(why, sizeof why, "cannot be read (%s)", err.msg);
+        goto done;
+    }
+    in = ivp_h5file_info(f);
+    if (p->ensemble != NULL) {
+        lo = 0;
+        hi = p->ensemble->n_members;
+        if (a->shard) {
+            run_shard_block(hi, a->shard_i, a->shard_n, &lo, &hi);
+            snprintf(shard, sizeof shard, "%zu/%zu", a->shard_i, a->shard_n);
+        }
+    }
+    if (in->ensemble != (p->ensemble != NULL)) {
+        snprintf(why, sizeof why, "is %s file", in->ensemble ? "an ensemble" : "a single-run");
+    } else if (in->problem[0] != '\0' && strcmp(in->problem, p->resolved) != 0) {
+        snprintf(why, sizeof why, "holds another problem (its attribute 'problem' differs)");
+    } else if (in->ensemble && (strcmp(in->shard, shard) != 0 || in->n_members != hi - lo)) {
+        snprintf(why, sizeof why, "holds other members (%zu, shard '%s')", in->n_members,
+                 in->shard);
+    } else if (in->ensemble ? in->n_failed > 0 : in->run.status < 0) {
+        if (in->ensemble) {
+            snprintf(why, sizeof why, "has %zu members with status -1 or -2", in->n_failed);
+        } else {
+            snprintf(why, sizeof why, "has status %d", in->run.status);
+        }
+    } else {
+        skip = 1;
+        for (k = 0; in->ensemble && skip && k < in->n_members; k++) {
+            ivp_h5run run;
+            ivp_member m;
+            ivp_problem_member(p, lo + k, &m);
+            if (ivp_h5file_member(f, k, &run, NULL, NULL, NULL, &err) != IVP_OK ||
+                run.overrides == NULL || strcmp(run.overrides, m.overrides) != 0) {
+                snprintf(why, sizeof why, "holds other members (member %zu differs)", lo + k);
+                skip = 0;
+            }
+        }
+    }
+    if (skip) {
+        if (!a->quiet) {
+            fprintf(stderr, "ivp: %s exists with status %d (%s); not solved again "
+                            "(--skip-existing)\n",
+                    out, in->run.status, in->ensemble ? "every member 0 or 1" : in->run.message);
+        }
+        if (a->summary_json) {
+            printf("{\"output\": ");
+            run_json_str(stdout, out);
+            printf(", \"ensemble\": %s, \"skipped\": true, \"exit_code\": 0, \"status\": %d, "
+                   "\"message\": ",
+                   in->ensemble ? "true" : "false", in->run.status);
+            run_json_str(stdout, in->ensemble ? "" : in->run.message);
+            printf(", \"method\": ");
+            run_json_str(stdout, in->method);
+            printf("}\n");
+            fflush(stdout);
+        }
+    }
+done:
+    if (!skip && !a->quiet && !a->no_clobber) {
+        cli_warning("--skip-existing: %s %s: %s", out, why,
+                    a->resume ? "resuming it (--resume)" : "solving again and replacing it");
+    }
+    ivp_h5file_close(f);
+    return skip;
 }
 
 /* ---- ensembles (contracts.md section 5) -------------------------------------------------- */
@@ -662,6 +1237,8 @@ typedef struct run_ens {
     int progress;
     double last_draw;
     int width;
+    double log_period;      /* --progress: seconds between log lines (0: off) */
+    double start, last_log;
 } run_ens;
 
 static size_t run_ens_global(const run_ens *e, size_t k)
@@ -704,6 +1281,25 @@ static void run_ens_written(run_ens *e, int status)
         e->n_interrupted++;
     } else {
         e->n_failed++;
+    }
+    if (e->log_period > 0) {
+        double now = run_clock();
+        if (now - e->last_log >= e->log_period || e->done == e->hi - e->lo) {
+            char stamp[32], eta[48];
+            double frac = (double)e->done / (double)(e->hi - e->lo);
+            e->last_log = now;
+            if (e->width > 0) {
+                fprintf(stderr, "\r%*s\r", e->width, "");
+                e->width = 0;
+            }
+            run_timestamp(stamp, sizeof stamp);
+            run_eta(eta, sizeof eta, frac, now - e->start);
+            fprintf(stderr,
+                    "%s ivp: members %zu/%zu done (%zu failed), %.0f%%, %.1f s elapsed, %s\n",
+                    stamp, e->done, e->hi - e->lo, e->n_failed, 100.0 * frac, now - e->start,
+                    eta);
+            fflush(stderr);
+        }
     }
     if (e->progress) {
         double now = run_clock();
@@ -879,7 +1475,7 @@ static int run_ens_resume_plan(run_ens *e)
 
 /* `ivp run` of a spec with an ensemble: the output path is checked and the signal handlers are
  * installed by the caller. Returns the exit code. */
-static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
+static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out, run_clobber *cl)
 {
     const ivp_problem *p = setup->problem;
     const ivp_plugin *pl = setup->plugin;
@@ -909,8 +1505,7 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
             return IVP_EXIT_USAGE;
         }
         snprintf(shard, sizeof shard, "%zu/%zu", a->shard_i, a->shard_n);
-        e.lo = K / a->shard_n * a->shard_i + K % a->shard_n * a->shard_i / a->shard_n;
-        e.hi = K / a->shard_n * (a->shard_i + 1) + K % a->shard_n * (a->shard_i + 1) / a->shard_n;
+        run_shard_block(K, a->shard_i, a->shard_n, &e.lo, &e.hi);
     }
     e.n_solve = e.hi - e.lo;
     e.next = e.lo;
@@ -972,6 +1567,8 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     run_register_at_exit();
     e.progress = !a->quiet && isatty(STDERR_FILENO);
     e.last_draw = run_clock();
+    e.log_period = a->progress;
+    e.start = e.last_log = e.last_draw;
 
     wall0 = run_clock();
     st = IVP_OK;
@@ -1008,12 +1605,19 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
     /* the old file is read to the end before the new one replaces it */
     ivp_h5ens_read_close(e.old);
     e.old = NULL;
+    run_clobber_commit(cl, ivp_h5ens_temp_path(e.w));
     st = ivp_h5ens_finish(e.w, &meta, &err);
     run_temp_armed = 0;
     if (st != IVP_OK) {
         cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
         code = IVP_EXIT_SOLVER;
         goto done;
+    }
+    code = IVP_EXIT_OK;
+    if (e.n_interrupted > 0 || run_signal_caught != 0) {
+        code = IVP_EXIT_INTERRUPTED;
+    } else if (e.n_failed > 0) {
+        code = IVP_EXIT_SOLVER;
     }
     if (!a->quiet) {
         char what[96] = "";
@@ -1032,18 +1636,39 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out)
                 sum.solve_seconds, run_clock() - wall0, out);
         run_mpi_print_summary(stderr);
     }
-    code = IVP_EXIT_OK;
-    if (e.n_interrupted > 0 || run_signal_caught != 0) {
+    if (a->summary_json) {
+        printf("{\"output\": ");
+        run_json_str(stdout, out);
+        printf(", \"ensemble\": true, \"skipped\": false, \"exit_code\": %d, \"method\": ",
+               code);
+        run_json_str(stdout, p->method);
+        printf(", \"source\": ");
+        run_json_str(stdout, ens->source);
+        printf(", \"members\": %zu, \"first\": %zu, \"count\": %zu, \"shard\": ", K, e.lo,
+               e.hi - e.lo);
+        if (a->shard) {
+            run_json_str(stdout, shard);
+        } else {
+            printf("null");
+        }
+        printf(", \"jobs\": %zu, \"ok\": %zu, \"failed\": %zu, \"interrupted\": %zu, "
+               "\"kept\": %zu, \"solved\": %zu, \"solve_seconds\": ",
+               nw, e.n_ok, e.n_failed, e.n_interrupted, e.n_copied, e.n_solve);
+        run_json_num(stdout, sum.solve_seconds);
+        printf(", \"wall_seconds\": ");
+        run_json_num(stdout, run_clock() - wall0);
+        printf("}\n");
+        fflush(stdout);
+    }
+    if (code == IVP_EXIT_INTERRUPTED) {
         cli_error("interrupted (%s): %zu of %zu members finished; the file %s has them all "
                   "(status -2 for the rest; --resume solves those)",
                   run_signal_name_of(run_signal_caught != 0 ? run_signal_caught : SIGINT),
                   e.n_ok + e.n_failed, e.hi - e.lo, out);
-        code = IVP_EXIT_INTERRUPTED;
-    } else if (e.n_failed > 0) {
+    } else if (code == IVP_EXIT_SOLVER) {
         cli_error("%zu of %zu members failed (status -1; /members/status and /members/message in "
                   "%s say which and why)",
                   e.n_failed, e.hi - e.lo, out);
-        code = IVP_EXIT_SOLVER;
     }
 done:
     ivp_h5ens_read_close(e.old);
@@ -1151,20 +1776,31 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     char *command_line = NULL;
     char host[256];
     double t_span[2];
-    int code, show_progress;
+    double t_cmd0 = run_clock();
+    unsigned long *event_counts = NULL;
+    run_clobber clobber;
+    run_report report;
+    int code;
 
     memset(&setup, 0, sizeof setup);
     memset(&signals, 0, sizeof signals);
     memset(&progress, 0, sizeof progress);
     code = cli_args_parse(argc, argv,
                           CLI_OPT_OUTPUT | CLI_OPT_SPEC | CLI_OPT_QUIET | CLI_OPT_JOBS |
-                              CLI_OPT_MEMBERS | CLI_OPT_SHARD | CLI_OPT_RESUME,
+                              CLI_OPT_MEMBERS | CLI_OPT_SHARD | CLI_OPT_RESUME |
+                              CLI_OPT_NO_CLOBBER | CLI_OPT_SKIP_EXISTING | CLI_OPT_PROGRESS |
+                              CLI_OPT_SUMMARY_JSON,
                           self, &args);
     if (code != IVP_EXIT_OK) {
         goto done;
     }
     if (args.help) {
         cli_usage(stdout, self);
+        goto done;
+    }
+    if (args.no_clobber && args.resume) {
+        code = cli_usage_error(self, "--no-clobber and --resume exclude each other (--resume "
+                                     "replaces the existing output)");
         goto done;
     }
     code = cli_setup_load(&setup, &args);
@@ -1197,6 +1833,16 @@ int cmd_run(int argc, char **argv, const cli_command *self)
         code = IVP_EXIT_USAGE;
         goto done;
     }
+    if (args.skip_existing && run_exists(out) && run_skip_existing(&args, p, out)) {
+        code = IVP_EXIT_OK;
+        goto done;
+    }
+    if (args.no_clobber && run_exists(out)) {
+        cli_error("%s exists (--no-clobber): nothing was solved or written", out);
+        code = IVP_EXIT_USAGE;
+        goto done;
+    }
+    run_clobber_start(&clobber, out, &args, p);
     run_copy(run_out, sizeof run_out, out);
     run_copy(run_plugin, sizeof run_plugin,
              setup.plugin->source != NULL ? setup.plugin->source : setup.plugin->path);
@@ -1208,7 +1854,7 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     run_signals_install(&signals);
     setup.opt.interrupt = &run_signal_caught;
     if (p->ensemble != NULL) {
-        code = run_ensemble(&args, &setup, out);
+        code = run_ensemble(&args, &setup, out, &clobber);
         goto done;
     }
 
@@ -1232,8 +1878,14 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     run_register_at_exit();
 
     file_sink = writer->sink(w);
-    show_progress = !args.quiet && isatty(STDERR_FILENO);
-    sink = show_progress ? run_progress_sink(&progress, &file_sink, p) : file_sink;
+    if (cfg.n_events > 0 && (event_counts = calloc(cfg.n_events, sizeof *event_counts)) == NULL) {
+        cli_error("out of memory");
+        code = IVP_EXIT_SOLVER;
+        goto done;
+    }
+    sink = run_progress_sink(&progress, &file_sink, p, event_counts, cfg.n_events);
+    progress.draw = !args.quiet && isatty(STDERR_FILENO);
+    progress.log_period = args.progress;
 
     if (!args.quiet) {
         setup.opt.stiff_hint = run_stiff_hint;
@@ -1260,6 +1912,7 @@ int cmd_run(int argc, char **argv, const cli_command *self)
     meta.plugin_sha256 = setup.plugin->sha256;
     command_line = run_command_line(argc, argv);
     run_meta_1_1(&meta, &setup, t_span, host, sizeof host, command_line);
+    run_clobber_commit(&clobber, writer->temp_path(w));
     st = writer->finish(w, &res, &meta, &err);
     w = NULL; /* freed by finish either way */
     run_temp_armed = 0;
@@ -1269,17 +1922,27 @@ int cmd_run(int argc, char **argv, const cli_command *self)
         goto done;
     }
 
+    code = res.status >= 0    ? IVP_EXIT_OK
+           : res.status == -2 ? IVP_EXIT_INTERRUPTED
+                              : IVP_EXIT_SOLVER;
+    memset(&report, 0, sizeof report);
+    report.method = p->method;
+    report.out = out;
+    report.event_names = setup.plugin->event_names;
+    report.event_counts = event_counts;
+    report.n_events = event_counts != NULL ? cfg.n_events : 0;
+    report.terminal = res.status == 1 ? progress.last_event : -1;
+    report.terminal_t = progress.last_event_t;
+    report.wall = run_clock() - t_cmd0;
+    report.code = code;
     if (!args.quiet) {
-        run_summary(p, &res, out);
+        run_summary(&report, &res);
     }
-    if (res.status >= 0) {
-        code = IVP_EXIT_OK;
-    } else if (res.status == -2) {
+    if (args.summary_json) {
+        run_summary_json(&report, &res);
+    }
+    if (res.status < 0) {
         cli_error("%s; the steps done so far are in %s", res.message, out);
-        code = IVP_EXIT_INTERRUPTED;
-    } else {
-        cli_error("%s; the steps done so far are in %s", res.message, out);
-        code = IVP_EXIT_SOLVER;
     }
 done:
     if (w != NULL) {
@@ -1288,6 +1951,7 @@ done:
     run_temp_armed = 0;
     run_signals_restore(&signals);
     free(out);
+    free(event_counts);
     free(command_line);
     cli_setup_free(&setup);
     cli_args_free(&args);

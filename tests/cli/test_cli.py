@@ -48,7 +48,15 @@ METHODS = ["RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA"]
 SUMMARY_RE = re.compile(
     r"^ivp: (?P<method>\w+): (?P<steps>\d+) steps \((?P<rejected>\d+) rejected\), "
     r"nfev (?P<nfev>\d+), njev (?P<njev>\d+), nlu (?P<nlu>\d+), (?P<secs>[0-9.eE+-]+) s, "
-    r"status (?P<status>-?\d+) \((?P<message>.*)\) -> (?P<out>.+)\n$")
+    r"status (?P<status>-?\d+) \((?P<message>.*?)\)(?:, events: (?P<events>[^>]*?))? "
+    r"-> (?P<out>.+)\n$")
+
+
+def summary_events(m):
+    """The summary's "events: a 1, b 0" as {"a": 1, "b": 0} ({} when the line has none)."""
+    if m["events"] is None:
+        return {}
+    return {k: int(v) for k, v in (item.rsplit(" ", 1) for item in m["events"].split(", "))}
 
 
 def ivp_version():
@@ -221,6 +229,11 @@ class TestRunSuccess(CliCase):
         self.assertEqual(int(m["status"]), 0)
         self.assertEqual(m["message"], text_attr(attrs["message"]))
         self.assertEqual(m["out"], out)
+        # every event with its count in the file
+        with h5py.File(out, "r") as f:
+            counts = {k: f["events"][k]["t"].shape[0] for k in f["events"]}
+        self.assertEqual(summary_events(m), counts)
+        self.assertTrue(all(c > 0 for c in counts.values()), counts)
         self.assertAlmostEqual(float(m["secs"]), float(attrs["solve_seconds"]),
                                delta=0.01 * float(attrs["solve_seconds"]) + 1e-12)
         self.assert_only_files(self.outdir, ["out.h5"])
@@ -245,6 +258,11 @@ class TestRunSuccess(CliCase):
             th = f["events/half/t"][()]
             self.assertEqual(th.shape, (1,))
             self.assertAlmostEqual(th[0], math.pi / 6, places=7)
+        # the summary names the terminal event and its t (6 significant digits), and the counts
+        tm = re.fullmatch(r"terminal event 'zero' at t = (\S+)", m["message"])
+        self.assertIsNotNone(tm, m["message"])
+        self.assertAlmostEqual(float(tm[1]), te[0], delta=5e-6 * abs(te[0]))
+        self.assertEqual(summary_events(m), {"zero": 1, "half": 1})
 
     def test_quiet_success_prints_nothing(self):
         spec = self.write_spec(osc_spec(), schema=True)
