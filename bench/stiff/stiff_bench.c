@@ -225,7 +225,7 @@ static int parse_args(int argc, char **argv, options *o)
     if (split_solvers(o, "BDF") != 0) {
         return 2;
     }
-    for (i = 2; i < argc; i++) {
+    for (i = 2; i < argc; i += 2) { /* "--option value" pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long ul;
         int ok;
@@ -268,7 +268,6 @@ static int parse_args(int argc, char **argv, options *o)
             fprintf(stderr, "stiff_bench: invalid value '%s' for %s\n", v, a);
             return 2;
         }
-        i++;
     }
     for (i = 0; i < (int)o->n_solvers; i++) {
         const char *s = o->solvers[i];
