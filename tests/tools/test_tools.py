@@ -332,6 +332,66 @@ class Eval(unittest.TestCase):
         self.assertEqual(r.stdout, "")
 
 
+class RealEnsembles(unittest.TestCase):
+    """The tools on ensemble files written by `ivp run` itself (the files above are built with
+    h5py from single runs): stacked and ragged, with events and dense output. Member k must
+    read back exactly as the single run of the same overrides."""
+
+    def ensemble(self, name, members, **over):
+        spec = {"plugin": os.path.join(PLUGINS, "bouncing_ball.c"), "t_span": [0, 6],
+                "y0": [10, 0], "params": {"g": 9.81}, "dense_output": True, "max_step": 0.5,
+                "events": {"ground": {"terminal": False, "direction": -1}},
+                "ensemble": {"zip": {"y0[0]": members}}}
+        spec.update(over)
+        path = os.path.join(TMP, name + ".json")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        out = os.path.join(TMP, name + ".h5")
+        r = run("run", path, "-o", out, "-q", "-j", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return out
+
+    def test_tools_on_written_ensembles(self):
+        heights = [10, 5, 2]
+        for layout, over in (("ragged", {}),
+                             ("stacked", {"t_eval": {"linspace": [0, 6, 31]}})):
+            with self.subTest(layout=layout):
+                path = self.ensemble("real_" + layout, heights, **over)
+                with h5py.File(path, "r") as f:
+                    self.assertEqual(f.attrs["format"], "ivp-hdf5-ensemble")
+                    self.assertEqual(f["y"].ndim, 3 if layout == "stacked" else 2)
+                r = run("info", path, "--json")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                info = json.loads(r.stdout)
+                self.assertIn(str(len(heights)), json.dumps(info))
+                times = np.linspace(0, 6, 25)
+                for k, h in enumerate(heights):
+                    single = make("real_%s_%d" % (layout, k), "bouncing_ball.c",
+                                  t_span=[0, 6], y0=[h, 0], params={"g": 9.81},
+                                  dense_output=True, max_step=0.5,
+                                  events={"ground": {"terminal": False, "direction": -1}},
+                                  **over)
+                    r = run("eval", path, "--t", "0:6:25", "--member", k)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    head, rows = read_csv(r.stdout)
+                    got = np.array([[float(v) for v in row] for row in rows])
+                    with h5py.File(single, "r") as f:
+                        want = PPoly(f["dense/c"][()], f["dense/x"][()])(times)
+                        ev_t = f["events/ground/t"][()]
+                    np.testing.assert_array_equal(got[:, 1:], want)  # the same bits
+                    r = run("export", path, "--member", k, "--events")
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    head, rows = read_csv(r.stdout)
+                    self.assertEqual([float(row[1]) for row in rows], list(ev_t))
+                    r = run("compare", path, single, "--member", k, "--rtol", "0",
+                            "--atol", "0")
+                    self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                png = os.path.join(TMP, "real_%s.png" % layout)
+                r = run("plot", path, "--member", 1, "-o", png)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(png_size(png), (800, 500))
+
+
 class Export(unittest.TestCase):
     def test_points_exact(self):
         for key in ("vdp", "vdp_back", "vdp_failed", "lorenz", "kepler"):
