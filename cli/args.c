@@ -19,12 +19,18 @@ typedef struct args_option {
 enum { ARGS_HELP = 1u << 15 };
 
 static const args_option args_options[] = {
-    {"output", 'o', 1, CLI_OPT_OUTPUT}, {"set", 0, 1, CLI_OPT_SET},
-    {"method", 0, 1, CLI_OPT_METHOD},   {"rtol", 0, 1, CLI_OPT_RTOL},
-    {"atol", 0, 1, CLI_OPT_ATOL},       {"quiet", 'q', 0, CLI_OPT_QUIET},
-    {"help", 'h', 0, ARGS_HELP},        {"jobs", 'j', 1, CLI_OPT_JOBS},
-    {"members", 0, 1, CLI_OPT_MEMBERS}, {"shard", 0, 1, CLI_OPT_SHARD},
-    {"resume", 0, 0, CLI_OPT_RESUME},   {"no-clobber", 0, 0, CLI_OPT_NO_CLOBBER},
+    {"output", 'o', 1, CLI_OPT_OUTPUT},
+    {"set", 0, 1, CLI_OPT_SET},
+    {"method", 0, 1, CLI_OPT_METHOD},
+    {"rtol", 0, 1, CLI_OPT_RTOL},
+    {"atol", 0, 1, CLI_OPT_ATOL},
+    {"quiet", 'q', 0, CLI_OPT_QUIET},
+    {"help", 'h', 0, ARGS_HELP},
+    {"jobs", 'j', 1, CLI_OPT_JOBS},
+    {"members", 0, 1, CLI_OPT_MEMBERS},
+    {"shard", 0, 1, CLI_OPT_SHARD},
+    {"resume", 0, 0, CLI_OPT_RESUME},
+    {"no-clobber", 0, 0, CLI_OPT_NO_CLOBBER},
     {"skip-existing", 0, 0, CLI_OPT_SKIP_EXISTING},
     {"progress", 0, 2, CLI_OPT_PROGRESS},
     {"summary-json", 0, 0, CLI_OPT_SUMMARY_JSON},
@@ -128,8 +134,9 @@ int cli_shard_parse(const char *value, size_t *i, size_t *n, char *why, size_t w
             return -1;
         }
         if (I >= N) {
-            snprintf(why, why_size, "'%s': the block I must be below N (0-based: 0/%ld ... %ld/%ld)",
-                     value, N, N - 1, N);
+            snprintf(why, why_size,
+                     "'%s': the block I must be below N (0-based: 0/%ld ... %ld/%ld)", value, N,
+                     N - 1, N);
             return -1;
         }
     }
@@ -140,8 +147,8 @@ int cli_shard_parse(const char *value, size_t *i, size_t *n, char *why, size_t w
 
 /* Stores the value of option o; returns IVP_EXIT_OK or a usage error. */
 static int args_apply(const args_option *o, const char *value, const char *spelled,
-                      const cli_command *cmd, cli_args *a, const char **method,
-                      const char **rtol, const char **atol)
+                      const cli_command *cmd, cli_args *a, const char **method, const char **rtol,
+                      const char **atol)
 {
     const char *eq;
     switch (o->bit) {
@@ -181,10 +188,10 @@ static int args_apply(const args_option *o, const char *value, const char *spell
     case CLI_OPT_JOBS: {
         char *end = NULL;
         long j = strtol(value, &end, 10);
-        if (value[0] < '0' || value[0] > '9' || end == NULL || *end != '\0' || j < 1 ||
-            j > 4096) {
-            return cli_usage_error(cmd, "option '%s' expects a number of threads in [1, 4096], "
-                                        "got '%s'",
+        if (value[0] < '0' || value[0] > '9' || end == NULL || *end != '\0' || j < 1 || j > 4096) {
+            return cli_usage_error(cmd,
+                                   "option '%s' expects a number of threads in [1, 4096], "
+                                   "got '%s'",
                                    spelled, value);
         }
         a->jobs = j;
@@ -216,10 +223,11 @@ static int args_apply(const args_option *o, const char *value, const char *spell
     case CLI_OPT_PROGRESS: {
         char *end = NULL;
         double s = value != NULL ? strtod(value, &end) : CLI_PROGRESS_DEFAULT;
-        if (value != NULL && (value[0] == '\0' || end == NULL || *end != '\0' || !(s >= 0.01) ||
-                              s > 1e6)) {
-            return cli_usage_error(cmd, "option '%s' expects a number of seconds in [0.01, 1e6], "
-                                        "got '%s'",
+        if (value != NULL &&
+            (value[0] == '\0' || end == NULL || *end != '\0' || !(s >= 0.01) || s > 1e6)) {
+            return cli_usage_error(cmd,
+                                   "option '%s' expects a number of seconds in [0.01, 1e6], "
+                                   "got '%s'",
                                    spelled, value);
         }
         a->progress = s;
@@ -235,8 +243,7 @@ static int args_apply(const args_option *o, const char *value, const char *spell
     return IVP_EXIT_OK;
 }
 
-int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd,
-                   cli_args *a)
+int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd, cli_args *a)
 {
     const char *method = NULL, *rtol = NULL, *atol = NULL;
     int i, code = IVP_EXIT_OK, only_positional = 0;

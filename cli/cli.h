@@ -17,22 +17,22 @@
 
 /* Exit codes of the ivp program (contracts.md section 4). */
 typedef enum ivp_exit_code {
-    IVP_EXIT_OK = 0,            /* success (solver status 0 or 1) */
-    IVP_EXIT_SOLVER = 1,        /* the solver failed (status -1); the file is still written */
-    IVP_EXIT_USAGE = 2,         /* bad usage or invalid spec; nothing written */
-    IVP_EXIT_PLUGIN = 3,        /* the plugin could not be loaded or built */
-    IVP_EXIT_CRASH = 4,         /* the solve crashed (a signal such as SIGSEGV or SIGABRT, nearly
+    IVP_EXIT_OK = 0,           /* success (solver status 0 or 1) */
+    IVP_EXIT_SOLVER = 1,       /* the solver failed (status -1); the file is still written */
+    IVP_EXIT_USAGE = 2,        /* bad usage or invalid spec; nothing written */
+    IVP_EXIT_PLUGIN = 3,       /* the plugin could not be loaded or built */
+    IVP_EXIT_CRASH = 4,        /* the solve crashed (a signal such as SIGSEGV or SIGABRT, nearly
                                    always in the plugin) or the plugin called exit(); no file */
-    IVP_EXIT_INTERRUPTED = 130  /* SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGXCPU or SIGPIPE;
+    IVP_EXIT_INTERRUPTED = 130 /* SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGXCPU or SIGPIPE;
                                    the partial file is written (status -2) */
 } ivp_exit_code;
 
 /* One subcommand (git.c cmd_struct). */
 typedef struct cli_command {
-    const char *name;                                        /* "run" */
+    const char *name;                                                 /* "run" */
     int (*fn)(int argc, char **argv, const struct cli_command *self); /* argv[0] is the name */
-    const char *summary;                                     /* one line for `ivp --help` */
-    const char *usage;                                       /* for `ivp <name> --help` */
+    const char *summary; /* one line for `ivp --help` */
+    const char *usage;   /* for `ivp <name> --help` */
 } cli_command;
 
 int cmd_run(int argc, char **argv, const cli_command *self);
@@ -73,16 +73,16 @@ int cli_exit_for_status(ivp_status s);
 
 /* Options a subcommand accepts (a bit mask for cli_args_parse). */
 enum {
-    CLI_OPT_OUTPUT = 1u << 0, /* -o, --output FILE */
-    CLI_OPT_SET = 1u << 1,    /* --set KEY=VALUE (repeatable) */
-    CLI_OPT_METHOD = 1u << 2, /* --method M */
-    CLI_OPT_RTOL = 1u << 3,   /* --rtol X */
-    CLI_OPT_ATOL = 1u << 4,   /* --atol X */
-    CLI_OPT_QUIET = 1u << 5,  /* -q, --quiet */
-    CLI_OPT_JOBS = 1u << 6,   /* -j, --jobs N (ensembles) */
-    CLI_OPT_MEMBERS = 1u << 7, /* --members FILE|- (ensembles) */
-    CLI_OPT_SHARD = 1u << 8,   /* --shard I/N|auto (ensembles) */
-    CLI_OPT_RESUME = 1u << 9,  /* --resume (ensembles) */
+    CLI_OPT_OUTPUT = 1u << 0,         /* -o, --output FILE */
+    CLI_OPT_SET = 1u << 1,            /* --set KEY=VALUE (repeatable) */
+    CLI_OPT_METHOD = 1u << 2,         /* --method M */
+    CLI_OPT_RTOL = 1u << 3,           /* --rtol X */
+    CLI_OPT_ATOL = 1u << 4,           /* --atol X */
+    CLI_OPT_QUIET = 1u << 5,          /* -q, --quiet */
+    CLI_OPT_JOBS = 1u << 6,           /* -j, --jobs N (ensembles) */
+    CLI_OPT_MEMBERS = 1u << 7,        /* --members FILE|- (ensembles) */
+    CLI_OPT_SHARD = 1u << 8,          /* --shard I/N|auto (ensembles) */
+    CLI_OPT_RESUME = 1u << 9,         /* --resume (ensembles) */
     CLI_OPT_NO_CLOBBER = 1u << 10,    /* --no-clobber */
     CLI_OPT_SKIP_EXISTING = 1u << 11, /* --skip-existing */
     CLI_OPT_PROGRESS = 1u << 12,      /* --progress[=SECONDS] */
@@ -96,9 +96,9 @@ enum {
 /* A parsed command line. Strings are borrowed from argv except the overrides built from
  * --method/--rtol/--atol, which cli_args_free releases. */
 typedef struct cli_args {
-    const char *input;       /* the one positional argument (SPEC or PLUGIN.c); "-" = stdin */
-    const char *output;      /* -o, or NULL */
-    const char **sets;       /* n_sets "KEY=VALUE" overrides: the --set ones in order, then
+    const char *input;  /* the one positional argument (SPEC or PLUGIN.c); "-" = stdin */
+    const char *output; /* -o, or NULL */
+    const char **sets;  /* n_sets "KEY=VALUE" overrides: the --set ones in order, then
                                 "method=M", "rtol=X", "atol=X" (so those win) */
     size_t n_sets;
     char *extra[3];          /* owned: the method/rtol/atol overrides (NULL if not given) */
@@ -121,8 +121,7 @@ typedef struct cli_args {
  * (an option whose value is optional, --progress, takes it only as "--name=value").
  * Returns IVP_EXIT_OK (check a->help) or, after printing the error and usage on stderr,
  * IVP_EXIT_USAGE. a must be freed with cli_args_free on every path. */
-int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd,
-                   cli_args *a);
+int cli_args_parse(int argc, char **argv, unsigned allowed, const cli_command *cmd, cli_args *a);
 
 void cli_args_free(cli_args *a);
 
@@ -134,10 +133,10 @@ int cli_shard_parse(const char *value, size_t *i, size_t *n, char *why, size_t w
 /* Everything `run` does before it solves: the problem, its plugin, the instance bound to it
  * and the solver options, checked by ivp_solve_check. */
 typedef struct cli_setup {
-    ivp_problem *problem;   /* owned */
-    ivp_plugin *plugin;     /* owned */
-    ivp_instance *inst;     /* owned; borrows plugin */
-    ivp_options opt;        /* points into problem and inst */
+    ivp_problem *problem; /* owned */
+    ivp_plugin *plugin;   /* owned */
+    ivp_instance *inst;   /* owned; borrows plugin */
+    ivp_options opt;      /* points into problem and inst */
 } cli_setup;
 
 /* Loads the spec a->input with a's overrides, loads and binds its plugin, fills s->opt and

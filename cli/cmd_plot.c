@@ -84,40 +84,40 @@ int cmd_plot(int argc, char **argv, const cli_command *self)
  * macros for the pointers. */
 #include <dlfcn.h>
 
-#define PLOT_CAIRO_FUNCTIONS(X) \
-    X(cairo_arc) \
-    X(cairo_clip) \
-    X(cairo_close_path) \
-    X(cairo_create) \
-    X(cairo_debug_reset_static_data) \
-    X(cairo_destroy) \
-    X(cairo_fill_preserve) \
-    X(cairo_image_surface_create) \
-    X(cairo_line_to) \
-    X(cairo_move_to) \
-    X(cairo_new_path) \
-    X(cairo_new_sub_path) \
-    X(cairo_paint) \
-    X(cairo_rectangle) \
-    X(cairo_restore) \
-    X(cairo_rotate) \
-    X(cairo_save) \
-    X(cairo_select_font_face) \
-    X(cairo_set_font_size) \
-    X(cairo_set_line_cap) \
-    X(cairo_set_line_join) \
-    X(cairo_set_line_width) \
-    X(cairo_set_source_rgb) \
-    X(cairo_set_source_rgba) \
-    X(cairo_show_text) \
-    X(cairo_stroke) \
-    X(cairo_surface_destroy) \
-    X(cairo_surface_finish) \
-    X(cairo_surface_status) \
-    X(cairo_surface_write_to_png) \
-    X(cairo_svg_surface_create) \
-    X(cairo_svg_surface_set_document_unit) \
-    X(cairo_text_extents) \
+#define PLOT_CAIRO_FUNCTIONS(X)                                                                    \
+    X(cairo_arc)                                                                                   \
+    X(cairo_clip)                                                                                  \
+    X(cairo_close_path)                                                                            \
+    X(cairo_create)                                                                                \
+    X(cairo_debug_reset_static_data)                                                               \
+    X(cairo_destroy)                                                                               \
+    X(cairo_fill_preserve)                                                                         \
+    X(cairo_image_surface_create)                                                                  \
+    X(cairo_line_to)                                                                               \
+    X(cairo_move_to)                                                                               \
+    X(cairo_new_path)                                                                              \
+    X(cairo_new_sub_path)                                                                          \
+    X(cairo_paint)                                                                                 \
+    X(cairo_rectangle)                                                                             \
+    X(cairo_restore)                                                                               \
+    X(cairo_rotate)                                                                                \
+    X(cairo_save)                                                                                  \
+    X(cairo_select_font_face)                                                                      \
+    X(cairo_set_font_size)                                                                         \
+    X(cairo_set_line_cap)                                                                          \
+    X(cairo_set_line_join)                                                                         \
+    X(cairo_set_line_width)                                                                        \
+    X(cairo_set_source_rgb)                                                                        \
+    X(cairo_set_source_rgba)                                                                       \
+    X(cairo_show_text)                                                                             \
+    X(cairo_stroke)                                                                                \
+    X(cairo_surface_destroy)                                                                       \
+    X(cairo_surface_finish)                                                                        \
+    X(cairo_surface_status)                                                                        \
+    X(cairo_surface_write_to_png)                                                                  \
+    X(cairo_svg_surface_create)                                                                    \
+    X(cairo_svg_surface_set_document_unit)                                                         \
+    X(cairo_text_extents)                                                                          \
     X(cairo_translate)
 #ifdef IVP_HAVE_FONTCONFIG
 #define PLOT_FC_FUNCTIONS(X) X(FcFini)
@@ -147,14 +147,15 @@ static int plot_load_cairo(void)
         return -1;
     }
     /* dlsym returns a data pointer: copied into the function pointer (a cast would warn) */
-#define PLOT_LOAD(f)                                                                           \
-    sym = dlsym(h, #f);                                                                        \
-    if (sym == NULL) {                                                                         \
-        cli_error("cannot plot: %s has no %s", IVP_CAIRO_SONAME, #f);                        \
-        return -1;                                                                             \
-    }                                                                                          \
+#define PLOT_LOAD(f)                                                                               \
+    sym = dlsym(h, #f);                                                                            \
+    if (sym == NULL) {                                                                             \
+        cli_error("cannot plot: %s has no %s", IVP_CAIRO_SONAME, #f);                              \
+        return -1;                                                                                 \
+    }                                                                                              \
     memcpy(&plot_api.f, &sym, sizeof sym);
-    PLOT_CAIRO_FUNCTIONS(PLOT_LOAD) PLOT_FC_FUNCTIONS(PLOT_LOAD)
+    PLOT_CAIRO_FUNCTIONS(PLOT_LOAD)
+    PLOT_FC_FUNCTIONS(PLOT_LOAD)
 #undef PLOT_LOAD
     loaded = 1;
     return 0;

@@ -91,16 +91,16 @@ static ivp_events_fn *run_plugin_events;
 static ivp_jac_values_fn *run_plugin_jac_values;
 
 /* rhs, jac, events and jac_values share one signature (t, y, out, ctx). */
-#define RUN_WRAP(name, fn)                                                                   \
-    static int run_call_##name(double t, const double *y, double *out, const ivp_ctx *ctx)  \
-    {                                                                                        \
-        int rc;                                                                              \
-        run_last_t = t;                                                                      \
-        run_any_call = 1;                                                                    \
-        run_in_fn = #name;                                                                   \
-        rc = fn(t, y, out, ctx);                                                             \
-        run_in_fn = NULL;                                                                    \
-        return rc;                                                                           \
+#define RUN_WRAP(name, fn)                                                                         \
+    static int run_call_##name(double t, const double *y, double *out, const ivp_ctx *ctx)         \
+    {                                                                                              \
+        int rc;                                                                                    \
+        run_last_t = t;                                                                            \
+        run_any_call = 1;                                                                          \
+        run_in_fn = #name;                                                                         \
+        rc = fn(t, y, out, ctx);                                                                   \
+        run_in_fn = NULL;                                                                          \
+        return rc;                                                                                 \
     }
 RUN_WRAP(rhs, run_plugin_rhs)
 RUN_WRAP(jac, run_plugin_jac)
@@ -306,12 +306,9 @@ static const run_signal_name run_crash_signals[] = {
 #define RUN_N_CRASH (sizeof run_crash_signals / sizeof run_crash_signals[0])
 
 static const run_signal_name run_term_signals[] = {
-    {SIGINT, "SIGINT", "interrupt"},
-    {SIGTERM, "SIGTERM", "termination request"},
-    {SIGHUP, "SIGHUP", "hangup"},
-    {SIGQUIT, "SIGQUIT", "quit"},
-    {SIGUSR1, "SIGUSR1", "user signal 1"},
-    {SIGXCPU, "SIGXCPU", "CPU time limit exceeded"},
+    {SIGINT, "SIGINT", "interrupt"},       {SIGTERM, "SIGTERM", "termination request"},
+    {SIGHUP, "SIGHUP", "hangup"},          {SIGQUIT, "SIGQUIT", "quit"},
+    {SIGUSR1, "SIGUSR1", "user signal 1"}, {SIGXCPU, "SIGXCPU", "CPU time limit exceeded"},
     {SIGPIPE, "SIGPIPE", "broken pipe"},
 };
 #define RUN_N_TERM (sizeof run_term_signals / sizeof run_term_signals[0])
@@ -490,19 +487,19 @@ static void run_register_at_exit(void)
 #define RUN_PROGRESS_PERIOD 0.25
 
 typedef struct run_progress {
-    ivp_sink inner;            /* the sink everything is forwarded to */
-    double t0, t_end;          /* the integration interval, for the percentage */
-    int every_step;            /* no t_eval: each point after the first is an accepted step */
-    unsigned long n_points;    /* points seen */
-    unsigned long n_segments;  /* dense segments seen (one per accepted step) */
-    int draw;                  /* redraw a line on the terminal */
-    double last_draw;          /* monotonic time of the last redraw, s */
-    int width;                 /* characters of the line on screen (0: none) */
-    double log_period;         /* --progress: seconds between log lines (0: off) */
-    double start, last_log;    /* monotonic time of the start and of the last log line */
+    ivp_sink inner;              /* the sink everything is forwarded to */
+    double t0, t_end;            /* the integration interval, for the percentage */
+    int every_step;              /* no t_eval: each point after the first is an accepted step */
+    unsigned long n_points;      /* points seen */
+    unsigned long n_segments;    /* dense segments seen (one per accepted step) */
+    int draw;                    /* redraw a line on the terminal */
+    double last_draw;            /* monotonic time of the last redraw, s */
+    int width;                   /* characters of the line on screen (0: none) */
+    double log_period;           /* --progress: seconds between log lines (0: off) */
+    double start, last_log;      /* monotonic time of the start and of the last log line */
     unsigned long *event_counts; /* n_events counters (caller's storage), or NULL */
     size_t n_events;
-    long last_event;           /* index of the last event seen, -1 for none */
+    long last_event; /* index of the last event seen, -1 for none */
     double last_event_t;
 } run_progress;
 
@@ -570,8 +567,8 @@ static void run_progress_tick(run_progress *p, double t)
             fprintf(stderr, "%s ivp: t = %.6g, %.0f%%, %lu steps, %.1f s elapsed, %s\n", stamp, t,
                     pct, steps, elapsed, eta);
         } else {
-            fprintf(stderr, "%s ivp: t = %.6g, %.0f%%, %lu points, %.1f s elapsed, %s\n", stamp,
-                    t, pct, p->n_points, elapsed, eta);
+            fprintf(stderr, "%s ivp: t = %.6g, %.0f%%, %lu points, %.1f s elapsed, %s\n", stamp, t,
+                    pct, p->n_points, elapsed, eta);
         }
         fflush(stderr);
     }
@@ -898,10 +895,10 @@ static void run_json_str(FILE *f, const char *s)
         } else if (*c < 0x80) {
             fputc(*c, f);
         } else {
-            n = (*c & 0xE0u) == 0xC0u && *c >= 0xC2u ? 2
-                : (*c & 0xF0u) == 0xE0u               ? 3
+            n = (*c & 0xE0u) == 0xC0u && *c >= 0xC2u   ? 2
+                : (*c & 0xF0u) == 0xE0u                ? 3
                 : (*c & 0xF8u) == 0xF0u && *c <= 0xF4u ? 4
-                                                        : 0;
+                                                       : 0;
             for (i = 1; i < n; i++) {
                 if ((c[i] & 0xC0u) != 0x80u) {
                     n = 0;
@@ -938,10 +935,10 @@ typedef struct run_report {
     const char *const *event_names; /* n_events names (NULL: "event0", ...) */
     const unsigned long *event_counts;
     size_t n_events;
-    long terminal;     /* the terminal event's index (status 1), else -1 */
+    long terminal; /* the terminal event's index (status 1), else -1 */
     double terminal_t;
-    double wall;       /* seconds since the command started */
-    int code;          /* the exit code */
+    double wall; /* seconds since the command started */
+    int code;    /* the exit code */
 } run_report;
 
 static void run_event_name(char *buf, size_t size, const run_report *r, size_t k)
@@ -1029,10 +1026,10 @@ static void run_summary_json(const run_report *r, const ivp_result *res)
 
 typedef struct run_clobber {
     const char *out;
-    int existed;     /* something was at the output path when the run started */
+    int existed; /* something was at the output path when the run started */
     int quiet, resume;
-    int warned;      /* a warning about another writer was printed */
-    char hint[192];  /* how to give each run its own output */
+    int warned;     /* a warning about another writer was printed */
+    char hint[192]; /* how to give each run its own output */
 } run_clobber;
 
 /* Something is at path (a file, or a link, even dangling). */
@@ -1103,11 +1100,13 @@ static void run_clobber_start(run_clobber *c, const char *out, const cli_args *a
     c->quiet = a->quiet;
     c->resume = a->resume;
     c->existed = run_exists(out);
-    if (p->n_params > 0 && (p->ensemble == NULL || !run_ens_varies_param(
-                                                       p->ensemble, p->param_names[0],
-                                                       strlen(p->param_names[0])))) {
-        snprintf(c->hint, sizeof c->hint, "give each run its own output, e.g. -o "
-                 "'{spec}-{params.%.60s}.h5'", p->param_names[0]);
+    if (p->n_params > 0 &&
+        (p->ensemble == NULL ||
+         !run_ens_varies_param(p->ensemble, p->param_names[0], strlen(p->param_names[0])))) {
+        snprintf(c->hint, sizeof c->hint,
+                 "give each run its own output, e.g. -o "
+                 "'{spec}-{params.%.60s}.h5'",
+                 p->param_names[0]);
     } else {
         snprintf(c->hint, sizeof c->hint, "give each run its own output (-o)");
     }
@@ -1189,8 +1188,9 @@ static int run_skip_existing(const cli_args *a, const ivp_problem *p, const char
     }
     if (skip) {
         if (!a->quiet) {
-            fprintf(stderr, "ivp: %s exists with status %d (%s); not solved again "
-                            "(--skip-existing)\n",
+            fprintf(stderr,
+                    "ivp: %s exists with status %d (%s); not solved again "
+                    "(--skip-existing)\n",
                     out, in->run.status, in->ensemble ? "every member 0 or 1" : in->run.message);
         }
         if (a->summary_json) {
@@ -1223,21 +1223,21 @@ done:
  * solved are copied from it, in member order, interleaved with the solved ones. */
 typedef struct run_ens {
     const ivp_problem *p;
-    size_t np;              /* the plugin's parameters */
-    size_t *pmap;           /* plugin parameter j is the spec's pmap[j] */
+    size_t np;    /* the plugin's parameters */
+    size_t *pmap; /* plugin parameter j is the spec's pmap[j] */
     ivp_h5ens *w;
-    size_t lo, hi;          /* the members this run writes (a shard's block, else 0..K) */
-    size_t *map;            /* local -> global member index, or NULL (lo + k) */
-    size_t n_solve;         /* members the engine solves */
-    ivp_h5ens_reader *old;  /* --resume: the existing output, or NULL */
-    size_t next;            /* the next global member to write */
+    size_t lo, hi;         /* the members this run writes (a shard's block, else 0..K) */
+    size_t *map;           /* local -> global member index, or NULL (lo + k) */
+    size_t n_solve;        /* members the engine solves */
+    ivp_h5ens_reader *old; /* --resume: the existing output, or NULL */
+    size_t next;           /* the next global member to write */
     size_t n_copied;
     size_t done, n_ok, n_failed, n_interrupted;
-    int mismatch;           /* a copied member's overrides differ from the spec's */
+    int mismatch; /* a copied member's overrides differ from the spec's */
     int progress;
     double last_draw;
     int width;
-    double log_period;      /* --progress: seconds between log lines (0: off) */
+    double log_period; /* --progress: seconds between log lines (0: off) */
     double start, last_log;
 } run_ens;
 
@@ -1296,8 +1296,7 @@ static void run_ens_written(run_ens *e, int status)
             run_eta(eta, sizeof eta, frac, now - e->start);
             fprintf(stderr,
                     "%s ivp: members %zu/%zu done (%zu failed), %.0f%%, %.1f s elapsed, %s\n",
-                    stamp, e->done, e->hi - e->lo, e->n_failed, 100.0 * frac, now - e->start,
-                    eta);
+                    stamp, e->done, e->hi - e->lo, e->n_failed, 100.0 * frac, now - e->start, eta);
             fflush(stderr);
         }
     }
@@ -1587,8 +1586,9 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out, ru
         ivp_h5ens_discard(e.w);
         run_temp_armed = 0;
         cli_error("%s", err.msg[0] != '\0' ? err.msg : ivp_status_str(st));
-        code = e.mismatch ? IVP_EXIT_USAGE
-                          : st == IVP_ERR_INTERRUPTED ? IVP_EXIT_INTERRUPTED : IVP_EXIT_SOLVER;
+        code = e.mismatch                  ? IVP_EXIT_USAGE
+               : st == IVP_ERR_INTERRUPTED ? IVP_EXIT_INTERRUPTED
+                                           : IVP_EXIT_SOLVER;
         goto done;
     }
     memset(&meta, 0, sizeof meta);
@@ -1639,8 +1639,7 @@ static int run_ensemble(const cli_args *a, cli_setup *setup, const char *out, ru
     if (a->summary_json) {
         printf("{\"output\": ");
         run_json_str(stdout, out);
-        printf(", \"ensemble\": true, \"skipped\": false, \"exit_code\": %d, \"method\": ",
-               code);
+        printf(", \"ensemble\": true, \"skipped\": false, \"exit_code\": %d, \"method\": ", code);
         run_json_str(stdout, p->method);
         printf(", \"source\": ");
         run_json_str(stdout, ens->source);
@@ -1726,8 +1725,8 @@ static char *run_command_line(int argc, char **argv)
 
 /* The format 1.1 metadata of a single run (ivp/writer.h): parameters in the plugin's order, y0,
  * t_span, state names, event options, host and command line. */
-static void run_meta_1_1(ivp_writer_meta *meta, const cli_setup *setup, double *t_span,
-                         char *host, size_t host_size, const char *command_line)
+static void run_meta_1_1(ivp_writer_meta *meta, const cli_setup *setup, double *t_span, char *host,
+                         size_t host_size, const char *command_line)
 {
     static const char *const no_names[] = {NULL};
     const ivp_problem *p = setup->problem;

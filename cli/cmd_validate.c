@@ -30,15 +30,15 @@ int cmd_validate(int argc, char **argv, const cli_command *self)
     {
         const char *name = strcmp(args.input, "-") == 0 ? "<stdin>" : args.input;
         const char *kind = setup.problem->model != NULL ? "model, plugin" : "plugin";
-        const char *path =
-            setup.problem->model != NULL ? setup.plugin->path : setup.problem->plugin;
+        const char *path = setup.problem->model != NULL ? setup.plugin->path
+                                                        : setup.problem->plugin;
         if (setup.problem->ensemble != NULL) {
             printf("%s: ok (%s, n = %zu, %s %s, ensemble of %zu members from %s)\n", name,
                    setup.problem->method, setup.problem->n, kind, path,
                    setup.problem->ensemble->n_members, setup.problem->ensemble->source);
         } else {
-            printf("%s: ok (%s, n = %zu, %s %s)\n", name, setup.problem->method,
-                   setup.problem->n, kind, path);
+            printf("%s: ok (%s, n = %zu, %s %s)\n", name, setup.problem->method, setup.problem->n,
+                   kind, path);
         }
     }
 done:

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The tableaus keep their rows as printed in the literature. */
+/* clang-format off */
 static const double rk45_c[7] = {0.0, 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0, 1.0, 1.0};
 static const double rk45_a[21] = {
     1.0 / 5.0,
@@ -65,6 +67,7 @@ static const double dop_e5[13] = {
     0.33417911871301748, 0.08192320648511571, -0.022355307863886294,
     0,
 };
+/* clang-format on */
 
 #define SAFETY 0.9
 #define MIN_FACTOR 0.2
@@ -99,8 +102,8 @@ static int rk45_trial(ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t, d
     }
     (*nfev)++;
     for (i = 0; i < n; i++) {
-        w[i] = y[i] + (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] +
-                       rk45_a[9] * k3[i]) * h;
+        w[i] = y[i] +
+               (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] + rk45_a[9] * k3[i]) * h;
     }
     if (rhs(t + rk45_c[4] * h, w, k4, ctx) != 0) {
         return -1;
@@ -108,7 +111,8 @@ static int rk45_trial(ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t, d
     (*nfev)++;
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (rk45_a[10] * k0[i] + rk45_a[11] * k1[i] + rk45_a[12] * k2[i] +
-                       rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) * h;
+                       rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) *
+                          h;
     }
     if (rhs(t + rk45_c[5] * h, w, k5, ctx) != 0) {
         return -1;
@@ -187,8 +191,8 @@ static int dop_trial(ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t, do
     }
     (*nfev)++;
     for (i = 0; i < n; i++) {
-        w[i] = y[i] + (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] +
-                       dop_a[20] * k5[i]) * h;
+        w[i] = y[i] +
+               (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] + dop_a[20] * k5[i]) * h;
     }
     if (rhs(t + dop_c[6] * h, w, k6, ctx) != 0) {
         return -1;
@@ -196,7 +200,8 @@ static int dop_trial(ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t, do
     (*nfev)++;
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (dop_a[21] * k0[i] + dop_a[24] * k3[i] + dop_a[25] * k4[i] +
-                       dop_a[26] * k5[i] + dop_a[27] * k6[i]) * h;
+                       dop_a[26] * k5[i] + dop_a[27] * k6[i]) *
+                          h;
     }
     if (rhs(t + dop_c[7] * h, w, k7, ctx) != 0) {
         return -1;
@@ -204,25 +209,28 @@ static int dop_trial(ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t, do
     (*nfev)++;
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (dop_a[28] * k0[i] + dop_a[31] * k3[i] + dop_a[32] * k4[i] +
-                       dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) * h;
+                       dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) *
+                          h;
     }
     if (rhs(t + dop_c[8] * h, w, k8, ctx) != 0) {
         return -1;
     }
     (*nfev)++;
     for (i = 0; i < n; i++) {
-        w[i] = y[i] + (dop_a[36] * k0[i] + dop_a[39] * k3[i] + dop_a[40] * k4[i] +
-                       dop_a[41] * k5[i] + dop_a[42] * k6[i] + dop_a[43] * k7[i] +
-                       dop_a[44] * k8[i]) * h;
+        w[i] = y[i] +
+               (dop_a[36] * k0[i] + dop_a[39] * k3[i] + dop_a[40] * k4[i] + dop_a[41] * k5[i] +
+                dop_a[42] * k6[i] + dop_a[43] * k7[i] + dop_a[44] * k8[i]) *
+                   h;
     }
     if (rhs(t + dop_c[9] * h, w, k9, ctx) != 0) {
         return -1;
     }
     (*nfev)++;
     for (i = 0; i < n; i++) {
-        w[i] = y[i] + (dop_a[45] * k0[i] + dop_a[48] * k3[i] + dop_a[49] * k4[i] +
-                       dop_a[50] * k5[i] + dop_a[51] * k6[i] + dop_a[52] * k7[i] +
-                       dop_a[53] * k8[i] + dop_a[54] * k9[i]) * h;
+        w[i] = y[i] +
+               (dop_a[45] * k0[i] + dop_a[48] * k3[i] + dop_a[49] * k4[i] + dop_a[50] * k5[i] +
+                dop_a[51] * k6[i] + dop_a[52] * k7[i] + dop_a[53] * k8[i] + dop_a[54] * k9[i]) *
+                   h;
     }
     if (rhs(t + dop_c[10] * h, w, k10, ctx) != 0) {
         return -1;
@@ -231,7 +239,8 @@ static int dop_trial(ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t, do
     for (i = 0; i < n; i++) {
         w[i] = y[i] + (dop_a[55] * k0[i] + dop_a[58] * k3[i] + dop_a[59] * k4[i] +
                        dop_a[60] * k5[i] + dop_a[61] * k6[i] + dop_a[62] * k7[i] +
-                       dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) * h;
+                       dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) *
+                          h;
     }
     if (rhs(t + dop_c[11] * h, w, k11, ctx) != 0) {
         return -1;
@@ -259,12 +268,12 @@ static double dop_norm(size_t n, double h, const double *restrict y, const doubl
     size_t i;
     for (i = 0; i < n; i++) {
         double sc = atol + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
-        double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] +
-                    dop_e5[7] * k7[i] + dop_e5[8] * k8[i] + dop_e5[9] * k9[i] +
-                    dop_e5[10] * k10[i] + dop_e5[11] * k11[i];
-        double e3 = dop_e3[0] * k0[i] + dop_e3[5] * k5[i] + dop_e3[6] * k6[i] +
-                    dop_e3[7] * k7[i] + dop_e3[8] * k8[i] + dop_e3[9] * k9[i] +
-                    dop_e3[10] * k10[i] + dop_e3[11] * k11[i];
+        double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] + dop_e5[7] * k7[i] +
+                    dop_e5[8] * k8[i] + dop_e5[9] * k9[i] + dop_e5[10] * k10[i] +
+                    dop_e5[11] * k11[i];
+        double e3 = dop_e3[0] * k0[i] + dop_e3[5] * k5[i] + dop_e3[6] * k6[i] + dop_e3[7] * k7[i] +
+                    dop_e3[8] * k8[i] + dop_e3[9] * k9[i] + dop_e3[10] * k10[i] +
+                    dop_e3[11] * k11[i];
         double q5 = e5 / sc, q3 = e3 / sc;
         acc5 += q5 * q5;
         acc3 += q3 * q3;
@@ -290,9 +299,9 @@ static double init_norm(size_t n, const double *v, const double *y0, double atol
     return sqrt(acc / (double)n);
 }
 
-int anchor_solve(int dop853, ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t0,
-                 double t_end, const double *y0, double rtol, double atol, double *y_out,
-                 unsigned long *nfev, unsigned long *n_steps)
+int anchor_solve(int dop853, ivp_rhs_fn *rhs, const ivp_ctx *ctx, size_t n, double t0, double t_end,
+                 const double *y0, double rtol, double atol, double *y_out, unsigned long *nfev,
+                 unsigned long *n_steps)
 {
     const unsigned n_stages = dop853 ? 12u : 6u;
     const double order = dop853 ? 7.0 : 4.0, exponent = -1.0 / (order + 1.0);

@@ -181,8 +181,9 @@ static void bench_case(const bench_problem *p, int dop853, int repeats)
     }
     if (ra.nfev != rv.nfev || ra.n_steps != rv.n_steps ||
         memcmp(p->y_a, p->y_i, p->ctx.n * sizeof *p->y_a) != 0) {
-        fprintf(stderr, "%s %s n = %zu: anchor nfev %lu steps %lu, ivp nfev %lu steps %lu, or "
-                        "the final states differ\n",
+        fprintf(stderr,
+                "%s %s n = %zu: anchor nfev %lu steps %lu, ivp nfev %lu steps %lu, or "
+                "the final states differ\n",
                 p->name, dop853 ? "DOP853" : "RK45", p->ctx.n, ra.nfev, ra.n_steps, rv.nfev,
                 rv.n_steps);
         exit(1);
@@ -194,8 +195,8 @@ static void bench_case(const bench_problem *p, int dop853, int repeats)
     ma = median(ta, repeats);
     mv = median(tv, repeats);
     printf("| %s | %s | %zu | %lu | %lu | %.1f | %.1f | %.2f |\n", p->name,
-           dop853 ? "DOP853" : "RK45", p->ctx.n, rv.n_steps, rv.nfev,
-           1e9 * ma / (double)ra.nfev, 1e9 * mv / (double)rv.nfev, mv / ma);
+           dop853 ? "DOP853" : "RK45", p->ctx.n, rv.n_steps, rv.nfev, 1e9 * ma / (double)ra.nfev,
+           1e9 * mv / (double)rv.nfev, mv / ma);
     fflush(stdout);
 }
 

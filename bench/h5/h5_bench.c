@@ -345,8 +345,8 @@ static void sweep(const char *dir, size_t max_points, int do_sync)
     snprintf(pi, sizeof pi, "%s/bench_ivp.h5", dir);
     snprintf(pm, sizeof pm, "%s/bench_minimal.h5", dir);
     snprintf(pp, sizeof pp, "%s/bench_plain.bin", dir);
-    printf("Sweep: n = %zu, throughput in MB/s (10^6 bytes of /t and /y data per second)%s\n\n",
-           n, do_sync ? ", every file fsync'ed" : ", no fsync");
+    printf("Sweep: n = %zu, throughput in MB/s (10^6 bytes of /t and /y data per second)%s\n\n", n,
+           do_sync ? ", every file fsync'ed" : ", no fsync");
     printf("| points N | data | ivp sink | plain write() | ivp / write() | same, CPU time | "
            "minimal HDF5 (arrays in memory) |\n");
     printf("|---|---|---|---|---|---|---|\n");

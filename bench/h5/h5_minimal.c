@@ -42,11 +42,9 @@ static int attr_f64(hid_t file, const char *name, double value)
 static int dataset(hid_t file, const char *name, int rank, const hsize_t *dims, const double *v)
 {
     hid_t space = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate2(file, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT,
-                         H5P_DEFAULT);
-    int rc = d >= 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0
-                 ? 0
-                 : -1;
+    hid_t d = H5Dcreate2(file, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = d >= 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0 ? 0
+                                                                                             : -1;
     if (d >= 0) {
         H5Dclose(d);
     }
@@ -82,8 +80,9 @@ int h5min_write(const char *path, size_t n, size_t N, const double *t, const dou
     rc |= attr_f64(file, "rtol", 1e-6);
     rc |= attr_f64(file, "atol", 1e-6);
     rc |= attr_i64(file, "status", 0);
-    rc |= attr_str(file, str, "message", "The solver successfully reached the end of the "
-                                         "integration interval.");
+    rc |= attr_str(file, str, "message",
+                   "The solver successfully reached the end of the "
+                   "integration interval.");
     rc |= attr_i64(file, "success", 1);
     rc |= attr_i64(file, "nfev", 6 * (int64_t)N + 2);
     rc |= attr_i64(file, "njev", 0);

@@ -28,8 +28,8 @@ typedef struct bench_case {
     ivp_linsolver *ls;
     const ivp_matrix *A;
     int cplx;
-    double *b0r, *b0i;  /* right-hand side */
-    double *br, *bi;    /* work copy */
+    double *b0r, *b0i; /* right-hand side */
+    double *br, *bi;   /* work copy */
 } bench_case;
 
 static double now_seconds(void)

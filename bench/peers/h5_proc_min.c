@@ -54,8 +54,7 @@ static int attr_string(hid_t loc, const char *name, const char *v)
     return a < 0 || rc < 0 ? -1 : 0;
 }
 
-static int dataset(hid_t file, const char *name, int rank, const hsize_t *dims,
-                   const double *data)
+static int dataset(hid_t file, const char *name, int rank, const hsize_t *dims, const double *data)
 {
     hid_t s = H5Screate_simple(rank, dims, NULL);
     hid_t d = H5Dcreate2(file, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);

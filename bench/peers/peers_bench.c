@@ -45,7 +45,7 @@
 #define MAX_REPEATS 1001
 
 typedef struct problem {
-    int vdp;          /* 1: Van der Pol, 0: y' = -y */
+    int vdp; /* 1: Van der Pol, 0: y' = -y */
     size_t n;
     double mu;
     double t_end;
@@ -56,7 +56,7 @@ typedef struct problem {
 typedef struct result {
     unsigned long nfev, steps, njev;
     long rejected;
-    double *y;        /* n, the state at t_end */
+    double *y; /* n, the state at t_end */
 } result;
 
 static unsigned long g_nfev; /* rhs calls of the current solve (GSL and CVODE wrappers) */
@@ -167,13 +167,12 @@ static int cv_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *user_data)
     const problem *p = g_prob;
     (void)user_data;
     g_nfev++;
-    return problem_rhs(p)(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot), &p->ctx) == 0 ? 0
-                                                                                            : 1;
+    return problem_rhs(p)(t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot), &p->ctx) == 0 ? 0 : 1;
 }
 
 /* Dense analytic Jacobian of Van der Pol (SUNDenseMatrix is column-major). */
-static int cv_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *user_data,
-                  N_Vector t1, N_Vector t2, N_Vector t3)
+static int cv_jac(sunrealtype t, N_Vector y, N_Vector fy, SUNMatrix J, void *user_data, N_Vector t1,
+                  N_Vector t2, N_Vector t3)
 {
     const problem *p = g_prob;
     const double *v = N_VGetArrayPointer(y);

@@ -11,14 +11,14 @@
 #include "bench_problems.h"
 
 typedef struct bench_cvode_stats {
-    long nst;      /* steps */
-    long nfe;      /* rhs evaluations (CVodeGetNumRhsEvals) */
-    long nje;      /* Jacobian evaluations */
-    long nsetups;  /* linear solver setups (I - gamma J factorisations) */
-    long netf;     /* error test failures */
-    long nni;      /* nonlinear (Newton) iterations */
-    long ncfn;     /* nonlinear convergence failures */
-    int qlast;     /* last order used */
+    long nst;     /* steps */
+    long nfe;     /* rhs evaluations (CVodeGetNumRhsEvals) */
+    long nje;     /* Jacobian evaluations */
+    long nsetups; /* linear solver setups (I - gamma J factorisations) */
+    long netf;    /* error test failures */
+    long nni;     /* nonlinear (Newton) iterations */
+    long ncfn;    /* nonlinear convergence failures */
+    int qlast;    /* last order used */
 } bench_cvode_stats;
 
 /* Solves p with CVODE from t0 to t_end at (rtol, atol) and writes y(t_end) to y_out (n).

@@ -101,10 +101,9 @@ static int bruss_rhs(double t, const double *y, double *dydt, const ivp_ctx *ctx
             const size_t k = j * ns + i;
             const bruss_nb nb = bruss_neighbours(ns, i, j);
             const double u = y[2 * k], v = y[2 * k + 1];
-            const double lap_u =
-                y[2 * nb.w] + y[2 * nb.e] + y[2 * nb.s] + y[2 * nb.n] - 4.0 * u;
-            const double lap_v =
-                y[2 * nb.w + 1] + y[2 * nb.e + 1] + y[2 * nb.s + 1] + y[2 * nb.n + 1] - 4.0 * v;
+            const double lap_u = y[2 * nb.w] + y[2 * nb.e] + y[2 * nb.s] + y[2 * nb.n] - 4.0 * u;
+            const double lap_v = y[2 * nb.w + 1] + y[2 * nb.e + 1] + y[2 * nb.s + 1] +
+                                 y[2 * nb.n + 1] - 4.0 * v;
             const double uuv = u * u * v;
             double du = 1.0 + uuv - 4.4 * u + gam * lap_u;
             if (forced && bruss_in_disc(ns, i, j)) {

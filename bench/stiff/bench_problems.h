@@ -17,23 +17,23 @@
 #include "ivp/solve.h"
 
 typedef struct bench_problem {
-    const char *name;          /* "vdp" or "bruss2d" */
-    size_t n;                  /* state dimension */
+    const char *name; /* "vdp" or "bruss2d" */
+    size_t n;         /* state dimension */
     double t0, t_end;
-    double *y0;                /* n initial values (owned) */
-    double params[2];          /* vdp: mu; bruss2d: alpha, NS */
-    ivp_ctx ctx;               /* n, params; passed to every callback */
+    double *y0;       /* n initial values (owned) */
+    double params[2]; /* vdp: mu; bruss2d: alpha, NS */
+    ivp_ctx ctx;      /* n, params; passed to every callback */
     ivp_rhs_fn *rhs;
-    ivp_jac_fn *jac;           /* dense row-major Jacobian, or NULL */
+    ivp_jac_fn *jac;               /* dense row-major Jacobian, or NULL */
     ivp_jac_values_fn *jac_values; /* values at (sp_rows[k], sp_cols[k]), or NULL */
-    size_t nnz;                /* structural nonzeros (0 when dense) */
-    size_t *sp_rows, *sp_cols; /* nnz: coordinate pattern, row by row (owned) */
+    size_t nnz;                    /* structural nonzeros (0 when dense) */
+    size_t *sp_rows, *sp_cols;     /* nnz: coordinate pattern, row by row (owned) */
     /* The same pattern in compressed sparse columns, for CVODE's SUNSparseMatrix (owned):
      * column j holds csc_rowind[csc_colptr[j] .. csc_colptr[j+1]-1] (rows ascending), and its
      * k-th entry is jac_values' entry csc_perm[k]. */
-    size_t *csc_colptr;        /* n + 1 */
-    size_t *csc_rowind;        /* nnz */
-    size_t *csc_perm;          /* nnz */
+    size_t *csc_colptr; /* n + 1 */
+    size_t *csc_rowind; /* nnz */
+    size_t *csc_perm;   /* nnz */
 } bench_problem;
 
 /* Van der Pol with parameter mu on [0, t_end]. Returns 0, or -1 when out of memory. */

@@ -57,17 +57,17 @@
 #define PRINT_Y_MAX 8 /* states this small are printed in full */
 
 typedef struct solver_run {
-    const char *name;      /* ivp method name, "CVODE" or "CVODE_AMD" */
-    int is_cvode;          /* 1: CVODE, 2: CVODE with KLU's AMD ordering */
-    double *times;         /* repeats: wall seconds */
-    double *cpu_times;     /* repeats: thread CPU seconds */
-    double *y;             /* n: final state of the last run */
+    const char *name;  /* ivp method name, "CVODE" or "CVODE_AMD" */
+    int is_cvode;      /* 1: CVODE, 2: CVODE with KLU's AMD ordering */
+    double *times;     /* repeats: wall seconds */
+    double *cpu_times; /* repeats: thread CPU seconds */
+    double *y;         /* n: final state of the last run */
     int failed;
     char msg[IVP_ERROR_MSG_MAX];
-    ivp_result res;        /* ivp: counters of the last run */
-    int counters_changed;  /* a later run's counters differed from the first's */
+    ivp_result res;       /* ivp: counters of the last run */
+    int counters_changed; /* a later run's counters differed from the first's */
 #ifdef IVP_BENCH_HAVE_CVODE
-    bench_cvode_stats cv;  /* CVODE: counters of the last run */
+    bench_cvode_stats cv; /* CVODE: counters of the last run */
 #endif
 } solver_run;
 
@@ -80,7 +80,7 @@ typedef struct options {
     size_t ns;
     unsigned long repeats, warmup;
     const char *ref_path, *save_path;
-    int jac_fd;            /* --jac fd */
+    int jac_fd; /* --jac fd */
 } options;
 
 /* The sink: remembers the last point only. */
@@ -137,12 +137,11 @@ static void print_num(const char *key, double x)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: stiff_bench --info\n"
-            "       stiff_bench vdp|bruss2d [--solvers BDF,Radau,LSODA,CVODE,CVODE_AMD]\n"
-            "                   [--rtol X] [--atol X] [--repeats N] [--warmup N] [--mu X]\n"
-            "                   [--ns N] [--t-end X] [--ref FILE] [--save FILE]\n"
-            "                   [--jac analytic|fd]\n");
+    fprintf(f, "usage: stiff_bench --info\n"
+               "       stiff_bench vdp|bruss2d [--solvers BDF,Radau,LSODA,CVODE,CVODE_AMD]\n"
+               "                   [--rtol X] [--atol X] [--repeats N] [--warmup N] [--mu X]\n"
+               "                   [--ns N] [--t-end X] [--ref FILE] [--save FILE]\n"
+               "                   [--jac analytic|fd]\n");
 }
 
 static void print_info(void)
@@ -277,8 +276,10 @@ static int parse_args(int argc, char **argv, options *o)
             return 2;
 #endif
         } else if (ivp_method_canonical(s) == NULL || !ivp_method_is_implicit(s)) {
-            fprintf(stderr, "stiff_bench: solver '%s' is neither CVODE, CVODE_AMD nor an "
-                            "implicit ivp method (BDF, Radau, LSODA)\n", s);
+            fprintf(stderr,
+                    "stiff_bench: solver '%s' is neither CVODE, CVODE_AMD nor an "
+                    "implicit ivp method (BDF, Radau, LSODA)\n",
+                    s);
             return 2;
         }
     }
@@ -302,8 +303,7 @@ static int read_doubles(const char *path, double *v, size_t n)
     extra = fgetc(f);
     fclose(f);
     if (got != n || extra != EOF) {
-        fprintf(stderr, "stiff_bench: reference '%s' does not hold exactly %zu doubles\n", path,
-                n);
+        fprintf(stderr, "stiff_bench: reference '%s' does not hold exactly %zu doubles\n", path, n);
         return -1;
     }
     return 0;

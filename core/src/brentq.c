@@ -14,8 +14,8 @@
 #define BRENTQ_RTOL (4.0 * IVP_EPS)
 #define BRENTQ_MAXITER 100
 
-int ivp_brentq(ivp_scalar_fn *f, void *ud, double a, double b, double fa, double fb,
-               double *root, ivp_error *err)
+int ivp_brentq(ivp_scalar_fn *f, void *ud, double a, double b, double fa, double fb, double *root,
+               ivp_error *err)
 {
     double xpre = a, xcur = b, fpre = fa, fcur = fb;
     double xblk = 0.0, fblk = 0.0, spre = 0.0, scur = 0.0;

@@ -179,18 +179,18 @@ ivp_status ivp_select_initial_step(ivp_stepper *s, const double *f0, double orde
 /* The one list of methods: name, dense degree, flags, statistics, implementation, help. Every
  * other list (ivp_methods, ivp_method_names, the spec's validation, the CLI's help) is made
  * from it. */
-#define IVP_METHOD_TABLE(X)                                                                     \
-    X("RK23", 3, 0, NULL, &ivp_method_rk23,                                                     \
-      "explicit Runge-Kutta 3(2), Bogacki-Shampine: non-stiff, loose tolerances")               \
-    X("RK45", 4, 0, NULL, &ivp_method_rk45,                                                     \
-      "explicit Runge-Kutta 5(4), Dormand-Prince: non-stiff (the default)")                     \
-    X("DOP853", 7, 0, NULL, &ivp_method_dop853,                                                 \
-      "explicit Runge-Kutta 8(5,3), Hairer's DOP853: non-stiff, tight tolerances")              \
-    X("Radau", 3, IVP_METHOD_IMPLICIT, NULL, &ivp_method_radau,                                 \
-      "implicit Runge-Kutta Radau IIA, order 5: stiff, tight tolerances")                       \
-    X("BDF", 5, IVP_METHOD_IMPLICIT, NULL, &ivp_method_bdf,                                     \
-      "variable-order BDF/NDF (orders 1-5), as MATLAB's ode15s: stiff")                         \
-    X("LSODA", 12, IVP_METHOD_IMPLICIT, ivp_lsoda_stat_names, &ivp_method_lsoda,                \
+#define IVP_METHOD_TABLE(X)                                                                        \
+    X("RK23", 3, 0, NULL, &ivp_method_rk23,                                                        \
+      "explicit Runge-Kutta 3(2), Bogacki-Shampine: non-stiff, loose tolerances")                  \
+    X("RK45", 4, 0, NULL, &ivp_method_rk45,                                                        \
+      "explicit Runge-Kutta 5(4), Dormand-Prince: non-stiff (the default)")                        \
+    X("DOP853", 7, 0, NULL, &ivp_method_dop853,                                                    \
+      "explicit Runge-Kutta 8(5,3), Hairer's DOP853: non-stiff, tight tolerances")                 \
+    X("Radau", 3, IVP_METHOD_IMPLICIT, NULL, &ivp_method_radau,                                    \
+      "implicit Runge-Kutta Radau IIA, order 5: stiff, tight tolerances")                          \
+    X("BDF", 5, IVP_METHOD_IMPLICIT, NULL, &ivp_method_bdf,                                        \
+      "variable-order BDF/NDF (orders 1-5), as MATLAB's ode15s: stiff")                            \
+    X("LSODA", 12, IVP_METHOD_IMPLICIT, ivp_lsoda_stat_names, &ivp_method_lsoda,                   \
       "ODEPACK's Adams/BDF with automatic stiffness switching: stiffness unknown")
 
 #define IVP_METHOD_INFO(name, deg, flags, stats, impl, help) {name, help, deg, flags, stats, impl},

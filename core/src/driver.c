@@ -31,11 +31,11 @@ enum { SOLVER_UNSET = 0, SOLVER_READY, SOLVER_STEPPING, SOLVER_DONE, SOLVER_FAIL
 
 typedef struct ivp_solver {
     ivp_stepper s;
-    const ivp_options *opt;   /* &opt_copy */
-    ivp_options opt_copy;     /* the options of the current solve (pointers borrowed) */
-    int phase;                /* SOLVER_* */
-    int used;                 /* a solve has started since ivp_solver_new: reset the method */
-    double t0;                /* start of the current solve */
+    const ivp_options *opt; /* &opt_copy */
+    ivp_options opt_copy;   /* the options of the current solve (pointers borrowed) */
+    int phase;              /* SOLVER_* */
+    int used;               /* a solve has started since ivp_solver_new: reset the method */
+    double t0;              /* start of the current solve */
     unsigned long n_steps, n_points, n_segments, n_events_found;
     const ivp_sink *sink;
     unsigned deg;             /* dense degree */
@@ -49,10 +49,10 @@ typedef struct ivp_solver {
     unsigned long *count;     /* occurrences so far, per event */
     unsigned char *zero_done; /* g_k(t_old) == 0 was already reported */
     int have_dense;
-    size_t brent_k;           /* event being solved */
+    size_t brent_k; /* event being solved */
     double last_point_t;
     int have_point;
-    int stiff_hinted;         /* opt->stiff_hint has been called in this solve */
+    int stiff_hinted; /* opt->stiff_hint has been called in this solve */
 } driver;
 
 static double now_seconds(void)
@@ -95,8 +95,7 @@ static ivp_status check_system(const ivp_system *sys, const ivp_options *opt, iv
         size_t k, used = 0;
         list[0] = '\0';
         for (k = 0; names[k] != NULL && used < sizeof list; k++) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s", k > 0 ? ", " : "",
-                             names[k]);
+            int w = snprintf(list + used, sizeof list - used, "%s%s", k > 0 ? ", " : "", names[k]);
             used += w > 0 ? (size_t)w : 0;
         }
         return ivp_error_set(err, IVP_ERR_ARG, "unknown method '%s' (valid: %s)", mname, list);
@@ -362,8 +361,7 @@ static ivp_status handle_events(driver *d, int first_step, int *terminate, doubl
             d->count[k]++;
             eo = d->opt->events != NULL ? &d->opt->events[k] : NULL;
             if (eo != NULL && eo->terminal > 0 && d->count[k] >= eo->terminal) {
-                if (first_term == n_active ||
-                    s->dir * (d->roots[j] - d->roots[first_term]) < 0.0) {
+                if (first_term == n_active || s->dir * (d->roots[j] - d->roots[first_term]) < 0.0) {
                     first_term = j;
                 }
             }
@@ -387,8 +385,10 @@ static ivp_status handle_events(driver *d, int first_step, int *terminate, doubl
         k = d->active[j];
         dense_eval(d, d->roots[j], d->ytmp);
         if (sink != NULL && sink->event != NULL && sink->event(sink->ud, k, d->roots[j], d->ytmp)) {
-            return ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing event %zu at "
-                                 "t = %.17g", k, d->roots[j]);
+            return ivp_error_set(err, IVP_ERR_IO,
+                                 "the output sink failed writing event %zu at "
+                                 "t = %.17g",
+                                 k, d->roots[j]);
         }
         d->n_events_found++;
         if (d->roots[j] == s->t && d->g_new[k] == 0.0) {
@@ -410,8 +410,10 @@ static ivp_status emit_point(driver *d, double t, const double *y, ivp_error *er
     d->have_point = 1;
     d->last_point_t = t;
     if (sink != NULL && sink->point != NULL && sink->point(sink->ud, t, y)) {
-        return ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing the point at "
-                             "t = %.17g", t);
+        return ivp_error_set(err, IVP_ERR_IO,
+                             "the output sink failed writing the point at "
+                             "t = %.17g",
+                             t);
     }
     d->n_points++;
     return IVP_OK;
@@ -672,8 +674,7 @@ ivp_status ivp_solver_reset(ivp_solver *d, double t0, double t_end, const double
         return st;
     }
     if (opt != NULL) {
-        const ivp_method_info *m =
-            ivp_method_info_find(opt->method != NULL ? opt->method : "RK45");
+        const ivp_method_info *m = ivp_method_info_find(opt->method != NULL ? opt->method : "RK45");
         if (m != d->s.info) {
             return ivp_error_set(err, IVP_ERR_ARG,
                                  "ivp_solver_reset: the solver was made for method %s, the "
@@ -953,8 +954,10 @@ ivp_status ivp_solver_run(ivp_solver *d, const ivp_sink *sink, ivp_result *res, 
             d->n_segments++;
             if (sink != NULL && sink->segment != NULL &&
                 sink->segment(sink->ud, s->t_old, t_stop, d->ppoly)) {
-                st = ivp_error_set(err, IVP_ERR_IO, "the output sink failed writing the dense "
-                                   "output at t = %.17g", s->t);
+                st = ivp_error_set(err, IVP_ERR_IO,
+                                   "the output sink failed writing the dense "
+                                   "output at t = %.17g",
+                                   s->t);
                 goto done;
             }
         }
@@ -988,8 +991,7 @@ done:
 }
 
 ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,
-                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res,
-                     ivp_error *err)
+                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res, ivp_error *err)
 {
     ivp_solver *d;
     ivp_error local_err;
@@ -1007,8 +1009,7 @@ ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const doubl
     st = ivp_solve_check(sys, t0, t_end, y0, opt, err);
     if (st != IVP_OK) {
         if (opt != NULL) {
-            fill_stats(ivp_method_info_find(opt->method != NULL ? opt->method : "RK45"), NULL,
-                       res);
+            fill_stats(ivp_method_info_find(opt->method != NULL ? opt->method : "RK45"), NULL, res);
         }
         snprintf(res->message, sizeof res->message, "%s", err->msg);
         return st;

@@ -1048,7 +1048,8 @@ static int h5sink_dset_str(ivp_h5sink *s, hid_t loc, const char *name, const cha
     return rc;
 }
 
-#define H5SINK_STRS_BLOCK_BYTES ((size_t)65536) /* fixed-length names are copied this much at a time */
+#define H5SINK_STRS_BLOCK_BYTES                                                                    \
+    ((size_t)65536) /* fixed-length names are copied this much at a time */
 
 /* A dataset of n fixed-length strings, as long as the longest (at least 1 byte), copied into
  * the file through a buffer of at most H5SINK_STRS_BLOCK_BYTES (or one string). */
@@ -1145,9 +1146,9 @@ static int h5sink_event_attrs(ivp_h5sink *s, size_t i, const ivp_event_opts *opt
         rc |= h5sink_attr_at(s, g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
         v = opts != NULL ? opts->direction : 0;
         rc |= h5sink_attr_at(s, g, "direction", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
-        v = opts == NULL                           ? 0
+        v = opts == NULL                                ? 0
             : opts->terminal > (unsigned long)INT64_MAX ? INT64_MAX
-                                                   : (int64_t)opts->terminal;
+                                                        : (int64_t)opts->terminal;
         rc |= h5sink_attr_at(s, g, "terminal", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
         if (H5Gclose(g) < 0) {
             rc = h5sink_fail_h5(s, "closing", gpath);
@@ -1173,8 +1174,8 @@ static int h5sink_meta_data(ivp_h5sink *s, const ivp_h5sink_meta *meta)
             H5Fset_libver_bounds(s->file, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) {
             return h5sink_fail_h5(s, "setting up the format of", "/params");
         }
-        if (h5sink_dset(s, s->file, "params", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &np,
-                        meta->params, &d) != 0) {
+        if (h5sink_dset(s, s->file, "params", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &np, meta->params,
+                        &d) != 0) {
             return -1;
         }
         if (meta->param_names != NULL) {
@@ -1238,8 +1239,7 @@ static int h5sink_info(ivp_h5sink *s, const ivp_result *res, const ivp_h5sink_me
         rc |= h5sink_dset_count(s, g, "n_switches", res->n_switches);
     }
     if (s->n_events > 0) {
-        rc |= h5sink_dset_strs(s, g, "event_names", (const char *const *)s->ev_names,
-                               s->n_events);
+        rc |= h5sink_dset_strs(s, g, "event_names", (const char *const *)s->ev_names, s->n_events);
     }
     if (meta->param_names != NULL && meta->n_params > 0) {
         rc |= h5sink_dset_strs(s, g, "param_names", meta->param_names, meta->n_params);
@@ -1391,6 +1391,5 @@ static const char *h5sink_w_temp_path(const void *w)
     return ivp_h5sink_temp_path(w);
 }
 
-const ivp_writer_ops ivp_h5sink_writer = {"ivp-hdf5", h5sink_w_open, h5sink_w_sink,
-                                          h5sink_w_finish, h5sink_w_discard,
-                                          h5sink_w_temp_path};
+const ivp_writer_ops ivp_h5sink_writer = {"ivp-hdf5",      h5sink_w_open,    h5sink_w_sink,
+                                          h5sink_w_finish, h5sink_w_discard, h5sink_w_temp_path};

@@ -57,26 +57,26 @@ struct ivp_stepper {
     const ivp_system *sys;
     const ivp_allocator *alloc;
     size_t n;
-    double t, t_old;        /* current time, start of the last step */
-    double t_bound;         /* t_end */
-    double dir;             /* +1 or -1 */
-    double *y, *y_old;      /* state at t and at t_old */
-    double *atol;           /* absolute tolerances, expanded once to n */
-    double rtol;            /* relative tolerance (clamped to >= 100 EPS) */
-    double first_step;      /* 0 = automatic */
-    double max_step;        /* INFINITY = unlimited */
-    double min_step;        /* user's lower bound on |h| (0 = none) */
-    double h_abs;           /* step size to try next */
+    double t, t_old;   /* current time, start of the last step */
+    double t_bound;    /* t_end */
+    double dir;        /* +1 or -1 */
+    double *y, *y_old; /* state at t and at t_old */
+    double *atol;      /* absolute tolerances, expanded once to n */
+    double rtol;       /* relative tolerance (clamped to >= 100 EPS) */
+    double first_step; /* 0 = automatic */
+    double max_step;   /* INFINITY = unlimited */
+    double min_step;   /* user's lower bound on |h| (0 = none) */
+    double h_abs;      /* step size to try next */
     unsigned long nfev, njev, nlu, n_rejected;
-    unsigned recover_run;   /* consecutive recoverable rhs failures */
-    unsigned jac_fail_run;  /* consecutive recoverable Jacobian failures */
-    int last_rhs_code;      /* last recoverable code (0: a non-finite value) */
-    size_t last_nonfinite;  /* component that went non-finite */
-    double last_fail_t;     /* where */
+    unsigned recover_run;       /* consecutive recoverable rhs failures */
+    unsigned jac_fail_run;      /* consecutive recoverable Jacobian failures */
+    int last_rhs_code;          /* last recoverable code (0: a non-finite value) */
+    size_t last_nonfinite;      /* component that went non-finite */
+    double last_fail_t;         /* where */
     const char *last_fail_what; /* which function: "rhs", "jac" or "jac_values" */
-    int stiff_detected;     /* an explicit method's stiffness test fired (read by the driver) */
-    double stiff_t;         /* where: the start of the step on which it fired */
-    void *state;            /* the method's own */
+    int stiff_detected;         /* an explicit method's stiffness test fired (read by the driver) */
+    double stiff_t;             /* where: the start of the step on which it fired */
+    void *state;                /* the method's own */
 };
 
 /* Calls the system's rhs and counts it in nfev. Returns 0 on success, 1 for a recoverable
@@ -169,8 +169,8 @@ ivp_status ivp_jac_fail_count(ivp_stepper *s, int rc, ivp_error *err);
  * given with opposite signs or one of them zero. Returns 0 and the root in *root, or a
  * negative status from f (err filled) or IVP_ERR_EVENT after 100 iterations. */
 typedef int ivp_scalar_fn(void *ud, double x, double *fx, ivp_error *err);
-int ivp_brentq(ivp_scalar_fn *f, void *ud, double a, double b, double fa, double fb,
-               double *root, ivp_error *err);
+int ivp_brentq(ivp_scalar_fn *f, void *ud, double a, double b, double fa, double fb, double *root,
+               ivp_error *err);
 
 /* Methods. */
 extern const ivp_method_type ivp_method_rk23;

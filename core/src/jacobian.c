@@ -186,8 +186,8 @@ ivp_status ivp_jac_init(ivp_jac *jc, const ivp_system *sys, int count_fd, const 
             jc->vpos[k] = ivp_matrix_index(&jc->J, sys->sp_rows[k], sys->sp_cols[k]);
             if (jc->vpos[k] == (size_t)-1) { /* cannot happen: the pattern built J */
                 st = ivp_error_set(err, IVP_ERR_INTERNAL,
-                                   "jacobian: pattern entry %zu (%zu, %zu) is not in the matrix",
-                                   k, sys->sp_rows[k], sys->sp_cols[k]);
+                                   "jacobian: pattern entry %zu (%zu, %zu) is not in the matrix", k,
+                                   sys->sp_rows[k], sys->sp_cols[k]);
                 goto fail;
             }
         }
@@ -337,8 +337,7 @@ static int jac_eval_dense(ivp_jac *jc, ivp_stepper *s, double t, const double *y
     return 0;
 }
 
-static int jac_eval_values(ivp_jac *jc, ivp_stepper *s, double t, const double *y,
-                           ivp_error *err)
+static int jac_eval_values(ivp_jac *jc, ivp_stepper *s, double t, const double *y, ivp_error *err)
 {
     const ivp_system *sys = s->sys;
     size_t k, nnz = sys->sp_nnz;

@@ -14,29 +14,29 @@
 #include "linalg/linalg.h"
 
 typedef enum ivp_jac_source {
-    IVP_JSRC_DENSE = 0,  /* the system's dense row-major jac */
-    IVP_JSRC_VALUES,     /* the system's jac_values at (sp_rows[k], sp_cols[k]) */
-    IVP_JSRC_FD          /* finite differences (num_jac) */
+    IVP_JSRC_DENSE = 0, /* the system's dense row-major jac */
+    IVP_JSRC_VALUES,    /* the system's jac_values at (sp_rows[k], sp_cols[k]) */
+    IVP_JSRC_FD         /* finite differences (num_jac) */
 } ivp_jac_source;
 
 typedef struct ivp_jac {
-    ivp_matrix J;            /* the current Jacobian */
+    ivp_matrix J; /* the current Jacobian */
     ivp_jac_source source;
-    int count_fd;            /* FD rhs calls count in nfev (LSODA) or not (Radau, BDF) */
+    int count_fd; /* FD rhs calls count in nfev (LSODA) or not (Radau, BDF) */
     size_t n;
     const ivp_allocator *alloc;
     /* finite differences */
-    double *factor;          /* per column, persists between calls (scipy's jac_factor) */
-    size_t n_groups;         /* CPR groups (n when dense) */
-    size_t *group;           /* group of each column */
+    double *factor;                /* per column, persists between calls (scipy's jac_factor) */
+    size_t n_groups;               /* CPR groups (n when dense) */
+    size_t *group;                 /* group of each column */
     double *ypert, *fpert, *hstep; /* work, n each */
-    double *diff;            /* n: largest difference per column (num_jac's max_diff) */
-    double *fsave;           /* n: its scale, max(|f_r|, |f_new_r|) */
+    double *diff;                  /* n: largest difference per column (num_jac's max_diff) */
+    double *fsave;                 /* n: its scale, max(|f_r|, |f_new_r|) */
     /* plugin */
-    double *rowmajor;        /* n*n buffer for a dense plugin jac (dense layout only) */
-    double *vals;            /* sp_nnz values from jac_values */
-    size_t n_vals;           /* sp_nnz */
-    size_t *vpos;            /* position in J.v of each jac_values entry */
+    double *rowmajor; /* n*n buffer for a dense plugin jac (dense layout only) */
+    double *vals;     /* sp_nnz values from jac_values */
+    size_t n_vals;    /* sp_nnz */
+    size_t *vpos;     /* position in J.v of each jac_values entry */
 } ivp_jac;
 
 /* Sets up storage and work for sys (layout as above; source: the plugin's jac_values if the

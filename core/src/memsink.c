@@ -57,16 +57,14 @@ static int reserve(const ivp_allocator *a, void **p, size_t *cap, size_t want, s
 }
 
 ivp_status ivp_memsink_init(ivp_memsink *m, size_t n, unsigned deg, const ivp_allocator *a,
-                            size_t reserve_points, size_t reserve_events,
-                            size_t reserve_segments)
+                            size_t reserve_points, size_t reserve_events, size_t reserve_segments)
 {
     size_t dummy;
     memset(m, 0, sizeof *m);
     m->n = n;
     m->deg = deg;
     m->alloc = a;
-    if (reserve(a, (void **)&m->t, &m->cap_points, reserve_points,
-                sizeof *m->t) != 0 ||
+    if (reserve(a, (void **)&m->t, &m->cap_points, reserve_points, sizeof *m->t) != 0 ||
         reserve(a, (void **)&m->y, &dummy, reserve_points, n * sizeof *m->y) != 0 ||
         reserve(a, (void **)&m->ev_k, &m->cap_ev, reserve_events, sizeof *m->ev_k) != 0 ||
         reserve(a, (void **)&m->ev_t, &dummy, reserve_events, sizeof *m->ev_t) != 0 ||

@@ -84,8 +84,7 @@ ivp_status ivp_outfile_check(const char *path, ivp_error *err)
         }
     } else if ((kind = outfile_kind(st.st_mode)) != NULL) {
         if (S_ISDIR(st.st_mode)) {
-            return ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: is a directory",
-                                 path);
+            return ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: is a directory", path);
         }
         return ivp_error_set(err, IVP_ERR_IO,
                              "%s: cannot write output: is %s, which would be replaced, not "
@@ -223,8 +222,8 @@ ivp_status ivp_outfile_commit(ivp_outfile *f, ivp_error *err)
     }
     if (e != 0) {
         outfile_strerror(e, reason, sizeof reason);
-        return ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: flushing %s: %s",
-                             f->path, f->temp, reason);
+        return ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: flushing %s: %s", f->path,
+                             f->temp, reason);
     }
     /* Something may have appeared at the final name while the file was written. */
     st = ivp_outfile_check(f->path, err);
@@ -233,8 +232,8 @@ ivp_status ivp_outfile_commit(ivp_outfile *f, ivp_error *err)
     }
     if (rename(f->temp, f->path) != 0) {
         outfile_strerror(errno, reason, sizeof reason);
-        return ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: renaming %s: %s",
-                             f->path, f->temp, reason);
+        return ivp_error_set(err, IVP_ERR_IO, "%s: cannot write output: renaming %s: %s", f->path,
+                             f->temp, reason);
     }
     f->exists = 0;
     return IVP_OK;

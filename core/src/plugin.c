@@ -129,8 +129,7 @@ static ivp_status plugin_mkdirs(const char *dir, ivp_status status, ivp_error *e
         if (p[i] == '/' && p[i - 1] != '/') {
             p[i] = '\0';
             if (plugin_mkdir(p) != 0) {
-                st = ivp_error_set(err, status, "%s: cannot create folder: %s", p,
-                                   strerror(errno));
+                st = ivp_error_set(err, status, "%s: cannot create folder: %s", p, strerror(errno));
                 goto fail;
             }
             p[i] = '/';
@@ -178,8 +177,7 @@ static ivp_status plugin_read_file(const char *path, unsigned char **data, size_
         }
     }
     if (ferror(f)) {
-        st = ivp_error_set(err, status, "%s: cannot read plugin source: %s", path,
-                           strerror(errno));
+        st = ivp_error_set(err, status, "%s: cannot read plugin source: %s", path, strerror(errno));
         goto fail;
     }
     *data = buf;
@@ -222,7 +220,8 @@ static ivp_status plugin_cache_root(const char *cache_dir, char **root, ivp_erro
  * ------------------------------------------------------------------------------------------ */
 
 #define PLUGIN_TRUST "ivp loads nothing another user could have written"
-#define PLUGIN_FIX_DIR "make it yours and private (chmod 700), or set IVP_CACHE_DIR to a private folder"
+#define PLUGIN_FIX_DIR                                                                             \
+    "make it yours and private (chmod 700), or set IVP_CACHE_DIR to a private folder"
 #define PLUGIN_FIX_FILE "remove it; ivp builds it again"
 
 /* IVP_ERR_PLUGIN unless sb, of path (the `what`), is a folder (is_dir) or a regular file owned
@@ -243,8 +242,8 @@ static ivp_status plugin_check_private(const char *path, const struct stat *sb, 
     }
     if ((sb->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         return ivp_error_set(err, IVP_ERR_PLUGIN,
-                             "%s: the %s is writable by group or others (mode %03o); %s (%s)",
-                             path, what, (unsigned)(sb->st_mode & 07777), PLUGIN_TRUST, fix);
+                             "%s: the %s is writable by group or others (mode %03o); %s (%s)", path,
+                             what, (unsigned)(sb->st_mode & 07777), PLUGIN_TRUST, fix);
     }
     return IVP_OK;
 }
@@ -274,8 +273,10 @@ static ivp_status plugin_check_parents(const char *path, ivp_error *err)
             p[i] = '\0'; /* "/a/b" rather than "/a/b/" in messages */
         }
         if (stat(p, &sb) != 0) {
-            st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot check the folders above the "
-                               "plugin cache: %s", p, strerror(errno));
+            st = ivp_error_set(err, IVP_ERR_BUILD,
+                               "%s: cannot check the folders above the "
+                               "plugin cache: %s",
+                               p, strerror(errno));
         } else if (sb.st_uid != 0 && sb.st_uid != me) {
             st = ivp_error_set(err, IVP_ERR_PLUGIN,
                                "%s: this folder above the plugin cache %s is owned by uid %ld, "
@@ -337,7 +338,7 @@ static ivp_status plugin_open_private_dir(int at, const char *name, const char *
 /* The cache, checked: root/include holds the ABI header, root/plugins the built objects
  * (<key>.so), root/locks one lock file per key. */
 typedef struct plugin_cache {
-    char *root;     /* resolved (realpath) */
+    char *root; /* resolved (realpath) */
     char *inc;
     char *plugins;
     int plugins_fd; /* open on plugins, else -1 */
@@ -451,7 +452,7 @@ fail:
  * ------------------------------------------------------------------------------------------ */
 
 typedef struct plugin_cmd {
-    char **argv;  /* NULL-terminated; every element malloc'ed (execvp wants char *const[]) */
+    char **argv; /* NULL-terminated; every element malloc'ed (execvp wants char *const[]) */
     size_t argc;
     size_t i_out; /* index of the -o argument */
     size_t i_src; /* index of the source file */
@@ -725,8 +726,8 @@ static ivp_status cmd_run(const plugin_cmd *c, const char *src, double timeout, 
     ssize_t got;
 
     if (pipe(out_pipe) != 0 || pipe(exec_pipe) != 0) {
-        st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot create a pipe for the compiler: %s",
-                           src, strerror(errno));
+        st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot create a pipe for the compiler: %s", src,
+                           strerror(errno));
         goto fail;
     }
     /* Close-on-exec everywhere: the child's dup2'ed stdout/stderr do not inherit the flag, and
@@ -815,8 +816,8 @@ static ivp_status cmd_run(const plugin_cmd *c, const char *src, double timeout, 
             break;
         }
         if (r < 0 && errno != EINTR) {
-            st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot wait for the compiler '%s': %s",
-                               src, c->argv[0], strerror(errno));
+            st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot wait for the compiler '%s': %s", src,
+                               c->argv[0], strerror(errno));
             kill(-pid, SIGKILL);
             goto fail;
         }
@@ -844,8 +845,8 @@ static ivp_status cmd_run(const plugin_cmd *c, const char *src, double timeout, 
     }
     if (exec_errno != 0) {
         st = ivp_error_set(err, IVP_ERR_BUILD,
-                           "%s: cannot run the C compiler '%s': %s (set CC to a C compiler)",
-                           src, c->argv[0], strerror(exec_errno));
+                           "%s: cannot run the C compiler '%s': %s (set CC to a C compiler)", src,
+                           c->argv[0], strerror(exec_errno));
         goto fail;
     }
     if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
@@ -1084,8 +1085,7 @@ static ivp_status plugin_cached_object(const plugin_cache *c, const char *name, 
 /* Takes the lock of one cache entry: an flock on locks/<key>.lock (created private, never
  * removed, so every process locks the same file). *fd is the open lock file. Waiting ends with
  * IVP_ERR_INTERRUPTED on a signal (needs plugin_guard_begin). */
-static ivp_status plugin_lock_entry(const plugin_cache *c, const char *key, int *fd,
-                                    ivp_error *err)
+static ivp_status plugin_lock_entry(const plugin_cache *c, const char *key, int *fd, ivp_error *err)
 {
     char *name = plugin_concat(key, ".lock", ""), *path = NULL;
     struct stat sb;
@@ -1096,8 +1096,7 @@ static ivp_status plugin_lock_entry(const plugin_cache *c, const char *key, int 
         st = ivp_error_set(err, IVP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    *fd = openat(c->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-                 0600);
+    *fd = openat(c->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (*fd < 0) {
         st = ivp_error_set(err, errno == ELOOP ? IVP_ERR_PLUGIN : IVP_ERR_BUILD,
                            "%s: cannot open the lock file: %s", path, strerror(errno));
@@ -1114,8 +1113,8 @@ static ivp_status plugin_lock_entry(const plugin_cache *c, const char *key, int 
             st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot lock: %s", path, strerror(errno));
         } else if (plugin_signal_caught != 0) {
             st = ivp_error_set(err, IVP_ERR_INTERRUPTED,
-                               "%s: interrupted by signal %d while waiting for another build",
-                               path, (int)plugin_signal_caught);
+                               "%s: interrupted by signal %d while waiting for another build", path,
+                               (int)plugin_signal_caught);
         }
     }
 done:
@@ -1225,7 +1224,7 @@ static ivp_status plugin_build_cached(const char *src, const char *cache_dir,
         st = ivp_error_set(err, IVP_ERR_NOMEM, "out of memory");
         goto fail;
     }
-#define PLUGIN_IS_STALE(sb) \
+#define PLUGIN_IS_STALE(sb)                                                                        \
     (stale != NULL && (sb).st_dev == stale->st_dev && (sb).st_ino == stale->st_ino)
     st = plugin_cached_object(&cache, name, *so_path, &usable, id, err);
     if (st != IVP_OK || (usable && !PLUGIN_IS_STALE(*id))) {
@@ -1441,9 +1440,8 @@ static const char *plugin_name_problem(const char *name, int indexed)
 
 /* Counts a NULL-terminated name list and checks each name is valid (plugin_name_problem) and
  * unique. */
-static ivp_status plugin_count_names(const char *name, const char *sym,
-                                     const char *const *list, int indexed, size_t *count,
-                                     ivp_error *err)
+static ivp_status plugin_count_names(const char *name, const char *sym, const char *const *list,
+                                     int indexed, size_t *count, ivp_error *err)
 {
     char shown[200];
     const char *why;
@@ -1502,8 +1500,8 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
 
     p = plugin_sym(pl->handle, "rhs", why, sizeof why);
     if (p == NULL) {
-        return ivp_error_set(err, IVP_ERR_PLUGIN, "%s: required symbol 'rhs' not found: %s",
-                             name, why);
+        return ivp_error_set(err, IVP_ERR_PLUGIN, "%s: required symbol 'rhs' not found: %s", name,
+                             why);
     }
     memcpy(&pl->rhs, &p, sizeof pl->rhs);
 
@@ -1547,8 +1545,7 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
                              name, why);
     }
     if (pl->event_names != NULL) {
-        st = plugin_count_names(name, "ivp_event_names", pl->event_names, 0, &pl->n_events,
-                                err);
+        st = plugin_count_names(name, "ivp_event_names", pl->event_names, 0, &pl->n_events, err);
         if (st != IVP_OK) {
             return st;
         }
@@ -1561,8 +1558,7 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
     }
     pl->param_names = plugin_sym(pl->handle, "ivp_param_names", why, sizeof why);
     if (pl->param_names != NULL) {
-        st = plugin_count_names(name, "ivp_param_names", pl->param_names, 0, &pl->n_params,
-                                err);
+        st = plugin_count_names(name, "ivp_param_names", pl->param_names, 0, &pl->n_params, err);
         if (st != IVP_OK) {
             return st;
         }
@@ -1577,8 +1573,7 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
     }
     pl->state_names = plugin_sym(pl->handle, "ivp_state_names", why, sizeof why);
     if (pl->state_names != NULL) {
-        st = plugin_count_names(name, "ivp_state_names", pl->state_names, 1, &pl->n_states,
-                                err);
+        st = plugin_count_names(name, "ivp_state_names", pl->state_names, 1, &pl->n_states, err);
         if (st != IVP_OK) {
             return st;
         }
@@ -1590,8 +1585,8 @@ static ivp_status plugin_open(ivp_plugin *pl, const char *name, ivp_error *err)
         }
         if (pl->has_dim && pl->n_states != pl->dim) {
             return ivp_error_set(err, IVP_ERR_PLUGIN,
-                                 "%s: 'ivp_state_names' lists %zu names but ivp_dim is %zu",
-                                 name, pl->n_states, pl->dim);
+                                 "%s: 'ivp_state_names' lists %zu names but ivp_dim is %zu", name,
+                                 pl->n_states, pl->dim);
         }
     }
 
@@ -1733,8 +1728,8 @@ static const char *plugin_display(const ivp_plugin *pl)
 }
 
 /* params, in the plugin's ivp_param_names order, from the spec's "params" (matched by name). */
-static ivp_status instance_params(ivp_instance *in, const ivp_plugin *pl,
-                                  const ivp_problem *prob, ivp_error *err)
+static ivp_status instance_params(ivp_instance *in, const ivp_plugin *pl, const ivp_problem *prob,
+                                  ivp_error *err)
 {
     char names[256];
     size_t i, k;
@@ -1766,8 +1761,7 @@ static ivp_status instance_params(ivp_instance *in, const ivp_plugin *pl,
         return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory");
     }
     for (k = 0; k < pl->n_params; k++) {
-        i = plugin_find((const char *const *)prob->param_names, prob->n_params,
-                        pl->param_names[k]);
+        i = plugin_find((const char *const *)prob->param_names, prob->n_params, pl->param_names[k]);
         if (i == prob->n_params) {
             return ivp_error_set(err, IVP_ERR_SPEC,
                                  "$.params: missing parameter '%s' declared by the plugin",
@@ -1780,8 +1774,8 @@ static ivp_status instance_params(ivp_instance *in, const ivp_plugin *pl,
 
 /* event_opts for every event of the plugin: the spec's options by name, else the defaults
  * (non-terminal, both directions). */
-static ivp_status instance_events(ivp_instance *in, const ivp_plugin *pl,
-                                  const ivp_problem *prob, ivp_error *err)
+static ivp_status instance_events(ivp_instance *in, const ivp_plugin *pl, const ivp_problem *prob,
+                                  ivp_error *err)
 {
     char names[256];
     size_t i, k;
@@ -1867,8 +1861,8 @@ static ivp_status instance_sparsity_unique(const size_t *rows, const size_t *col
 
 /* The sparsity pattern: the plugin's (IVP_ERR_PLUGIN on a bad answer) or the spec's
  * (IVP_ERR_SPEC when out of range). Needs in->ctx. */
-static ivp_status instance_sparsity(ivp_instance *in, const ivp_plugin *pl,
-                                    const ivp_problem *prob, ivp_error *err)
+static ivp_status instance_sparsity(ivp_instance *in, const ivp_plugin *pl, const ivp_problem *prob,
+                                    ivp_error *err)
 {
     const char *name = plugin_display(pl);
     size_t n = prob->n, nnz, k, alloc_n;
@@ -1910,8 +1904,8 @@ static ivp_status instance_sparsity(ivp_instance *in, const ivp_plugin *pl,
         again = pl->jac_sparsity(&in->ctx, in->sp_rows, in->sp_cols);
         if (again < 0) {
             return ivp_error_set(err, IVP_ERR_PLUGIN,
-                                 "%s: jac_sparsity returned %ld when asked for the entries",
-                                 name, again);
+                                 "%s: jac_sparsity returned %ld when asked for the entries", name,
+                                 again);
         }
         if (again != count) {
             return ivp_error_set(err, IVP_ERR_PLUGIN,
@@ -2045,8 +2039,8 @@ ivp_status ivp_instance_new(const ivp_plugin *pl, const ivp_problem *prob, ivp_i
     if (pl->init != NULL) {
         rc = pl->init(&in->ctx);
         if (rc != 0) {
-            st = ivp_error_set(err, IVP_ERR_PLUGIN, "%s: ivp_init returned %d",
-                               plugin_display(pl), rc);
+            st = ivp_error_set(err, IVP_ERR_PLUGIN, "%s: ivp_init returned %d", plugin_display(pl),
+                               rc);
             goto fail;
         }
         in->initialised = 1;

@@ -85,8 +85,8 @@ ivp_status ivp_plugin_header_install(const char *dir, ivp_error *err)
     }
     fd = mkstemp(tmp);
     if (fd < 0) {
-        st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot create a temporary file for %s: %s",
-                           dir, IVP_PLUGIN_HEADER_NAME, strerror(errno));
+        st = ivp_error_set(err, IVP_ERR_BUILD, "%s: cannot create a temporary file for %s: %s", dir,
+                           IVP_PLUGIN_HEADER_NAME, strerror(errno));
         goto fail;
     }
     created = 1;

@@ -1641,8 +1641,7 @@ static char *spec_resolved(const cJSON *root, const ivp_problem *p)
  * deleted). Objects on the way are created; the last segment may end in an index, "y0[1]",
  * which replaces that element of an existing array. 'who' names the override in messages
  * ("--set 'y0[1]=2'"). */
-static ivp_status spec_set_path(spec_ctx *c, cJSON *root, char *key, cJSON *value,
-                                const char *who)
+static ivp_status spec_set_path(spec_ctx *c, cJSON *root, char *key, cJSON *value, const char *who)
 {
     char *seg, *dot, *br = NULL;
     cJSON *node = root;
@@ -1654,8 +1653,8 @@ static ivp_status spec_set_path(spec_ctx *c, cJSON *root, char *key, cJSON *valu
             *dot = '\0';
         }
         if (seg[0] == '\0') {
-            s = ivp_error_set(c->err, IVP_ERR_SPEC,
-                              "%s: %s: empty segment in the key (use a.b.c)", c->name, who);
+            s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: empty segment in the key (use a.b.c)",
+                              c->name, who);
             goto done;
         }
         if (dot == NULL) {
@@ -1671,8 +1670,8 @@ static ivp_status spec_set_path(spec_ctx *c, cJSON *root, char *key, cJSON *valu
                     goto done;
                 }
             } else if (!cJSON_IsObject(child)) {
-                s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s is %s, not an object",
-                                  c->name, who, c->path, spec_type_name(child));
+                s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s is %s, not an object", c->name,
+                                  who, c->path, spec_type_name(child));
                 goto done;
             }
             node = child;
@@ -1703,8 +1702,8 @@ static ivp_status spec_set_path(spec_ctx *c, cJSON *root, char *key, cJSON *valu
         spec_push_key(c, seg);
         arr = cJSON_GetObjectItemCaseSensitive(node, seg);
         if (arr == NULL || !cJSON_IsArray(arr)) {
-            s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s is %s, not an array", c->name,
-                              who, c->path, arr == NULL ? "absent" : spec_type_name(arr));
+            s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: %s: %s is %s, not an array", c->name, who,
+                              c->path, arr == NULL ? "absent" : spec_type_name(arr));
             goto done;
         }
         if (index >= (size_t)cJSON_GetArraySize(arr)) {
@@ -1910,8 +1909,7 @@ static ivp_status spec_parse_owned(char *buf, size_t len, const char *name, cons
         if (s == IVP_OK && root == NULL) {
             size_t pos = (end != NULL && end >= buf) ? (size_t)(end - buf) : 0;
             s = spec_syntax_error(ctx.name, buf, len, pos,
-                                  unmaskable ? " (strings must not contain a NUL character)"
-                                             : "",
+                                  unmaskable ? " (strings must not contain a NUL character)" : "",
                                   err);
         }
         free(buf);
@@ -2186,15 +2184,15 @@ static const char ens_allowed[] = "params.<name>, y0, y0[i], t_span, t_span[i], 
 
 /* One key of "grid" or "zip": its override path and its values (array items, or numbers). */
 typedef struct ens_axis {
-    const char *path;     /* the key (borrowed from the spec's tree) */
-    const cJSON **items;  /* len array items, or NULL when 'num' holds the values */
-    double *num;          /* a linspace/logspace, expanded */
+    const char *path;    /* the key (borrowed from the spec's tree) */
+    const cJSON **items; /* len array items, or NULL when 'num' holds the values */
+    double *num;         /* a linspace/logspace, expanded */
     size_t len;
 } ens_axis;
 
 typedef struct ens_build {
-    spec_ctx *c;            /* the spec's context (name, base_dir, err) */
-    const cJSON *pristine;  /* the base spec's tree (with the --set overrides), unvalidated */
+    spec_ctx *c;           /* the spec's context (name, base_dir, err) */
+    const cJSON *pristine; /* the base spec's tree (with the --set overrides), unvalidated */
     const ivp_problem *base;
     ivp_ensemble *e;
     size_t cap_rows;
@@ -2404,8 +2402,8 @@ static ivp_status ens_add_member(ens_build *b, cJSON *ov, const char *where)
     }
     if (t->n != b->base->n) {
         s = ivp_error_set(b->c->err, IVP_ERR_SPEC,
-                          "%s: $.y0: a member must keep the base spec's %zu states, got %zu",
-                          where, b->base->n, t->n);
+                          "%s: $.y0: a member must keep the base spec's %zu states, got %zu", where,
+                          b->base->n, t->n);
         goto done;
     }
     if (ens_grow((void **)&e->table, &b->cap_rows, (k + 1) * (e->width > 0 ? e->width : 1),
@@ -2465,9 +2463,9 @@ static ivp_status ens_add_member(ens_build *b, cJSON *ov, const char *where)
         if (t->n_t_eval > 0) {
             memcpy(e->t_eval_pool + b->len_teval, t->t_eval, t->n_t_eval * sizeof *t->t_eval);
         }
-        if (k > 0 && (t->n_t_eval != n0 || t->n_t_eval == 0 ||
-                      memcmp(e->t_eval_pool + b->len_teval, e->t_eval_pool,
-                             n0 * sizeof *t->t_eval) != 0)) {
+        if (k > 0 &&
+            (t->n_t_eval != n0 || t->n_t_eval == 0 ||
+             memcmp(e->t_eval_pool + b->len_teval, e->t_eval_pool, n0 * sizeof *t->t_eval) != 0)) {
             e->same_t_eval = 0;
         }
         if (t->n_t_eval == 0) {
@@ -2476,14 +2474,14 @@ static ivp_status ens_add_member(ens_build *b, cJSON *ov, const char *where)
         b->len_teval += t->n_t_eval;
     }
     /* t_eval_start and overrides_start hold K + 1 offsets */
-    if (ens_grow((void **)&e->overrides_start, &b->cap_ostart, k + 2,
-                 sizeof *e->overrides_start) != 0) {
+    if (ens_grow((void **)&e->overrides_start, &b->cap_ostart, k + 2, sizeof *e->overrides_start) !=
+        0) {
         s = spec_nomem(&mc);
         goto done;
     }
     if (e->varies & IVP_MEMBER_T_EVAL) {
-        if (ens_grow((void **)&e->t_eval_start, &b->cap_tstart, k + 2,
-                     sizeof *e->t_eval_start) != 0) {
+        if (ens_grow((void **)&e->t_eval_start, &b->cap_tstart, k + 2, sizeof *e->t_eval_start) !=
+            0) {
             s = spec_nomem(&mc);
             goto done;
         }
@@ -2628,8 +2626,9 @@ static ivp_status ens_axes(ens_build *b, const cJSON *obj, ens_axis **out, size_
                 }
             }
         } else {
-            s = spec_fail(c, "must be an array of values or {\"linspace\": [a, b, num]} or "
-                             "{\"logspace\": [a, b, num]}, got %s",
+            s = spec_fail(c,
+                          "must be an array of values or {\"linspace\": [a, b, num]} or "
+                          "{\"logspace\": [a, b, num]}, got %s",
                           spec_type_name(v));
             goto fail;
         }
@@ -2674,7 +2673,8 @@ static ivp_status ens_grid_zip(ens_build *b, const cJSON *grid, const cJSON *zip
         for (i = 1; i < nz; i++) {
             if (za[i].len != zlen) {
                 spec_push_key(c, za[i].path);
-                s = spec_fail(c, "has %zu values but '%s' has %zu: zip takes arrays of equal length",
+                s = spec_fail(c,
+                              "has %zu values but '%s' has %zu: zip takes arrays of equal length",
                               za[i].len, za[0].path, zlen);
                 goto done;
             }
@@ -2705,8 +2705,9 @@ static ivp_status ens_grid_zip(ens_build *b, const cJSON *grid, const cJSON *zip
         spec_pop(c, mark);
     }
     free(b->e->source);
-    b->e->source = spec_strdup(grid != NULL && zip != NULL ? "zip x grid" : grid != NULL ? "grid"
-                                                                                      : "zip");
+    b->e->source = spec_strdup(grid != NULL && zip != NULL ? "zip x grid"
+                               : grid != NULL              ? "grid"
+                                                           : "zip");
     idx = calloc(ng + 1, sizeof *idx);
     if (b->e->source == NULL || idx == NULL) {
         s = spec_nomem(c);
@@ -2792,8 +2793,8 @@ static void csv_rec_clear(csv_rec *r)
     r->n = 0;
 }
 
-static ivp_status csv_record(spec_ctx *c, const char *name, const char *t, size_t len,
-                             size_t *pos, size_t *line, csv_rec *r)
+static ivp_status csv_record(spec_ctx *c, const char *name, const char *t, size_t len, size_t *pos,
+                             size_t *line, csv_rec *r)
 {
     size_t p = *pos, line_start = p;
     csv_rec_clear(r);
@@ -2835,8 +2836,8 @@ static ivp_status csv_record(spec_ctx *c, const char *name, const char *t, size_
                 fld[n++] = t[p++];
             }
         } else {
-            while (p < len && t[p] != ',' && t[p] != '\n' && !(t[p] == '\r' && p + 1 < len &&
-                                                                 t[p + 1] == '\n')) {
+            while (p < len && t[p] != ',' && t[p] != '\n' &&
+                   !(t[p] == '\r' && p + 1 < len && t[p + 1] == '\n')) {
                 if (t[p] == '"') {
                     free(fld);
                     return ivp_error_set(c->err, IVP_ERR_SPEC,
@@ -2944,8 +2945,9 @@ static ivp_status ens_csv(ens_build *b, const char *name, const char *t, size_t 
 
     ens_skip_blank(t, len, &pos, &line);
     if (pos >= len) {
-        s = ivp_error_set(c->err, IVP_ERR_SPEC, "%s: the table is empty (expected a header row "
-                                                "of override paths, then one row per member)",
+        s = ivp_error_set(c->err, IVP_ERR_SPEC,
+                          "%s: the table is empty (expected a header row "
+                          "of override paths, then one row per member)",
                           name);
         goto done;
     }
@@ -3007,12 +3009,12 @@ static ivp_status ens_csv(ens_build *b, const char *name, const char *t, size_t 
             cJSON *v = cell[0] != '\0' ? cJSON_ParseWithOpts(cell, &end, 1) : NULL;
             if (v == NULL) {
                 cJSON_Delete(ov);
-                s = ivp_error_set(c->err, IVP_ERR_SPEC,
-                                  "%s:%zu:%zu: member %zu: column '%s': %s%s%s is not a number (or "
-                                  "a JSON value)",
-                                  name, row_line, r.col[i], k, ens_trim(hdr.f[i]),
-                                  cell[0] != '\0' ? "'" : "", cell[0] != '\0' ? cell : "an empty cell",
-                                  cell[0] != '\0' ? "'" : "");
+                s = ivp_error_set(
+                    c->err, IVP_ERR_SPEC,
+                    "%s:%zu:%zu: member %zu: column '%s': %s%s%s is not a number (or "
+                    "a JSON value)",
+                    name, row_line, r.col[i], k, ens_trim(hdr.f[i]), cell[0] != '\0' ? "'" : "",
+                    cell[0] != '\0' ? cell : "an empty cell", cell[0] != '\0' ? "'" : "");
                 goto done;
             }
             cJSON_AddItemToObject(ov, ens_trim(hdr.f[i]), v);
@@ -3238,8 +3240,7 @@ static ivp_status spec_ensemble(spec_ctx *c, const cJSON *pristine, const cJSON 
         char *path;
         spec_push_key(c, "table");
         if (!cJSON_IsString(table) || table->valuestring[0] == '\0') {
-            s = spec_fail(c, "must be a file name (CSV or NDJSON), got %s",
-                          spec_type_name(table));
+            s = spec_fail(c, "must be a file name (CSV or NDJSON), got %s", spec_type_name(table));
             goto fail;
         }
         spec_pop(c, mark);

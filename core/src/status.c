@@ -9,8 +9,8 @@
 const char *ivp_status_str(ivp_status s)
 {
     switch (s) {
-#define IVP_STATUS_CASE_(name, value, text) \
-    case name:                              \
+#define IVP_STATUS_CASE_(name, value, text)                                                        \
+    case name:                                                                                     \
         return text;
         IVP_STATUS_LIST(IVP_STATUS_CASE_)
 #undef IVP_STATUS_CASE_

@@ -63,14 +63,14 @@ static int rhs_osc(double t, const double *y, double *f, const ivp_ctx *ctx)
 static int events_osc(double t, const double *y, double *g, const ivp_ctx *ctx)
 {
     (void)ctx;
-    g[0] = y[0];       /* zero at k pi */
-    g[1] = t - 2.0;    /* a plain time event */
+    g[0] = y[0];    /* zero at k pi */
+    g[1] = t - 2.0; /* a plain time event */
     return 0;
 }
 
 /* Misbehaving right-hand sides, driven by a small state in ctx->data. */
 typedef struct misbehave {
-    int mode;          /* 1: recoverable on calls fail_from..fail_to; 2: recoverable for t > t_bad;
+    int mode; /* 1: recoverable on calls fail_from..fail_to; 2: recoverable for t > t_bad;
                           3: NaN for t > t_bad; 4: fatal -3 for t > t_bad; 5: set interrupt */
     long calls;
     long fail_from, fail_to;
@@ -124,9 +124,8 @@ static ivp_status run(const ivp_system *sys, double t0, double t1, const double 
                       const ivp_options *o, ivp_memsink *ms, ivp_result *res, ivp_error *err)
 {
     ivp_sink sink;
-    assert_int_equal(ivp_memsink_init(ms, sys->n, ivp_method_dense_degree(o->method), NULL, 0, 0,
-                                      0),
-                     IVP_OK);
+    assert_int_equal(
+        ivp_memsink_init(ms, sys->n, ivp_method_dense_degree(o->method), NULL, 0, 0, 0), IVP_OK);
     sink = ivp_memsink_sink(ms);
     return ivp_solve(sys, t0, t1, y0, o, &sink, res, err);
 }
@@ -168,8 +167,8 @@ static void methods_converge_at_their_order(void **state)
         double e2 = fixed_step_error(all_methods[k], h[k] / 2.0);
         double e3 = fixed_step_error(all_methods[k], h[k] / 4.0);
         double p1 = log2(e1 / e2), p2 = log2(e2 / e3);
-        print_message("%s: errors %.3e %.3e %.3e, observed order %.2f %.2f\n",
-                      all_methods[k], e1, e2, e3, p1, p2);
+        print_message("%s: errors %.3e %.3e %.3e, observed order %.2f %.2f\n", all_methods[k], e1,
+                      e2, e3, p1, p2);
         ivp_assert_close(p2, expected[k], 0.0, 0.3);
     }
 }
@@ -257,8 +256,8 @@ static void methods_integrate_backward(void **state)
 
 /* ---- rhs failures ---- */
 
-static ivp_status run_misbehave(const char *method, misbehave *m, ivp_memsink *ms,
-                                ivp_result *res, ivp_error *err)
+static ivp_status run_misbehave(const char *method, misbehave *m, ivp_memsink *ms, ivp_result *res,
+                                ivp_error *err)
 {
     ivp_ctx ctx;
     ivp_system sys = make_system(1, rhs_misbehave, &ctx);
@@ -346,8 +345,7 @@ static void methods_stop_on_interrupt(void **state)
         ivp_memsink ms;
         ivp_result res;
         ivp_error err;
-        assert_int_equal(run_misbehave(all_methods[k], &m, &ms, &res, &err),
-                         IVP_ERR_INTERRUPTED);
+        assert_int_equal(run_misbehave(all_methods[k], &m, &ms, &res, &err), IVP_ERR_INTERRUPTED);
         assert_int_equal(res.status, -2);
         assert_true(res.t >= 0.7 && res.t < 2.0);
         assert_true(ms.t[ms.n_points - 1] == res.t);
@@ -610,8 +608,8 @@ static void methods_allocate_nothing_per_step(void **state)
         unsigned long s1, s2;
         long a1 = allocations_for_span(all_methods[k], 10.0, &s1);
         long a2 = allocations_for_span(all_methods[k], 100.0, &s2);
-        print_message("%s: %ld allocations for %lu steps, %ld for %lu steps\n",
-                      all_methods[k], a1, s1, a2, s2);
+        print_message("%s: %ld allocations for %lu steps, %ld for %lu steps\n", all_methods[k], a1,
+                      s1, a2, s2);
         assert_true(s2 >= 5 * s1); /* the 10x longer span takes many more steps */
         assert_int_equal(a1, a2);
     }

@@ -145,9 +145,9 @@ typedef struct member {
     double t0, t1;
     double y0[NMAX];
     double rtol, atol, first_step, max_step;
-    int t_eval;                  /* 11 points from t0 to t1 */
-    unsigned long terminal;      /* of event 0 */
-    int direction;               /* of event 0 */
+    int t_eval;             /* 11 points from t0 to t1 */
+    unsigned long terminal; /* of event 0 */
+    int direction;          /* of event 0 */
 } member;
 
 #define N_MEMBERS 3
@@ -309,8 +309,8 @@ static void expect_same(const rec *a, const ivp_result *ra, const rec *b, const 
         while (i < a->len && i < b->len && memcmp(&a->v[i], &b->v[i], sizeof a->v[i]) == 0) {
             i++;
         }
-        fail_msg("%s: outputs differ (%zu and %zu values, first difference at %zu)", what,
-                 a->len, b->len, i);
+        fail_msg("%s: outputs differ (%zu and %zu values, first difference at %zu)", what, a->len,
+                 b->len, i);
     }
     if (ra->status != rb->status || ra->t != rb->t || ra->nfev != rb->nfev ||
         ra->njev != rb->njev || ra->nlu != rb->nlu || ra->n_steps != rb->n_steps ||
@@ -487,16 +487,14 @@ static void step_matches_run(void **state)
         r.n = 2;
         r.deg = methods[m].dense_degree;
         sink = rec_sink(&r);
-        assert_int_equal(ivp_solve(&sys, mbr->t0, mbr->t1, mbr->y0, &o, &sink, &res, &err),
-                         IVP_OK);
+        assert_int_equal(ivp_solve(&sys, mbr->t0, mbr->t1, mbr->y0, &o, &sink, &res, &err), IVP_OK);
 
         solver = ivp_solver_new(&sys, &o, &err);
         assert_non_null(solver);
         assert_ptr_equal(ivp_solver_method(solver), &methods[m]);
         /* neither step nor run before a reset */
         assert_int_equal(ivp_solver_step(solver, &err), IVP_ERR_ARG);
-        assert_int_equal(ivp_solver_reset(solver, mbr->t0, mbr->t1, mbr->y0, NULL, &err),
-                         IVP_OK);
+        assert_int_equal(ivp_solver_reset(solver, mbr->t0, mbr->t1, mbr->y0, NULL, &err), IVP_OK);
         assert_true(ivp_solver_t(solver) == mbr->t0);
         assert_int_equal(ivp_solver_segment(solver, c, &err), IVP_ERR_ARG);
         /* the run's record: point t0, then per step a point and a segment */
@@ -542,8 +540,7 @@ static void step_matches_run(void **state)
         assert_int_equal(ivp_solver_run(solver, NULL, &res_step, &err), IVP_ERR_ARG);
         assert_int_equal(res_step.status, -1);
         /* ... and run refuses a solver that was stepped */
-        assert_int_equal(ivp_solver_reset(solver, mbr->t0, mbr->t1, mbr->y0, NULL, &err),
-                         IVP_OK);
+        assert_int_equal(ivp_solver_reset(solver, mbr->t0, mbr->t1, mbr->y0, NULL, &err), IVP_OK);
         assert_int_equal(ivp_solver_step(solver, &err), IVP_OK);
         assert_int_equal(ivp_solver_run(solver, NULL, &res_step, &err), IVP_ERR_ARG);
         ivp_solver_free(solver);
@@ -728,8 +725,7 @@ static void linsolver_reset_forgets_klu_pivots(void **state)
     b.v[ivp_matrix_index(&b, 1, 1)] = 0.91;
     assert_int_equal(ivp_linsolver_new_with(&ivp_linsolver_sparse_klu, &a, 0, NULL, &fresh, &err),
                      IVP_OK);
-    assert_int_equal(ivp_linsolver_new_with(&ivp_linsolver_sparse_klu, &a, 0, NULL, &reused,
-                                            &err),
+    assert_int_equal(ivp_linsolver_new_with(&ivp_linsolver_sparse_klu, &a, 0, NULL, &reused, &err),
                      IVP_OK);
     assert_int_equal(ivp_linsolver_new_with(&ivp_linsolver_sparse_klu, &a, 0, NULL, &stale, &err),
                      IVP_OK);

@@ -105,8 +105,8 @@ static void fuzz_round_trip(const ivp_problem *p)
 {
     ivp_problem *q = NULL;
     ivp_error err;
-    ivp_status s = ivp_problem_parse(p->resolved, strlen(p->resolved), FUZZ_NAME, ".", NULL, 0,
-                                     &q, &err);
+    ivp_status s = ivp_problem_parse(p->resolved, strlen(p->resolved), FUZZ_NAME, ".", NULL, 0, &q,
+                                     &err);
     if (s == IVP_ERR_NOMEM) {
         return;
     }
@@ -114,10 +114,10 @@ static void fuzz_round_trip(const ivp_problem *p)
         fprintf(stderr, "fuzz_spec: resolved spec rejected: %s\n%s\n", err.msg, p->resolved);
     }
     fuzz_check(s == IVP_OK, "resolved spec parses");
-    fuzz_check((p->plugin != NULL ? q->plugin != NULL && strcmp(p->plugin, q->plugin) == 0
-                                  : q->model != NULL &&
-                                        strcmp(ivp_model_canonical(p->model),
-                                               ivp_model_canonical(q->model)) == 0) &&
+    fuzz_check((p->plugin != NULL
+                    ? q->plugin != NULL && strcmp(p->plugin, q->plugin) == 0
+                    : q->model != NULL && strcmp(ivp_model_canonical(p->model),
+                                                 ivp_model_canonical(q->model)) == 0) &&
                    strcmp(p->method, q->method) == 0,
                "round trip: plugin or model, method");
     fuzz_check(p->t0 == q->t0 && p->t_end == q->t_end && p->n == q->n &&
@@ -135,9 +135,8 @@ static void fuzz_round_trip(const ivp_problem *p)
                "round trip: t_eval");
     fuzz_check(p->dense_output == q->dense_output && p->n_event_specs == q->n_event_specs &&
                    same_strings(p->event_names, q->event_names, p->n_event_specs) &&
-                   (p->n_event_specs == 0 ||
-                    memcmp(p->event_opts, q->event_opts,
-                           p->n_event_specs * sizeof *p->event_opts) == 0),
+                   (p->n_event_specs == 0 || memcmp(p->event_opts, q->event_opts,
+                                                    p->n_event_specs * sizeof *p->event_opts) == 0),
                "round trip: dense_output, events");
     fuzz_check(p->first_step == q->first_step && p->max_step == q->max_step &&
                    p->min_step == q->min_step && p->max_steps == q->max_steps,

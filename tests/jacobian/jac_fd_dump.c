@@ -87,7 +87,7 @@ static int big_rhs(double t, const double *y, double *f, const ivp_ctx *ctx)
 
 typedef struct fn_def {
     const char *name;
-    size_t n;            /* required dimension, 0 = any */
+    size_t n; /* required dimension, 0 = any */
     ivp_rhs_fn *rhs;
     long kl, ku;         /* band */
     const char *pattern; /* "full", "tri", "lower2", or explicit "r,c r,c ..." */

@@ -14,10 +14,10 @@
 
 /* Test state behind ctx->data: counts rhs calls and injects a failure on one of them. */
 typedef struct probe {
-    unsigned long calls;    /* rhs calls so far */
-    unsigned long fail_at;  /* 1-based call that fails; 0 = none */
-    int fail_code;          /* returned by that call; 0 = a NaN in dydt instead */
-    int jac_code;           /* returned by jac/jac_values; 2 = a NaN in J instead of 0 */
+    unsigned long calls;   /* rhs calls so far */
+    unsigned long fail_at; /* 1-based call that fails; 0 = none */
+    int fail_code;         /* returned by that call; 0 = a NaN in dydt instead */
+    int jac_code;          /* returned by jac/jac_values; 2 = a NaN in J instead of 0 */
 } probe;
 
 static int probe_finish(const ivp_ctx *ctx, double *f)

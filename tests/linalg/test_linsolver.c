@@ -238,9 +238,8 @@ static void check_solve(ivp_linsolver *ls, const ivp_matrix *A, double alpha_re,
     if (!(err_f < ftol) || !(res < rtol)) {
         print_error("%s n = %zu %s alpha = %g%+gi beta = %g: forward error %.3g (tol %.3g), "
                     "residual %.3g (tol %.3g)\n",
-                    ivp_linsolver_name(ls), n, cplx ? "complex" : "real", alpha_re, alpha_im,
-                    beta, err_f, ftol, res,
-                    rtol);
+                    ivp_linsolver_name(ls), n, cplx ? "complex" : "real", alpha_re, alpha_im, beta,
+                    err_f, ftol, res, rtol);
     }
     assert_true(err_f < ftol);
     assert_true(res < rtol);
@@ -321,8 +320,7 @@ static void dense_lapack_solves_random_systems(void **state)
 {
     static const size_t ns[] = {1, 2, 3, 7, 16, 31, 64, 100};
     (void)state;
-    random_battery(&ivp_linsolver_dense_lapack, IVP_MAT_DENSE, ns, sizeof ns / sizeof ns[0], 0,
-                   0);
+    random_battery(&ivp_linsolver_dense_lapack, IVP_MAT_DENSE, ns, sizeof ns / sizeof ns[0], 0, 0);
 }
 
 static void band_solves_random_systems(void **state)
@@ -340,8 +338,7 @@ static void klu_solves_random_systems(void **state)
 {
     static const size_t ns[] = {1, 2, 5, 30, 200};
     (void)state;
-    random_battery(&ivp_linsolver_sparse_klu, IVP_MAT_SPARSE, ns, sizeof ns / sizeof ns[0], 0,
-                   0);
+    random_battery(&ivp_linsolver_sparse_klu, IVP_MAT_SPARSE, ns, sizeof ns / sizeof ns[0], 0, 0);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -501,8 +498,7 @@ static void back_ends_agree_on_one_matrix(void **state)
         S.v[ivp_matrix_index(&S, rows[t], cols[t])] = v;
     }
     for (t = 0; t < 4; t++) {
-        const ivp_linsolver_type *types[] = {&ivp_linsolver_dense_own,
-                                             &ivp_linsolver_dense_lapack,
+        const ivp_linsolver_type *types[] = {&ivp_linsolver_dense_own, &ivp_linsolver_dense_lapack,
                                              &ivp_linsolver_band_lapack, &ivp_linsolver_sparse_klu};
         const ivp_matrix *A = t < 2 ? &D : t == 2 ? &B : &S;
         ivp_linsolver *lr = new_solver(types[t], A, 0), *lc = new_solver(types[t], A, 1);
@@ -658,8 +654,7 @@ static void singular_matrix_is_linalg_error(void **state)
         assert_non_null(strstr(err.msg, "singular"));
         ivp_linsolver_solve(lr, b);
         assert_true(isnan(b[0]) && isnan(b[3]));
-        assert_int_equal(ivp_linsolver_factor_complex(lc, 0.0, 0.0, 1.0, &A, &err),
-                         IVP_ERR_LINALG);
+        assert_int_equal(ivp_linsolver_factor_complex(lc, 0.0, 0.0, 1.0, &A, &err), IVP_ERR_LINALG);
         assert_non_null(strstr(err.msg, "singular"));
         ivp_linsolver_solve_complex(lc, b, bi);
         assert_true(isnan(b[1]) && isnan(bi[1]));
@@ -705,11 +700,9 @@ static void nonfinite_matrix_is_linalg_error(void **state)
         assert_int_equal(ivp_linsolver_factor(lr, 1.0, 1.0, &A, &err), IVP_ERR_LINALG);
         assert_non_null(strstr(err.msg, "non-finite"));
         assert_non_null(strstr(err.msg, "(3, 3)"));
-        assert_int_equal(ivp_linsolver_factor_complex(lc, 1.0, 1.0, 1.0, &A, &err),
-                         IVP_ERR_LINALG);
+        assert_int_equal(ivp_linsolver_factor_complex(lc, 1.0, 1.0, 1.0, &A, &err), IVP_ERR_LINALG);
         A.v[ivp_matrix_index(&A, 3, 3)] = 0.5;
-        assert_int_equal(ivp_linsolver_factor(lr, (double)INFINITY, 1.0, &A, &err),
-                         IVP_ERR_LINALG);
+        assert_int_equal(ivp_linsolver_factor(lr, (double)INFINITY, 1.0, &A, &err), IVP_ERR_LINALG);
         assert_non_null(strstr(err.msg, "non-finite"));
         check_solve(lr, &A, 10.0, 0.0, 1.0, 1e-14, 1e-15, &seed);
         ivp_linsolver_free(lr);
@@ -812,8 +805,7 @@ static void dense_and_band_factor_solve_allocate_nothing(void **state)
             size_t i;
             make_matrix(&A, kinds[t], 40, 2, 3, 0, &seed);
             ivp_test_alloc_init(&ta, -1);
-            assert_int_equal(ivp_linsolver_new_with(types[t], &A, cplx, &ta.a, &ls, &err),
-                             IVP_OK);
+            assert_int_equal(ivp_linsolver_new_with(types[t], &A, cplx, &ta.a, &ls, &err), IVP_OK);
             after_new = ta.n_alloc;
             assert_true(after_new > 0);
             for (rep = 0; rep < 4; rep++) {
@@ -889,8 +881,7 @@ static void linsolver_new_picks_back_end_by_layout_and_size(void **state)
     ivp_error err;
     ivp_linsolver *ls;
     (void)state;
-    assert_int_equal(ivp_matrix_init_dense(&A, IVP_DENSE_LAPACK_CROSSOVER - 1, NULL, &err),
-                     IVP_OK);
+    assert_int_equal(ivp_matrix_init_dense(&A, IVP_DENSE_LAPACK_CROSSOVER - 1, NULL, &err), IVP_OK);
     assert_int_equal(ivp_linsolver_new(&A, 0, NULL, &ls, &err), IVP_OK);
     assert_string_equal(ivp_linsolver_name(ls), "dense-own");
     ivp_linsolver_free(ls);
@@ -946,11 +937,16 @@ static void factor_rejects_mismatched_structure(void **state)
         ivp_linsolver *bad = (ivp_linsolver *)&err;
         size_t colptr[3] = {0, 1, 2}, rowind[2] = {1, 0};
         double v[2] = {1.0, 1.0};
-        ivp_matrix nodiag = {.kind = IVP_MAT_SPARSE, .n = 2, .nnz = 2, .colptr = colptr,
-                             .rowind = rowind, .v = v, .len = 2};
-        assert_int_equal(ivp_linsolver_new_with(&ivp_linsolver_band_lapack, &D, 0, NULL, &bad,
-                                                &err),
-                         IVP_ERR_ARG);
+        ivp_matrix nodiag = {.kind = IVP_MAT_SPARSE,
+                             .n = 2,
+                             .nnz = 2,
+                             .colptr = colptr,
+                             .rowind = rowind,
+                             .v = v,
+                             .len = 2};
+        assert_int_equal(
+            ivp_linsolver_new_with(&ivp_linsolver_band_lapack, &D, 0, NULL, &bad, &err),
+            IVP_ERR_ARG);
         assert_null(bad);
         assert_int_equal(ivp_linsolver_new(&nodiag, 0, NULL, &bad, &err), IVP_ERR_ARG);
         assert_non_null(strstr(err.msg, "diagonal entry (0, 0)"));
@@ -974,8 +970,8 @@ static void umfpack_solves_random_systems(void **state)
 {
     static const size_t ns[] = {1, 2, 5, 30, 200, 1500};
     (void)state;
-    random_battery(&ivp_linsolver_sparse_umfpack, IVP_MAT_SPARSE, ns, sizeof ns / sizeof ns[0],
-                   0, 0);
+    random_battery(&ivp_linsolver_sparse_umfpack, IVP_MAT_SPARSE, ns, sizeof ns / sizeof ns[0], 0,
+                   0);
 }
 
 /* The Jacobian pattern of the 2-D Brusselator on an ns x ns periodic grid: two species per
@@ -988,8 +984,8 @@ static void make_bruss2d_pattern(ivp_matrix *A, size_t ns)
     ivp_error err;
     for (col = 0; col < n; col++) {
         size_t p = col / 2, c = col % 2, i = p % ns, j = p / ns, q;
-        size_t nb[4] = {j * ns + (i + 1) % ns, j * ns + (i + ns - 1) % ns,
-                        ((j + 1) % ns) * ns + i, ((j + ns - 1) % ns) * ns + i};
+        size_t nb[4] = {j * ns + (i + 1) % ns, j * ns + (i + ns - 1) % ns, ((j + 1) % ns) * ns + i,
+                        ((j + ns - 1) % ns) * ns + i};
         rows[cnt] = 2 * p + 1 - c; /* the other species at the same point */
         cols[cnt++] = col;
         for (q = 0; q < 4; q++) {

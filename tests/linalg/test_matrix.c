@@ -179,14 +179,12 @@ static void sparse_init_rejects_out_of_range_entry(void **state)
     ivp_matrix m;
     ivp_error err;
     (void)state;
-    assert_int_equal(ivp_matrix_init_sparse(&m, 4, rows_bad, cols_ok, 4, NULL, &err),
-                     IVP_ERR_ARG);
+    assert_int_equal(ivp_matrix_init_sparse(&m, 4, rows_bad, cols_ok, 4, NULL, &err), IVP_ERR_ARG);
     assert_int_equal(err.status, IVP_ERR_ARG);
     assert_non_null(strstr(err.msg, "entry 2"));
     assert_non_null(strstr(err.msg, "row 5"));
     assert_null(m.v);
-    assert_int_equal(ivp_matrix_init_sparse(&m, 4, rows_ok, cols_bad, 4, NULL, &err),
-                     IVP_ERR_ARG);
+    assert_int_equal(ivp_matrix_init_sparse(&m, 4, rows_ok, cols_bad, 4, NULL, &err), IVP_ERR_ARG);
     assert_non_null(strstr(err.msg, "entry 3"));
     assert_non_null(strstr(err.msg, "col 4"));
 }

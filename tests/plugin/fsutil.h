@@ -37,7 +37,7 @@ int ptest_exists(const char *path);
 /* Modification time of path in nanoseconds. */
 long long ptest_mtime_ns(const char *path);
 /* Fails the test unless hay contains needle, printing both. */
-#define ptest_assert_contains(hay, needle) \
+#define ptest_assert_contains(hay, needle)                                                         \
     ptest_assert_contains_((hay), (needle), __FILE__, __LINE__)
 void ptest_assert_contains_(const char *hay, const char *needle, const char *file, int line);
 

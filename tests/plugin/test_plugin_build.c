@@ -443,8 +443,9 @@ static void load_checks_names(void **state)
         {"\"1k\"", "\"a\", \"b\"", "ivp_param_names[0] '1k' does not start with a letter"},
         {"\"k.m\"", "\"a\", \"b\"", "ivp_param_names[0] 'k.m' has a character other than"},
         {"\"k\"", "\"up\", \"up\"", "ivp_event_names lists 'up' twice"},
-        {x64, "\"a\", \"b\"", "ivp_param_names[0] 'x234567890123456789012345678901234567890...' "
-                              "is longer than 63 characters"},
+        {x64, "\"a\", \"b\"",
+         "ivp_param_names[0] 'x234567890123456789012345678901234567890...' "
+         "is longer than 63 characters"},
     };
     char src[PTEST_PATH_MAX], text[4096];
     ivp_plugin *pl = NULL;
@@ -457,8 +458,7 @@ static void load_checks_names(void **state)
         ptest_write_text(src, text);
         ivp_error_clear(&err);
         if (ivp_plugin_load(src, CACHE, &pl, &err) != IVP_ERR_PLUGIN) {
-            fail_msg("case %zu (%s / %s) loaded: %s", i, cases[i].params, cases[i].events,
-                     err.msg);
+            fail_msg("case %zu (%s / %s) loaded: %s", i, cases[i].params, cases[i].events, err.msg);
         }
         assert_null(pl);
         ptest_assert_contains(err.msg, src);

@@ -472,8 +472,8 @@ static void instance_rejects_bad_plugin_sparsity(void **state)
     /* Each (row, col) at most once, as in a spec's pattern. */
     t.param_values[0] = 5.0;
     msg = bind_fails(pl, &t, IVP_ERR_PLUGIN);
-    ptest_assert_contains(msg, PLUGIN_SPARSE
-                          ": jac_sparsity entry 3 (row 0, col 0) repeats entry 0");
+    ptest_assert_contains(msg,
+                          PLUGIN_SPARSE ": jac_sparsity entry 3 (row 0, col 0) repeats entry 0");
     ivp_plugin_close(pl);
 }
 

@@ -120,8 +120,8 @@ int jac_values(double t, const double *y, double *v, const ivp_ctx *ctx)
         if (i > 0) {
             v[k++] = gamma;
         }
-        v[k++] = 3.0 - 2.0 * u * w;        /* d/du_i */
-        v[k++] = -(u * u) - 2.0 * gamma;  /* d/dv_i */
+        v[k++] = 3.0 - 2.0 * u * w;      /* d/du_i */
+        v[k++] = -(u * u) - 2.0 * gamma; /* d/dv_i */
         if (i + 1 < N) {
             v[k++] = gamma;
         }

@@ -94,8 +94,12 @@ long jac_sparsity(const ivp_ctx *ctx, size_t *rows, size_t *cols)
             bruss2d_neighbours(m, i, j, nb);
             for (size_t comp = 0; comp < 2; comp++) {
                 const size_t r = 2 * p + comp;
-                const size_t col[6] = {2 * p,          2 * p + 1,          2 * nb[0] + comp,
-                                       2 * nb[1] + comp, 2 * nb[2] + comp, 2 * nb[3] + comp};
+                const size_t col[6] = {2 * p,
+                                       2 * p + 1,
+                                       2 * nb[0] + comp,
+                                       2 * nb[1] + comp,
+                                       2 * nb[2] + comp,
+                                       2 * nb[3] + comp};
                 for (size_t k = 0; k < 6; k++) {
                     if (rows != NULL && cols != NULL) {
                         rows[count] = r;
@@ -124,8 +128,8 @@ int jac_values(double t, const double *y, double *v, const ivp_ctx *ctx)
         for (size_t q = 0; q < 4; q++) {
             v[k++] = c;
         }
-        v[k++] = 3.4 - 2.0 * u * w;     /* row v: d/du */
-        v[k++] = -(u * u) - 4.0 * c;    /*        d/dv */
+        v[k++] = 3.4 - 2.0 * u * w;  /* row v: d/du */
+        v[k++] = -(u * u) - 4.0 * c; /*        d/dv */
         for (size_t q = 0; q < 4; q++) {
             v[k++] = c;
         }

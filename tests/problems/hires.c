@@ -14,8 +14,8 @@
 
 IVP_PLUGIN_ABI;
 const size_t ivp_dim = HIRES_N;
-const char *const ivp_param_names[] = {"k1", "k2", "k3", "k4", "k5",
-                                       "k6", "k7", "k8", "k9", "oks", NULL};
+const char *const ivp_param_names[] = {"k1", "k2", "k3", "k4",  "k5", "k6",
+                                       "k7", "k8", "k9", "oks", NULL};
 
 int rhs(double t, const double *y, double *dydt, const ivp_ctx *ctx)
 {
@@ -39,7 +39,7 @@ int jac(double t, const double *y, double *J, const ivp_ctx *ctx)
     for (size_t i = 0; i < HIRES_N * HIRES_N; i++) {
         J[i] = 0.0;
     }
-#define JH(i, j) J[(i) * HIRES_N + (j)]
+#define JH(i, j) J[(i)*HIRES_N + (j)]
     JH(0, 0) = -k[0];
     JH(0, 1) = k[1];
     JH(0, 2) = k[5];

@@ -79,8 +79,7 @@ int main(int argc, char **argv)
                    n_prints < SPEC_CHECK_MAX_ARGS) {
             const char *w = argv[++a];
             if (strcmp(w, "plugin") != 0 && strcmp(w, "t_eval") != 0 &&
-                strcmp(w, "resolved") != 0 && strcmp(w, "method") != 0 &&
-                strcmp(w, "peak") != 0) {
+                strcmp(w, "resolved") != 0 && strcmp(w, "method") != 0 && strcmp(w, "peak") != 0) {
                 return spec_check_usage();
             }
             prints[n_prints++] = w;

@@ -845,22 +845,22 @@ static void problem_resolved_keeps_numbers_exact(void **state)
     ivp_problem *p = parse_ok("{\"plugin\": \"m.so\", \"t_span\": [-0.1, 1e300],"
                               " \"y0\": [1.0000000000000002, 0.30000000000000004, -0.0, 1e-320]}");
     (void)state;
-    assert_string_equal(
-        p->resolved, "{\"plugin\":\"m.so\",\"t_span\":[-0.1,1e+300],"
-                     "\"y0\":[1.0000000000000002,0.30000000000000004,-0,9.99988867182683e-321],"
-                     "\"params\":{},\"method\":\"RK45\",\"rtol\":0.001,\"atol\":1e-06,"
-                     "\"dense_output\":false,\"events\":{},\"first_step\":null,"
-                     "\"max_step\":null,\"min_step\":0}");
+    assert_string_equal(p->resolved,
+                        "{\"plugin\":\"m.so\",\"t_span\":[-0.1,1e+300],"
+                        "\"y0\":[1.0000000000000002,0.30000000000000004,-0,9.99988867182683e-321],"
+                        "\"params\":{},\"method\":\"RK45\",\"rtol\":0.001,\"atol\":1e-06,"
+                        "\"dense_output\":false,\"events\":{},\"first_step\":null,"
+                        "\"max_step\":null,\"min_step\":0}");
     ivp_problem_free(p);
 }
 
 static void problem_resolved_parses_to_the_same_problem(void **state)
 {
-    ivp_problem *p =
-        parse_ok("{\"plugin\": \"m.so\", \"t_span\": [0, 10], \"rtol\": 1e-7, \"atol\": 0.1,"
-                 " \"y0\": [0.1, 2.5e-300],"
-                 " \"params\": {\"a\": 0.30000000000000004},"
-                 " \"jac_sparsity\": {\"rows\": [1], \"cols\": [0]}}");
+    ivp_problem *p = parse_ok(
+        "{\"plugin\": \"m.so\", \"t_span\": [0, 10], \"rtol\": 1e-7, \"atol\": 0.1,"
+        " \"y0\": [0.1, 2.5e-300],"
+        " \"params\": {\"a\": 0.30000000000000004},"
+        " \"jac_sparsity\": {\"rows\": [1], \"cols\": [0]}}");
     ivp_problem *q = parse_ok(p->resolved);
     (void)state;
     assert_string_equal(q->resolved, p->resolved);

@@ -12,8 +12,8 @@ void ivp_assert_close_(double act, double exp, double rtol, double atol, const c
 {
     double tol = atol + rtol * fabs(exp);
     if (!(fabs(act - exp) <= tol)) {
-        print_error("%s:%d: %s = %.17g, expected %.17g (|diff| = %.3g > tol %.3g)\n", file,
-                    line, what, act, exp, fabs(act - exp), tol);
+        print_error("%s:%d: %s = %.17g, expected %.17g (|diff| = %.3g > tol %.3g)\n", file, line,
+                    what, act, exp, fabs(act - exp), tol);
         _fail(file, line);
     }
 }

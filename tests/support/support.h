@@ -17,7 +17,7 @@
 /* Fails the test unless |act - exp| <= atol + rtol*|exp| (NaN never passes), printing both
  * values with 17 digits and where the check is. Never use cmocka's assert_float_equal: 1.1.5
  * casts to float. */
-#define ivp_assert_close(act, exp, rtol, atol) \
+#define ivp_assert_close(act, exp, rtol, atol)                                                     \
     ivp_assert_close_((act), (exp), (rtol), (atol), #act, __FILE__, __LINE__)
 void ivp_assert_close_(double act, double exp, double rtol, double atol, const char *what,
                        const char *file, int line);
@@ -25,10 +25,10 @@ void ivp_assert_close_(double act, double exp, double rtol, double atol, const c
 /* A counting allocator: counts live blocks and every allocation. With fail_after >= 0 the
  * allocation numbered fail_after (0-based) and every later one fail. */
 typedef struct ivp_test_alloc {
-    ivp_allocator a;        /* pass &t.a to the code under test */
-    long n_alloc;           /* allocations made (successful) */
-    long n_live;            /* blocks not yet freed */
-    long fail_after;        /* -1: never fail */
+    ivp_allocator a; /* pass &t.a to the code under test */
+    long n_alloc;    /* allocations made (successful) */
+    long n_live;     /* blocks not yet freed */
+    long fail_after; /* -1: never fail */
 } ivp_test_alloc;
 
 void ivp_test_alloc_init(ivp_test_alloc *t, long fail_after);

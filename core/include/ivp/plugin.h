@@ -19,11 +19,11 @@ extern "C" {
 
 /* A loaded plugin. Fields are read-only for callers. */
 typedef struct ivp_plugin {
-    char *path;                 /* the shared object that was dlopen'ed */
-    char *source;               /* the .c file it was built from on demand, else NULL */
-    void *handle;               /* dlopen handle */
-    ivp_rhs_fn *rhs;            /* required */
-    ivp_jac_fn *jac;            /* optional symbols: NULL when absent */
+    char *path;      /* the shared object that was dlopen'ed */
+    char *source;    /* the .c file it was built from on demand, else NULL */
+    void *handle;    /* dlopen handle */
+    ivp_rhs_fn *rhs; /* required */
+    ivp_jac_fn *jac; /* optional symbols: NULL when absent */
     ivp_events_fn *events;
     ivp_jac_sparsity_fn *jac_sparsity;
     ivp_jac_values_fn *jac_values;
@@ -35,9 +35,9 @@ typedef struct ivp_plugin {
     size_t n_events;
     const char *const *state_names; /* NULL-terminated, or NULL when absent */
     size_t n_states;
-    int has_dim;                /* ivp_dim present */
+    int has_dim; /* ivp_dim present */
     size_t dim;
-    char sha256[65];            /* hex SHA-256 of the loaded shared object */
+    char sha256[65]; /* hex SHA-256 of the loaded shared object */
 } ivp_plugin;
 
 /* Loads the plugin at path. A path ending in ".c" is first compiled (as ivp_plugin_build does)
@@ -89,7 +89,7 @@ ivp_status ivp_plugin_build(const char *source, const char *out_so, const char *
 /* A plugin bound to a problem for one solve: the parameter vector, the context (ivp_init has
  * run), the sparsity pattern, and the ivp_system the core integrates. */
 typedef struct ivp_instance {
-    ivp_system sys;             /* what to pass to ivp_solve */
+    ivp_system sys; /* what to pass to ivp_solve */
     ivp_ctx ctx;
     double *params;             /* in the plugin's ivp_param_names order */
     ivp_event_opts *event_opts; /* sys.n_events entries, from the spec (defaults otherwise) */

@@ -23,9 +23,9 @@ extern "C" {
 #endif
 
 typedef enum ivp_jac_mode {
-    IVP_JAC_AUTO = 0,   /* "jac" omitted: the plugin's if present, else finite differences */
-    IVP_JAC_PLUGIN,     /* "plugin": the plugin's jac or jac_values; error if absent */
-    IVP_JAC_FD          /* "fd": finite differences */
+    IVP_JAC_AUTO = 0, /* "jac" omitted: the plugin's if present, else finite differences */
+    IVP_JAC_PLUGIN,   /* "plugin": the plugin's jac or jac_values; error if absent */
+    IVP_JAC_FD        /* "fd": finite differences */
 } ivp_jac_mode;
 
 typedef enum ivp_sparsity_mode {
@@ -36,22 +36,22 @@ typedef enum ivp_sparsity_mode {
 
 /* A parsed spec. Everything is owned by the struct and freed by ivp_problem_free. */
 typedef struct ivp_problem {
-    char *plugin;            /* plugin path, resolved against the spec's folder */
-    char *method;            /* canonical method name ("RK45" by default) */
-    double t0, t_end;        /* t_span */
-    double *y0;              /* n initial values */
+    char *plugin;     /* plugin path, resolved against the spec's folder */
+    char *method;     /* canonical method name ("RK45" by default) */
+    double t0, t_end; /* t_span */
+    double *y0;       /* n initial values */
     size_t n;
-    char **param_names;      /* spec "params", in the order the spec lists them */
+    char **param_names; /* spec "params", in the order the spec lists them */
     double *param_values;
     size_t n_params;
-    double rtol;             /* default 1e-3 */
-    double atol;             /* default 1e-6; used when atol_vec is NULL */
-    double *atol_vec;        /* n values when "atol" is an array, else NULL */
-    double *t_eval;          /* NULL when absent (then every step is output) */
+    double rtol;      /* default 1e-3 */
+    double atol;      /* default 1e-6; used when atol_vec is NULL */
+    double *atol_vec; /* n values when "atol" is an array, else NULL */
+    double *t_eval;   /* NULL when absent (then every step is output) */
     size_t n_t_eval;
-    int t_eval_linspace;     /* t_eval came from {"linspace": [a, b, num]} */
-    int dense_output;        /* default 0 */
-    char **event_names;      /* events the spec mentions, with their options */
+    int t_eval_linspace; /* t_eval came from {"linspace": [a, b, num]} */
+    int dense_output;    /* default 0 */
+    char **event_names;  /* events the spec mentions, with their options */
     ivp_event_opts *event_opts;
     size_t n_event_specs;
     double first_step;       /* 0 when null/absent (automatic) */
@@ -62,10 +62,10 @@ typedef struct ivp_problem {
     ivp_sparsity_mode sparsity;
     size_t *sp_rows, *sp_cols; /* with IVP_SPARSITY_SPEC */
     size_t sp_nnz;
-    long lband, uband;       /* -1 when absent */
-    char *output;            /* spec "output" as given (a relative path is relative to the
+    long lband, uband;             /* -1 when absent */
+    char *output;                  /* spec "output" as given (a relative path is relative to the
                                 working directory), or NULL */
-    char *resolved;          /* the spec after --set overrides, with defaults filled in, as
+    char *resolved;                /* the spec after --set overrides, with defaults filled in, as
                                 compact JSON text: stored in the HDF5 file as "problem". Keys
                                 without a default (t_eval, max_steps, jac, jac_sparsity, lband,
                                 uband, output) appear only when given; plugin as written;
@@ -74,7 +74,7 @@ typedef struct ivp_problem {
                                 back as the same double, so it parses to the same problem */
     struct ivp_ensemble *ensemble; /* the spec's "ensemble" (or --members), else NULL; the
                                       fields above are then the base spec, without the key */
-    struct ivp_model *model; /* spec "model" (ivp/model.h), parsed and checked; NULL with
+    struct ivp_model *model;       /* spec "model" (ivp/model.h), parsed and checked; NULL with
                                 "plugin" (a spec has exactly one of the two) */
 } ivp_problem;
 
@@ -126,35 +126,35 @@ enum {
 };
 
 typedef struct ivp_ensemble {
-    size_t n_members;        /* K >= 1 */
-    unsigned varies;         /* IVP_MEMBER_* bits: fields some member overrides */
-    size_t width;            /* doubles per member in 'table' */
-    double *table;           /* K x width; offsets below (valid when the bit is set) */
+    size_t n_members; /* K >= 1 */
+    unsigned varies;  /* IVP_MEMBER_* bits: fields some member overrides */
+    size_t width;     /* doubles per member in 'table' */
+    double *table;    /* K x width; offsets below (valid when the bit is set) */
     size_t off_t_span, off_y0, off_params, off_rtol, off_atol, off_first_step, off_max_step,
         off_min_step, off_max_steps;
-    double *t_eval_pool;     /* with IVP_MEMBER_T_EVAL: member k's points are
+    double *t_eval_pool; /* with IVP_MEMBER_T_EVAL: member k's points are
                                 t_eval_pool[t_eval_start[k] .. t_eval_start[k+1]) */
     size_t *t_eval_start;
-    char *overrides_pool;    /* member k's overrides as a compact JSON object, NUL-terminated,
+    char *overrides_pool; /* member k's overrides as a compact JSON object, NUL-terminated,
                                 at overrides_pool + overrides_start[k] */
     size_t *overrides_start;
-    int same_t_eval;         /* every member has the same t_eval (bit for bit): the stacked
+    int same_t_eval; /* every member has the same t_eval (bit for bit): the stacked
                                 output layout */
-    char *source;            /* "grid", "zip", "zip x grid", or the table's file name */
+    char *source;    /* "grid", "zip", "zip x grid", or the table's file name */
 } ivp_ensemble;
 
 /* Member k's values: borrowed from p and p->ensemble (valid while p lives); no allocation. */
 typedef struct ivp_member {
     double t0, t_end;
-    const double *y0;        /* n values */
-    const double *params;    /* n_params values, in the order of p->param_names */
+    const double *y0;     /* n values */
+    const double *params; /* n_params values, in the order of p->param_names */
     double rtol, atol;
-    const double *atol_vec;  /* n values or NULL */
+    const double *atol_vec; /* n values or NULL */
     double first_step, max_step, min_step;
     unsigned long max_steps;
-    const double *t_eval;    /* NULL when none */
+    const double *t_eval; /* NULL when none */
     size_t n_t_eval;
-    const char *overrides;   /* JSON object text, e.g. {"params.mu":0.5} */
+    const char *overrides; /* JSON object text, e.g. {"params.mu":0.5} */
 } ivp_member;
 
 /* Fills m with member k (k < p->ensemble->n_members; a problem without an ensemble has the

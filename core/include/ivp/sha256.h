@@ -15,9 +15,9 @@ extern "C" {
 
 typedef struct ivp_sha256 {
     uint32_t h[8];
-    uint64_t len;           /* bytes hashed so far */
+    uint64_t len; /* bytes hashed so far */
     unsigned char buf[64];
-    size_t fill;            /* bytes in buf */
+    size_t fill; /* bytes in buf */
 } ivp_sha256;
 
 void ivp_sha256_init(ivp_sha256 *s);

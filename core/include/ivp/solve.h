@@ -26,18 +26,18 @@ extern "C" {
 
 /* The ODE y' = f(t, y). All pointers are borrowed and must outlive the solve. */
 typedef struct ivp_system {
-    size_t n;                 /* state dimension (>= 1) */
-    ivp_rhs_fn *rhs;          /* required */
-    ivp_jac_fn *jac;          /* optional: dense row-major Jacobian */
-    ivp_events_fn *events;    /* optional: evaluates all n_events event functions at once */
-    size_t n_events;          /* number of event functions (0 without events) */
+    size_t n;              /* state dimension (>= 1) */
+    ivp_rhs_fn *rhs;       /* required */
+    ivp_jac_fn *jac;       /* optional: dense row-major Jacobian */
+    ivp_events_fn *events; /* optional: evaluates all n_events event functions at once */
+    size_t n_events;       /* number of event functions (0 without events) */
     /* Jacobian structure (used by the implicit methods, ignored by explicit ones). */
     ivp_jac_values_fn *jac_values; /* optional: values at (sp_rows[k], sp_cols[k]) */
-    const size_t *sp_rows;    /* structural nonzeros, 0-based; NULL = dense */
+    const size_t *sp_rows;         /* structural nonzeros, 0-based; NULL = dense */
     const size_t *sp_cols;
     size_t sp_nnz;
-    long lband, uband;        /* banded Jacobian; -1 when not banded */
-    const ivp_ctx *ctx;       /* passed to every callback */
+    long lband, uband;  /* banded Jacobian; -1 when not banded */
+    const ivp_ctx *ctx; /* passed to every callback */
 } ivp_system;
 
 /* Per-event options (scipy's event attributes). */
@@ -47,21 +47,21 @@ typedef struct ivp_event_opts {
 } ivp_event_opts;
 
 typedef struct ivp_options {
-    const char *method;        /* "RK23", "RK45", "DOP853", ... (case-insensitive); NULL = RK45 */
-    double rtol;               /* relative tolerance, > 0 (clamped up to 100*DBL_EPSILON) */
-    double atol;               /* absolute tolerance, >= 0, used when atol_vec is NULL */
-    const double *atol_vec;    /* optional: n per-component absolute tolerances */
-    double first_step;         /* 0 = automatic (scipy's select_initial_step) */
-    double max_step;           /* INFINITY = unlimited */
-    double min_step;           /* 0 = only the floating-point spacing limit */
-    unsigned long max_steps;   /* accepted steps allowed in the whole solve; 0 = unlimited */
-    const double *t_eval;      /* optional: output times, sorted in the integration direction */
+    const char *method;      /* "RK23", "RK45", "DOP853", ... (case-insensitive); NULL = RK45 */
+    double rtol;             /* relative tolerance, > 0 (clamped up to 100*DBL_EPSILON) */
+    double atol;             /* absolute tolerance, >= 0, used when atol_vec is NULL */
+    const double *atol_vec;  /* optional: n per-component absolute tolerances */
+    double first_step;       /* 0 = automatic (scipy's select_initial_step) */
+    double max_step;         /* INFINITY = unlimited */
+    double min_step;         /* 0 = only the floating-point spacing limit */
+    unsigned long max_steps; /* accepted steps allowed in the whole solve; 0 = unlimited */
+    const double *t_eval;    /* optional: output times, sorted in the integration direction */
     size_t n_t_eval;
-    int dense_output;          /* non-zero: emit every step's interpolant to sink->segment */
+    int dense_output;             /* non-zero: emit every step's interpolant to sink->segment */
     const ivp_event_opts *events; /* n_events entries, or NULL for non-terminal, direction 0 */
     const volatile sig_atomic_t *interrupt; /* optional: when it becomes non-zero the solve stops
                                                after the current step with status -2 */
-    const ivp_allocator *alloc;   /* NULL = malloc/free */
+    const ivp_allocator *alloc;             /* NULL = malloc/free */
     /* Optional: called once, during the solve, when an explicit method (RK23, RK45, DOP853)
      * finds its step size held down by stability rather than accuracy (the problem looks
      * stiff; see ivp_result.stiff_detected), with t = ivp_result.stiff_t. It must not call
@@ -93,24 +93,24 @@ typedef struct ivp_sink {
 /* A statistic particular to one method (ivp_method_info.stats names them). */
 #define IVP_MAX_STATS 8
 typedef struct ivp_stat {
-    const char *name;        /* static storage, e.g. "n_switches" */
+    const char *name; /* static storage, e.g. "n_switches" */
     unsigned long value;
 } ivp_stat;
 
 /* Final state of a solve: solve_ivp's result fields, less the arrays (those went to the sink). */
 typedef struct ivp_result {
-    int status;              /* 0 reached t_end, 1 terminal event, -1 failed, -2 interrupted */
+    int status; /* 0 reached t_end, 1 terminal event, -1 failed, -2 interrupted */
     char message[IVP_ERROR_MSG_MAX];
-    double t;                /* time of the last accepted step (or terminal root) */
-    unsigned long nfev;      /* right-hand side evaluations, counted as scipy counts them */
-    unsigned long njev;      /* Jacobian evaluations */
-    unsigned long nlu;       /* LU factorisations */
-    unsigned long n_steps;   /* accepted steps */
-    unsigned long n_rejected; /* rejected step attempts */
-    unsigned long n_points;  /* points sent to sink->point */
-    unsigned long n_segments; /* segments sent to sink->segment */
+    double t;                     /* time of the last accepted step (or terminal root) */
+    unsigned long nfev;           /* right-hand side evaluations, counted as scipy counts them */
+    unsigned long njev;           /* Jacobian evaluations */
+    unsigned long nlu;            /* LU factorisations */
+    unsigned long n_steps;        /* accepted steps */
+    unsigned long n_rejected;     /* rejected step attempts */
+    unsigned long n_points;       /* points sent to sink->point */
+    unsigned long n_segments;     /* segments sent to sink->segment */
     unsigned long n_events_found; /* event occurrences sent to sink->event */
-    double solve_seconds;    /* wall time of the integration (monotonic clock), sink included */
+    double solve_seconds; /* wall time of the integration (monotonic clock), sink included */
     /* Deprecated (use stats): LSODA's "n_steps_adams", "n_steps_bdf" and "n_switches", 0 for
      * the other methods. */
     unsigned long n_steps_adams, n_steps_bdf, n_switches;
@@ -145,8 +145,7 @@ unsigned long ivp_result_stat(const ivp_result *res, const char *name);
  * err->msg) names the cause and the time t.
  * res is always filled. err may be NULL. */
 ivp_status ivp_solve(const ivp_system *sys, double t0, double t_end, const double *y0,
-                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res,
-                     ivp_error *err);
+                     const ivp_options *opt, const ivp_sink *sink, ivp_result *res, ivp_error *err);
 
 /* Checks everything ivp_solve would check before integrating, without calling the system.
  * Returns IVP_OK or IVP_ERR_ARG with a message naming the option. */
@@ -162,11 +161,11 @@ struct ivp_method_type;
 /* What ivp knows about a method: one entry of the method registry (static storage), from which
  * the lookups below, the spec's validation and the CLI's help all derive. */
 typedef struct ivp_method_info {
-    const char *name;          /* canonical spelling, e.g. "Radau" */
-    const char *help;          /* one line for --help and docs */
-    unsigned dense_degree;     /* degree of the segments sink->segment receives */
-    unsigned flags;            /* IVP_METHOD_IMPLICIT: uses a Jacobian and linear solves */
-    const char *const *stats;  /* NULL-terminated names of its ivp_result.stats (NULL: none) */
+    const char *name;         /* canonical spelling, e.g. "Radau" */
+    const char *help;         /* one line for --help and docs */
+    unsigned dense_degree;    /* degree of the segments sink->segment receives */
+    unsigned flags;           /* IVP_METHOD_IMPLICIT: uses a Jacobian and linear solves */
+    const char *const *stats; /* NULL-terminated names of its ivp_result.stats (NULL: none) */
     const struct ivp_method_type *impl; /* private */
 } ivp_method_info;
 

@@ -31,9 +31,9 @@ extern "C" {
 /* ---- the temporary file ---------------------------------------------------------------- */
 
 typedef struct ivp_outfile {
-    char *path;  /* final file name (owned) */
-    char *temp;  /* temporary file name (owned) */
-    int exists;  /* 'temp' was created and not yet renamed: discard removes it */
+    char *path; /* final file name (owned) */
+    char *temp; /* temporary file name (owned) */
+    int exists; /* 'temp' was created and not yet renamed: discard removes it */
 } ivp_outfile;
 
 /* Checks that 'path' may become an output file: not empty, not "-", not ending in '/', and
@@ -57,40 +57,40 @@ void ivp_outfile_discard(ivp_outfile *f);
 /* ---- writers --------------------------------------------------------------------------- */
 
 typedef struct ivp_writer_config {
-    const char *path;              /* final file name */
-    size_t n;                      /* state dimension */
-    size_t n_events;               /* one group /events/<name> per event, even when empty */
+    const char *path; /* final file name */
+    size_t n;         /* state dimension */
+    size_t n_events;  /* one group /events/<name> per event, even when empty */
     const char *const *event_names;
-    int dense;                     /* write the dense output */
-    unsigned dense_degree;         /* d: each segment has d+1 coefficients per component */
-    size_t chunk_bytes;            /* buffer / chunk size hint; 0 = the writer's default */
+    int dense;             /* write the dense output */
+    unsigned dense_degree; /* d: each segment has d+1 coefficients per component */
+    size_t chunk_bytes;    /* buffer / chunk size hint; 0 = the writer's default */
 } ivp_writer_config;
 
 /* What goes into the file besides the counters in ivp_result. */
 typedef struct ivp_writer_meta {
     const char *method;
     double rtol;
-    double atol;                   /* used when atol_vec is NULL */
-    const double *atol_vec;        /* n values, or NULL */
-    const char *problem;           /* resolved spec as JSON text */
-    const char *plugin_sha256;     /* hex */
-    int is_lsoda;                  /* also write n_steps_adams, n_steps_bdf, n_switches */
+    double atol;               /* used when atol_vec is NULL */
+    const double *atol_vec;    /* n values, or NULL */
+    const char *problem;       /* resolved spec as JSON text */
+    const char *plugin_sha256; /* hex */
+    int is_lsoda;              /* also write n_steps_adams, n_steps_bdf, n_switches */
     /* Format 1.1 (contracts.md section 3; README "The output file"). Each may be NULL / 0: */
-    const double *params;          /* n_params values in the plugin's ivp_param_names order */
+    const double *params;           /* n_params values in the plugin's ivp_param_names order */
     const char *const *param_names; /* n_params names (NULL: /params gets no names) */
     size_t n_params;
-    const double *y0;              /* the config's n initial values; NULL: no /y0 */
-    const double *t_span;          /* 2 values (t0, t_end); NULL: no /t_span */
-    const char *const *state_names; /* the config's n names; NULL: the states are unnamed */
+    const double *y0;                 /* the config's n initial values; NULL: no /y0 */
+    const double *t_span;             /* 2 values (t0, t_end); NULL: no /t_span */
+    const char *const *state_names;   /* the config's n names; NULL: the states are unnamed */
     const ivp_event_opts *event_opts; /* the config's n_events entries, in event_names order;
                                          NULL: every event non-terminal, direction 0 */
-    const char *created;           /* ISO 8601 UTC; NULL: the time of finish */
-    const char *host;              /* NULL: "" */
-    const char *command_line;      /* the command as a shell would run it again; NULL: "" */
+    const char *created;              /* ISO 8601 UTC; NULL: the time of finish */
+    const char *host;                 /* NULL: "" */
+    const char *command_line;         /* the command as a shell would run it again; NULL: "" */
 } ivp_writer_meta;
 
 typedef struct ivp_writer_ops {
-    const char *format;            /* e.g. "ivp-hdf5" */
+    const char *format; /* e.g. "ivp-hdf5" */
     /* Creates the temporary file (ivp_outfile_create) and the writer's state in *w. */
     ivp_status (*open)(const ivp_writer_config *cfg, void **w, ivp_error *err);
     /* The callbacks that feed the file (ud = w). */

@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 typedef struct band_lapack {
-    double *ab;         /* ldf*n (real) or 2*ldf*n (complex, interleaved): the factors */
-    int *ipiv;          /* n: LAPACK's 1-based interchanges */
-    double *w;          /* 2*n: interleaved right-hand side (complex only) */
-    int n, kl, ku;      /* dimensions as LAPACK takes them */
-    int ldf;            /* 2*kl + ku + 1: leading dimension of ab */
+    double *ab;               /* ldf*n (real) or 2*ldf*n (complex, interleaved): the factors */
+    int *ipiv;                /* n: LAPACK's 1-based interchanges */
+    double *w;                /* 2*n: interleaved right-hand side (complex only) */
+    int n, kl, ku;            /* dimensions as LAPACK takes them */
+    int ldf;                  /* 2*kl + ku + 1: leading dimension of ab */
     const ivp_lapack_api *la; /* LAPACK, loaded on first use */
 } band_lapack;
 
@@ -50,8 +50,8 @@ static ivp_status band_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_er
     }
     ldf = 2 * kl + ku + 1;
     if (ldf > SIZE_MAX / sizeof(double) / 2 / n) {
-        return ivp_error_set(err, IVP_ERR_NOMEM,
-                             "band LU: %zu x %zu factors do not fit in memory", ldf, n);
+        return ivp_error_set(err, IVP_ERR_NOMEM, "band LU: %zu x %zu factors do not fit in memory",
+                             ldf, n);
     }
     la = ivp_backend_lapack(err);
     if (la == NULL) {
@@ -117,7 +117,7 @@ static double band_form(const band_lapack *s, size_t n, double alpha_re, double 
     double acc = 0.0;
     for (j = 0; j < n; j++) {
         const double *restrict src = v + j * ldab;
-        size_t r0 = j < ku ? ku - j : 0;             /* first row of the band inside A */
+        size_t r0 = j < ku ? ku - j : 0;                   /* first row of the band inside A */
         size_t r1 = n - j + ku < ldab ? n - j + ku : ldab; /* one past the last */
         if (is_complex) {
             double *restrict dst = s->ab + 2 * (kl + j * ldf);

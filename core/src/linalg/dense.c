@@ -44,9 +44,8 @@ static ivp_status dense_report_nonfinite(const double *v, size_t n, const char *
     for (j = 0; j < n; j++) {
         for (i = 0; i < n; i++) {
             if (!isfinite(v[i + j * n])) {
-                return ivp_error_set(err, IVP_ERR_LINALG,
-                                     "%s: non-finite value %g at (%zu, %zu)", what,
-                                     v[i + j * n], i, j);
+                return ivp_error_set(err, IVP_ERR_LINALG, "%s: non-finite value %g at (%zu, %zu)",
+                                     what, v[i + j * n], i, j);
             }
         }
     }
@@ -157,9 +156,8 @@ static void k_axpy2(size_t m, double t0, const double *restrict x0, double t1,
 
 /* y -= t0 x0 + t1 x1, complex, split storage (m entries). */
 static void k_caxpy2(size_t m, double t0r, double t0i, const double *restrict x0r,
-                     const double *restrict x0i, double t1r, double t1i,
-                     const double *restrict x1r, const double *restrict x1i,
-                     double *restrict yr, double *restrict yi)
+                     const double *restrict x0i, double t1r, double t1i, const double *restrict x1r,
+                     const double *restrict x1i, double *restrict yr, double *restrict yi)
 {
     size_t i = 0;
     for (; i + 2 <= m; i += 2) {
@@ -193,11 +191,11 @@ static void k_copy_scaled(size_t m, double beta, const double *restrict x, doubl
 /* Own LU, real                                                                                */
 
 typedef struct dense_own {
-    double *re;         /* n*n: LU factors, or their real parts */
-    double *im;         /* n*n: imaginary parts (complex only) */
-    double *rd_re;      /* n: 1 / U(k, k), or its real part */
-    double *rd_im;      /* n: imaginary part of 1 / U(k, k) (complex only) */
-    size_t *piv;        /* n: row k was interchanged with row piv[k] >= k */
+    double *re;    /* n*n: LU factors, or their real parts */
+    double *im;    /* n*n: imaginary parts (complex only) */
+    double *rd_re; /* n: 1 / U(k, k), or its real part */
+    double *rd_im; /* n: imaginary part of 1 / U(k, k) (complex only) */
+    size_t *piv;   /* n: row k was interchanged with row piv[k] >= k */
 } dense_own;
 
 /* Swaps rows k and p (p > k) over all n columns. */
@@ -246,8 +244,7 @@ static int own_pivot_real(size_t n, double *restrict a, size_t k, size_t *restri
  * which halves the memory traffic of the plain right-looking loop. Deferring step k's update
  * of the trailing columns past step k+1's row interchange is exact: interchanging rows of A
  * and of L(:, k) commutes with subtracting L(:, k) U(k, :). */
-static size_t own_lu_real(size_t n, double *restrict a, size_t *restrict piv,
-                          double *restrict rd)
+static size_t own_lu_real(size_t n, double *restrict a, size_t *restrict piv, double *restrict rd)
 {
     size_t j, k;
     for (k = 0; k + 1 < n; k += 2) {
@@ -389,8 +386,7 @@ static size_t own_lu_complex(size_t n, double *restrict ar, double *restrict ai,
 
 static void own_solve_complex(size_t n, const double *restrict ar, const double *restrict ai,
                               const size_t *restrict piv, const double *restrict rdr,
-                              const double *restrict rdi, double *restrict br,
-                              double *restrict bi)
+                              const double *restrict rdi, double *restrict br, double *restrict bi)
 {
     size_t k;
     for (k = 0; k < n; k++) {
@@ -463,8 +459,7 @@ static ivp_status own_init(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_err
 
 fail:
     own_free(ls);
-    return ivp_error_set(err, IVP_ERR_NOMEM, "dense LU: cannot allocate workspace for n = %zu",
-                         n);
+    return ivp_error_set(err, IVP_ERR_NOMEM, "dense LU: cannot allocate workspace for n = %zu", n);
 }
 
 static ivp_status own_factor(ivp_linsolver *ls, double alpha_re, double alpha_im, double beta,
@@ -534,10 +529,10 @@ const ivp_linsolver_type ivp_linsolver_dense_own = {
 /* LAPACK                                                                                      */
 
 typedef struct dense_lapack {
-    double *a;          /* n*n (real) or 2*n*n (complex, interleaved re/im): factors */
-    int *ipiv;          /* n: LAPACK's 1-based interchanges */
-    double *w;          /* 2*n: interleaved right-hand side (complex only) */
-    int n;              /* n as LAPACK takes it */
+    double *a;                /* n*n (real) or 2*n*n (complex, interleaved re/im): factors */
+    int *ipiv;                /* n: LAPACK's 1-based interchanges */
+    double *w;                /* 2*n: interleaved right-hand side (complex only) */
+    int n;                    /* n as LAPACK takes it */
     const ivp_lapack_api *la; /* LAPACK, loaded on first use */
 } dense_lapack;
 
@@ -594,8 +589,8 @@ fail:
                          "dense LAPACK LU: cannot allocate workspace for n = %zu", n);
 }
 
-static ivp_status lapack_factor(ivp_linsolver *ls, double alpha_re, double alpha_im,
-                                double beta, const ivp_matrix *A, ivp_error *err)
+static ivp_status lapack_factor(ivp_linsolver *ls, double alpha_re, double alpha_im, double beta,
+                                const ivp_matrix *A, ivp_error *err)
 {
     dense_lapack *s = ls->state;
     size_t n = ls->n, nn = n * n, i;

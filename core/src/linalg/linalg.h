@@ -34,12 +34,12 @@ typedef enum ivp_mat_kind { IVP_MAT_DENSE = 0, IVP_MAT_BAND, IVP_MAT_SPARSE } iv
 typedef struct ivp_matrix {
     ivp_mat_kind kind;
     size_t n;
-    size_t kl, ku;          /* IVP_MAT_BAND: sub- and super-diagonals */
-    size_t nnz;             /* IVP_MAT_SPARSE: stored entries */
-    size_t *colptr;         /* IVP_MAT_SPARSE: n + 1 */
-    size_t *rowind;         /* IVP_MAT_SPARSE: nnz */
-    double *v;              /* values: n*n, (kl+ku+1)*n or nnz */
-    size_t len;             /* number of doubles in v */
+    size_t kl, ku;  /* IVP_MAT_BAND: sub- and super-diagonals */
+    size_t nnz;     /* IVP_MAT_SPARSE: stored entries */
+    size_t *colptr; /* IVP_MAT_SPARSE: n + 1 */
+    size_t *rowind; /* IVP_MAT_SPARSE: nnz */
+    double *v;      /* values: n*n, (kl+ku+1)*n or nnz */
+    size_t len;     /* number of doubles in v */
 } ivp_matrix;
 
 /* A dense matrix, a band matrix, or a sparse one from coordinate lists (duplicates merged,

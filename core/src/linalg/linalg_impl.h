@@ -12,7 +12,7 @@
 
 /* A back end (style.md: the sunlinsol_dense.c pattern). All ops are required. */
 typedef struct ivp_linsolver_type {
-    const char *name;   /* what ivp_linsolver_name returns */
+    const char *name; /* what ivp_linsolver_name returns */
     /* Allocates ls->state for ls->n, ls->is_complex and the pattern's structure, with
      * ls->alloc. IVP_ERR_NOMEM, IVP_ERR_ARG (a size the library cannot take), IVP_ERR_LINALG. */
     ivp_status (*init)(ivp_linsolver *ls, const ivp_matrix *pattern, ivp_error *err);
@@ -32,20 +32,20 @@ typedef struct ivp_linsolver_type {
 
 struct ivp_linsolver {
     const ivp_linsolver_type *type;
-    ivp_allocator alloc;    /* a copy of the allocator given to ivp_linsolver_new */
-    ivp_mat_kind kind;      /* structure accepted by factor */
+    ivp_allocator alloc; /* a copy of the allocator given to ivp_linsolver_new */
+    ivp_mat_kind kind;   /* structure accepted by factor */
     size_t n;
-    size_t kl, ku;          /* IVP_MAT_BAND */
-    size_t nnz;             /* IVP_MAT_SPARSE */
-    int is_complex;         /* complex factorisation */
-    int factored;           /* a successful factorisation is held */
-    void *state;            /* the back end's own */
+    size_t kl, ku;  /* IVP_MAT_BAND */
+    size_t nnz;     /* IVP_MAT_SPARSE */
+    int is_complex; /* complex factorisation */
+    int factored;   /* a successful factorisation is held */
+    void *state;    /* the back end's own */
 };
 
-extern const ivp_linsolver_type ivp_linsolver_dense_own;    /* dense.c */
-extern const ivp_linsolver_type ivp_linsolver_dense_lapack; /* dense.c */
-extern const ivp_linsolver_type ivp_linsolver_band_lapack;  /* band.c */
-extern const ivp_linsolver_type ivp_linsolver_sparse_klu;   /* sparse.c */
+extern const ivp_linsolver_type ivp_linsolver_dense_own;      /* dense.c */
+extern const ivp_linsolver_type ivp_linsolver_dense_lapack;   /* dense.c */
+extern const ivp_linsolver_type ivp_linsolver_band_lapack;    /* band.c */
+extern const ivp_linsolver_type ivp_linsolver_sparse_klu;     /* sparse.c */
 extern const ivp_linsolver_type ivp_linsolver_sparse_umfpack; /* sparse_umf.c */
 
 /* ivp_linsolver_new gives a sparse pattern UMFPACK (multifrontal, BLAS-3) instead of KLU when
@@ -72,13 +72,13 @@ void dgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, 
 void zgetrf_(const int *m, const int *n, double *a, const int *lda, int *ipiv, int *info);
 void zgetrs_(const char *trans, const int *n, const int *nrhs, const double *a, const int *lda,
              const int *ipiv, double *b, const int *ldb, int *info, size_t trans_len);
-void dgbtrf_(const int *m, const int *n, const int *kl, const int *ku, double *ab,
-             const int *ldab, int *ipiv, int *info);
+void dgbtrf_(const int *m, const int *n, const int *kl, const int *ku, double *ab, const int *ldab,
+             int *ipiv, int *info);
 void dgbtrs_(const char *trans, const int *n, const int *kl, const int *ku, const int *nrhs,
              const double *ab, const int *ldab, const int *ipiv, double *b, const int *ldb,
              int *info, size_t trans_len);
-void zgbtrf_(const int *m, const int *n, const int *kl, const int *ku, double *ab,
-             const int *ldab, int *ipiv, int *info);
+void zgbtrf_(const int *m, const int *n, const int *kl, const int *ku, double *ab, const int *ldab,
+             int *ipiv, int *info);
 void zgbtrs_(const char *trans, const int *n, const int *kl, const int *ku, const int *nrhs,
              const double *ab, const int *ldab, const int *ipiv, double *b, const int *ldb,
              int *info, size_t trans_len);

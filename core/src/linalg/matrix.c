@@ -79,10 +79,10 @@ ivp_status ivp_matrix_init_sparse(ivp_matrix *m, size_t n, const size_t *rows, c
 {
     ivp_status st = IVP_OK;
     size_t total, k, i, j, nnz;
-    size_t *rptr = NULL;  /* n + 1: bucket starts by row, then the fill cursor */
-    size_t *rcol = NULL;  /* total: columns of the entries, grouped by row */
-    size_t *cptr = NULL;  /* n + 1: bucket starts by column */
-    size_t *crow = NULL;  /* total: rows of the entries, grouped by column, sorted */
+    size_t *rptr = NULL; /* n + 1: bucket starts by row, then the fill cursor */
+    size_t *rcol = NULL; /* total: columns of the entries, grouped by row */
+    size_t *cptr = NULL; /* n + 1: bucket starts by column */
+    size_t *crow = NULL; /* total: rows of the entries, grouped by column, sorted */
 
     matrix_zero(m);
     if (n == 0) {

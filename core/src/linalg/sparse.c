@@ -156,9 +156,8 @@ static double sparse_rcond(sparse_klu *s, int is_complex)
 /* Reciprocal pivot growth of the current factors of s->x (0 when it cannot be computed). */
 static double sparse_rgrowth(sparse_klu *s, int is_complex)
 {
-    int ok = is_complex
-                 ? s->klu->z_rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common)
-                 : s->klu->rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common);
+    int ok = is_complex ? s->klu->z_rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common)
+                        : s->klu->rgrowth(s->ap, s->ai, s->x, s->symbolic, s->numeric, &s->common);
     return ok ? s->common.rgrowth : 0.0;
 }
 
@@ -247,8 +246,7 @@ static ivp_status sparse_factor(ivp_linsolver *ls, double alpha_re, double alpha
         return ivp_error_set(err, IVP_ERR_NOMEM, "sparse LU (KLU): out of memory (n = %zu)", n);
     }
     return ivp_error_set(err, IVP_ERR_LINALG,
-                         "sparse LU (KLU): factorisation failed (KLU status %d)",
-                         s->common.status);
+                         "sparse LU (KLU): factorisation failed (KLU status %d)", s->common.status);
 }
 
 static void sparse_solve(ivp_linsolver *ls, double *re, double *im)

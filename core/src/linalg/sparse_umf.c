@@ -38,16 +38,16 @@ typedef struct sparse_umf {
     double control[UMFPACK_CONTROL]; /* UMFPACK's parameters */
     double info[UMFPACK_INFO];       /* and statistics of the last call */
     void *symbolic;                  /* ordering of the pattern, from init */
-    void *numeric;                   /* factors; NULL before the first factor or after a failed one */
-    umf_long *ap;                    /* n + 1: column pointers */
-    umf_long *ai;                    /* nnz: row indices */
-    double *xr;                      /* nnz: alpha I + beta A (real part) */
-    double *xz;                      /* nnz: imaginary part (complex only) */
-    size_t *diag;                    /* n: position of (j, j) among the nonzeros */
-    double *b;                       /* n (real) or 2n (complex): copy of the right-hand side */
-    umf_long *wi;                    /* n: wsolve's integer workspace */
-    double *w;                       /* 5n (real) or 10n (complex): wsolve's workspace */
-    const ivp_umfpack_api *umf;      /* UMFPACK, loaded on first use */
+    void *numeric;              /* factors; NULL before the first factor or after a failed one */
+    umf_long *ap;               /* n + 1: column pointers */
+    umf_long *ai;               /* nnz: row indices */
+    double *xr;                 /* nnz: alpha I + beta A (real part) */
+    double *xz;                 /* nnz: imaginary part (complex only) */
+    size_t *diag;               /* n: position of (j, j) among the nonzeros */
+    double *b;                  /* n (real) or 2n (complex): copy of the right-hand side */
+    umf_long *wi;               /* n: wsolve's integer workspace */
+    double *w;                  /* 5n (real) or 10n (complex): wsolve's workspace */
+    const ivp_umfpack_api *umf; /* UMFPACK, loaded on first use */
 } sparse_umf;
 
 static void umf_free(ivp_linsolver *ls)
@@ -245,8 +245,8 @@ static ivp_status umf_factor(ivp_linsolver *ls, double alpha_re, double alpha_im
 
     status = cplx ? s->umf->zl_numeric(s->ap, s->ai, s->xr, s->xz, s->symbolic, &s->numeric,
                                        s->control, s->info)
-                  : s->umf->dl_numeric(s->ap, s->ai, s->xr, s->symbolic, &s->numeric,
-                                       s->control, s->info);
+                  : s->umf->dl_numeric(s->ap, s->ai, s->xr, s->symbolic, &s->numeric, s->control,
+                                       s->info);
     rcond = s->info[UMFPACK_RCOND];
     if (status == UMFPACK_OK && rcond > 0.0 && isfinite(rcond)) {
         return IVP_OK;
@@ -271,8 +271,7 @@ static ivp_status umf_factor(ivp_linsolver *ls, double alpha_re, double alpha_im
                              n);
     }
     if (status == UMFPACK_ERROR_out_of_memory) {
-        return ivp_error_set(err, IVP_ERR_NOMEM, "sparse LU (UMFPACK): out of memory (n = %zu)",
-                             n);
+        return ivp_error_set(err, IVP_ERR_NOMEM, "sparse LU (UMFPACK): out of memory (n = %zu)", n);
     }
     return ivp_error_set(err, IVP_ERR_LINALG,
                          "sparse LU (UMFPACK): factorisation failed (UMFPACK status %ld)",
@@ -287,16 +286,16 @@ static void umf_solve(ivp_linsolver *ls, double *re, double *im)
     if (ls->is_complex) {
         memcpy(b, re, n * sizeof *b);
         memcpy(b + n, im, n * sizeof *b);
-        (void)s->umf->zl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, s->xz, re, im, b, b + n,
-                                s->numeric, s->control, s->info, s->wi, s->w);
+        (void)s->umf->zl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, s->xz, re, im, b, b + n, s->numeric,
+                                s->control, s->info, s->wi, s->w);
     } else {
         memcpy(b, re, n * sizeof *b);
         (void)s->umf->dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, re, b, s->numeric, s->control,
                                 s->info, s->wi, s->w);
         if (im != NULL) {
             memcpy(b, im, n * sizeof *b);
-            (void)s->umf->dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, im, b, s->numeric,
-                                    s->control, s->info, s->wi, s->w);
+            (void)s->umf->dl_wsolve(UMFPACK_A, s->ap, s->ai, s->xr, im, b, s->numeric, s->control,
+                                    s->info, s->wi, s->w);
         }
     }
 }

@@ -26,7 +26,7 @@ typedef struct bdf_state {
     double gamma[MAX_ORDER + 1], alpha[MAX_ORDER + 1], error_const[MAX_ORDER + 2];
     /* U = R(order, 1) of change_d for each order: constant, computed by alloc */
     double u[MAX_ORDER + 1][(MAX_ORDER + 1) * (MAX_ORDER + 1)];
-    double *d_arr;          /* (MAX_ORDER + 3) x n backward differences D */
+    double *d_arr; /* (MAX_ORDER + 3) x n backward differences D */
     double *y_pred, *psi, *scale, *dvec, *ynew, *fv, *dy, *work; /* n each */
     unsigned order;
     unsigned n_equal_steps;
@@ -56,9 +56,9 @@ static ivp_status bdf_alloc(ivp_stepper *s, ivp_error *err)
     st->fv = ivp_calloc(s->alloc, n, sizeof *st->fv);
     st->dy = ivp_calloc(s->alloc, n, sizeof *st->dy);
     st->work = ivp_calloc(s->alloc, n, sizeof *st->work);
-    if (st->d_arr == NULL || st->y_pred == NULL || st->psi == NULL ||
-        st->scale == NULL || st->dvec == NULL || st->ynew == NULL || st->fv == NULL ||
-        st->dy == NULL || st->work == NULL) {
+    if (st->d_arr == NULL || st->y_pred == NULL || st->psi == NULL || st->scale == NULL ||
+        st->dvec == NULL || st->ynew == NULL || st->fv == NULL || st->dy == NULL ||
+        st->work == NULL) {
         goto nomem;
     }
     rc = ivp_jac_init(&st->jac, s->sys, 0, s->alloc, err);
@@ -67,8 +67,7 @@ static ivp_status bdf_alloc(ivp_stepper *s, ivp_error *err)
     }
     return ivp_linsolver_new(&st->jac.J, 0, s->alloc, &st->lu, err);
 nomem:
-    return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory allocating BDF workspace (n = %zu)",
-                         n);
+    return ivp_error_set(err, IVP_ERR_NOMEM, "out of memory allocating BDF workspace (n = %zu)", n);
 }
 
 static void bdf_free(ivp_stepper *s)
@@ -294,9 +293,8 @@ static int bdf_newton(ivp_stepper *s, bdf_state *st, double t_new, double c, int
         if (dy_norm_old >= 0.0) {
             rate = dy_norm / dy_norm_old;
         }
-        if (rate >= 0.0 &&
-            (rate >= 1.0 ||
-             ivp_newton_diverges(rate, NEWTON_MAXITER - k, dy_norm, st->newton_tol))) {
+        if (rate >= 0.0 && (rate >= 1.0 || ivp_newton_diverges(rate, NEWTON_MAXITER - k, dy_norm,
+                                                               st->newton_tol))) {
             return 0;
         }
         if (dy_norm == 0.0 || (rate >= 0.0 && rate / (1.0 - rate) * dy_norm < st->newton_tol)) {
@@ -567,6 +565,10 @@ static ivp_status bdf_dense(ivp_stepper *s, double *a, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_bdf = {
-    .alloc = bdf_alloc, .reset = bdf_reset, .init = bdf_init, .step = bdf_step,
-    .dense = bdf_dense, .free = bdf_free,
+    .alloc = bdf_alloc,
+    .reset = bdf_reset,
+    .init = bdf_init,
+    .step = bdf_step,
+    .dense = bdf_dense,
+    .free = bdf_free,
 };

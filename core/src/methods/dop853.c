@@ -14,6 +14,8 @@
 #include <string.h>
 
 /* Nodes: c1..c12 of the method, c13 = 1 (f_new), c14..c16 of the dense-output stages. */
+/* The tableaus keep their rows as printed in the literature. */
+/* clang-format off */
 static const double dop_c[16] = {
     0, 0.05260015195876773, 0.078900227938151601,
     0.1183503419072274, 0.28164965809277259, 0.33333333333333331,
@@ -81,7 +83,7 @@ static const double dop_d[64] = {
     -43.533456590011141, 96.324553959188279, -39.177261675615441,
     -149.72683625798564,
 };
-
+/* clang-format on */
 
 #define DOP_STAGES 12
 #define DOP_ROWS 16
@@ -158,8 +160,8 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     }
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k5[i]);
-        w[i] = y[i] + (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] +
-                       dop_a[20] * k5[i]) * h;
+        w[i] = y[i] +
+               (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] + dop_a[20] * k5[i]) * h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k5, t + dop_c[5] * h);
@@ -171,7 +173,8 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k6[i]);
         w[i] = y[i] + (dop_a[21] * k0[i] + dop_a[24] * k3[i] + dop_a[25] * k4[i] +
-                       dop_a[26] * k5[i] + dop_a[27] * k6[i]) * h;
+                       dop_a[26] * k5[i] + dop_a[27] * k6[i]) *
+                          h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k6, t + dop_c[6] * h);
@@ -183,7 +186,8 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k7[i]);
         w[i] = y[i] + (dop_a[28] * k0[i] + dop_a[31] * k3[i] + dop_a[32] * k4[i] +
-                       dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) * h;
+                       dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) *
+                          h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k7, t + dop_c[7] * h);
@@ -194,9 +198,10 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     }
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k8[i]);
-        w[i] = y[i] + (dop_a[36] * k0[i] + dop_a[39] * k3[i] + dop_a[40] * k4[i] +
-                       dop_a[41] * k5[i] + dop_a[42] * k6[i] + dop_a[43] * k7[i] +
-                       dop_a[44] * k8[i]) * h;
+        w[i] = y[i] +
+               (dop_a[36] * k0[i] + dop_a[39] * k3[i] + dop_a[40] * k4[i] + dop_a[41] * k5[i] +
+                dop_a[42] * k6[i] + dop_a[43] * k7[i] + dop_a[44] * k8[i]) *
+                   h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k8, t + dop_c[8] * h);
@@ -207,9 +212,10 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     }
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k9[i]);
-        w[i] = y[i] + (dop_a[45] * k0[i] + dop_a[48] * k3[i] + dop_a[49] * k4[i] +
-                       dop_a[50] * k5[i] + dop_a[51] * k6[i] + dop_a[52] * k7[i] +
-                       dop_a[53] * k8[i] + dop_a[54] * k9[i]) * h;
+        w[i] = y[i] +
+               (dop_a[45] * k0[i] + dop_a[48] * k3[i] + dop_a[49] * k4[i] + dop_a[50] * k5[i] +
+                dop_a[51] * k6[i] + dop_a[52] * k7[i] + dop_a[53] * k8[i] + dop_a[54] * k9[i]) *
+                   h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k9, t + dop_c[9] * h);
@@ -222,7 +228,8 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         RK_CHECK(bad, k10[i]);
         w[i] = y[i] + (dop_a[55] * k0[i] + dop_a[58] * k3[i] + dop_a[59] * k4[i] +
                        dop_a[60] * k5[i] + dop_a[61] * k6[i] + dop_a[62] * k7[i] +
-                       dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) * h;
+                       dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) *
+                          h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k10, t + dop_c[10] * h);
@@ -267,12 +274,12 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
 
     for (i = 0; i < n; i++) {
         double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
-        double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] +
-                    dop_e5[7] * k7[i] + dop_e5[8] * k8[i] + dop_e5[9] * k9[i] +
-                    dop_e5[10] * k10[i] + dop_e5[11] * k11[i];
-        double e3 = dop_e3[0] * k0[i] + dop_e3[5] * k5[i] + dop_e3[6] * k6[i] +
-                    dop_e3[7] * k7[i] + dop_e3[8] * k8[i] + dop_e3[9] * k9[i] +
-                    dop_e3[10] * k10[i] + dop_e3[11] * k11[i];
+        double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] + dop_e5[7] * k7[i] +
+                    dop_e5[8] * k8[i] + dop_e5[9] * k9[i] + dop_e5[10] * k10[i] +
+                    dop_e5[11] * k11[i];
+        double e3 = dop_e3[0] * k0[i] + dop_e3[5] * k5[i] + dop_e3[6] * k6[i] + dop_e3[7] * k7[i] +
+                    dop_e3[8] * k8[i] + dop_e3[9] * k9[i] + dop_e3[10] * k10[i] +
+                    dop_e3[11] * k11[i];
         double q5 = e5 / sc, q3 = e3 / sc;
         RK_CHECK(bad, k12[i]);
         acc5 += q5 * q5;
@@ -399,10 +406,20 @@ static double dop853_stiff_hlambda(const ivp_stepper *s, const rk_state *st, dou
 }
 
 static const rk_tableau dop853_tab = {
-    .n_stages = DOP_STAGES, .n_rows = DOP_ROWS, .error_order = 7, .c = dop_c, .a = dop_a,
-    .b = dop_a + (size_t)DOP_STAGES * (DOP_STAGES - 1) / 2, .e = NULL, .p = NULL,
-    .dense_cols = 7, .stages = dop853_stages, .error_norm = dop853_error_norm,
-    .dense = dop853_dense, .stiff_hlambda = dop853_stiff_hlambda, .stiff_boundary = 6.1,
+    .n_stages = DOP_STAGES,
+    .n_rows = DOP_ROWS,
+    .error_order = 7,
+    .c = dop_c,
+    .a = dop_a,
+    .b = dop_a + (size_t)DOP_STAGES * (DOP_STAGES - 1) / 2,
+    .e = NULL,
+    .p = NULL,
+    .dense_cols = 7,
+    .stages = dop853_stages,
+    .error_norm = dop853_error_norm,
+    .dense = dop853_dense,
+    .stiff_hlambda = dop853_stiff_hlambda,
+    .stiff_boundary = 6.1,
 };
 
 static ivp_status dop853_alloc(ivp_stepper *s, ivp_error *err)
@@ -411,6 +428,10 @@ static ivp_status dop853_alloc(ivp_stepper *s, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_dop853 = {
-    .alloc = dop853_alloc, .reset = ivp_rk_reset, .init = ivp_rk_init, .step = ivp_rk_step,
-    .dense = dop853_dense, .free = ivp_rk_free,
+    .alloc = dop853_alloc,
+    .reset = ivp_rk_reset,
+    .init = ivp_rk_init,
+    .step = ivp_rk_step,
+    .dense = dop853_dense,
+    .free = ivp_rk_free,
 };

@@ -57,58 +57,58 @@ enum { LS_FAIL_CONV = 0, LS_FAIL_SINGULAR, LS_FAIL_RHS, LS_FAIL_JAC };
 
 /* Adams stability limits: |h| * (Lipschitz estimate) may not exceed sm1[q-1] at order q
  * (stoda.f, data sm1). */
-static const double ls_sm1[12] = {0.5,  0.575, 0.55,  0.45,  0.35,  0.25,
-                                  0.20, 0.15,  0.10,  0.075, 0.050, 0.025};
+static const double ls_sm1[12] = {0.5,  0.575, 0.55, 0.45,  0.35,  0.25,
+                                  0.20, 0.15,  0.10, 0.075, 0.050, 0.025};
 
 typedef struct lsoda_state {
     size_t n;
-    int jt;                    /* LS_JT_*: how the Jacobian is obtained */
-    size_t ml, mu;             /* band widths (LS_JT_FD_BAND) */
+    int jt;        /* LS_JT_*: how the Jacobian is obtained */
+    size_t ml, mu; /* band widths (LS_JT_FD_BAND) */
 
-    double *yh;                /* LS_LMAX_ALLOC x n Nordsieck array, column-major (columns of n) */
-    double *ewt;               /* n inverted error weights */
-    double *savf;              /* n: f at the current iterate, then work */
-    double *acor;              /* n: accumulated correction = local error estimate */
-    double *y;                 /* n: current iterate */
-    double *ftem;              /* n: f at a perturbed state (finite differences) */
-    double *jrow;              /* n*n row-major buffer for the system's jac (LS_JT_USER) */
-    ivp_matrix pm;             /* -h el0 J in the solver's layout (dense or band) */
-    ivp_jac jc;                /* LS_JT_SPARSE: J itself, sparse */
-    ivp_linsolver *ls;         /* LU of I - h el0 J */
+    double *yh;        /* LS_LMAX_ALLOC x n Nordsieck array, column-major (columns of n) */
+    double *ewt;       /* n inverted error weights */
+    double *savf;      /* n: f at the current iterate, then work */
+    double *acor;      /* n: accumulated correction = local error estimate */
+    double *y;         /* n: current iterate */
+    double *ftem;      /* n: f at a perturbed state (finite differences) */
+    double *jrow;      /* n*n row-major buffer for the system's jac (LS_JT_USER) */
+    ivp_matrix pm;     /* -h el0 J in the solver's layout (dense or band) */
+    ivp_jac jc;        /* LS_JT_SPARSE: J itself, sparse */
+    ivp_linsolver *ls; /* LU of I - h el0 J */
 
-    double elco[12][13];       /* coefficients of the current family: elco[q-1][k] = el_k(q) */
-    double tesco[12][3];       /* test constants: [q-1][0] order q-1, [1] order q, [2] order q+1 */
-    double el[13];             /* el of the current order */
-    double cm1[12], cm2[5];    /* Adams / BDF error constants tesco(2,q) elco(q+1,q) */
+    double elco[12][13];    /* coefficients of the current family: elco[q-1][k] = el_k(q) */
+    double tesco[12][3];    /* test constants: [q-1][0] order q-1, [1] order q, [2] order q+1 */
+    double el[13];          /* el of the current order */
+    double cm1[12], cm2[5]; /* Adams / BDF error constants tesco(2,q) elco(q+1,q) */
 
-    double h;                  /* signed step size for the next step */
-    double hold;               /* h at the end of the last stoda call */
-    double hu;                 /* signed size of the last successful step */
-    double tn;                 /* time of the Nordsieck array */
-    double tcrit;              /* t_bound: never integrated past */
-    double hmin, hmxi;         /* |h| bounds: min_step and 1/max_step (0 = unlimited) */
-    double rmax;               /* cap on the next step-size ratio */
-    double rc;                 /* h el0 relative to its value at the last matrix update */
-    double el0;                /* el[0] */
-    double conit;              /* 0.5/(nq + 2): corrector convergence constant */
-    double crate;              /* estimated corrector convergence rate */
-    double pdest, pdlast;      /* Lipschitz estimates from the Adams iteration */
-    double pdnorm;             /* weighted norm of J at the last evaluation */
+    double h;             /* signed step size for the next step */
+    double hold;          /* h at the end of the last stoda call */
+    double hu;            /* signed size of the last successful step */
+    double tn;            /* time of the Nordsieck array */
+    double tcrit;         /* t_bound: never integrated past */
+    double hmin, hmxi;    /* |h| bounds: min_step and 1/max_step (0 = unlimited) */
+    double rmax;          /* cap on the next step-size ratio */
+    double rc;            /* h el0 relative to its value at the last matrix update */
+    double el0;           /* el[0] */
+    double conit;         /* 0.5/(nq + 2): corrector convergence constant */
+    double crate;         /* estimated corrector convergence rate */
+    double pdest, pdlast; /* Lipschitz estimates from the Adams iteration */
+    double pdnorm;        /* weighted norm of J at the last evaluation */
 
-    int jstart;                /* 0 first step, 1 continue, -1 method switched, -2 h changed */
-    int meth, mused;           /* 1 Adams, 2 BDF: current, and used in the last step */
-    int miter;                 /* 0 functional iteration, else jt */
-    int nq, l;                 /* current order and nq + 1 */
-    int nqu;                   /* order of the last successful step */
-    int maxord, lmax;          /* highest order of the current family and maxord + 1 */
-    int ialth;                 /* steps until the next step/order change is considered */
-    int ipup;                  /* non-zero: the iteration matrix must be updated */
-    int jcur;                  /* the Jacobian was evaluated in this step */
-    int icount;                /* steps until the next stiffness test */
-    int irflag;                /* the last Adams step size was limited by stability */
-    unsigned long nst;         /* successful steps */
-    unsigned long nslp;        /* nst at the last matrix update */
-    unsigned long nje;         /* Jacobian evaluations (each followed by one LU) */
+    int jstart;         /* 0 first step, 1 continue, -1 method switched, -2 h changed */
+    int meth, mused;    /* 1 Adams, 2 BDF: current, and used in the last step */
+    int miter;          /* 0 functional iteration, else jt */
+    int nq, l;          /* current order and nq + 1 */
+    int nqu;            /* order of the last successful step */
+    int maxord, lmax;   /* highest order of the current family and maxord + 1 */
+    int ialth;          /* steps until the next step/order change is considered */
+    int ipup;           /* non-zero: the iteration matrix must be updated */
+    int jcur;           /* the Jacobian was evaluated in this step */
+    int icount;         /* steps until the next stiffness test */
+    int irflag;         /* the last Adams step size was limited by stability */
+    unsigned long nst;  /* successful steps */
+    unsigned long nslp; /* nst at the last matrix update */
+    unsigned long nje;  /* Jacobian evaluations (each followed by one LU) */
 
     int fail_kind;             /* LS_FAIL_*: the last corrector failure */
     int recovered;             /* a recoverable rhs/jac failure happened ... */
@@ -473,8 +473,8 @@ static int ls_pjac(ivp_stepper *s, lsoda_state *st, ivp_error *err)
  * Adams, chord Newton with I - h el0 J for BDF. Returns 0 when converged (*m_out iterations
  * beyond the first, *del_out the last correction's norm), 1 on failure (st->fail_kind says
  * why), or a negative status. */
-static int ls_corrector(ivp_stepper *s, lsoda_state *st, double pnorm, int *m_out,
-                        double *del_out, ivp_error *err)
+static int ls_corrector(ivp_stepper *s, lsoda_state *st, double pnorm, int *m_out, double *del_out,
+                        ivp_error *err)
 {
     const size_t n = st->n;
     const double *yh0 = ls_col(st, 0);
@@ -1174,8 +1174,8 @@ static ivp_status lsoda_init(ivp_stepper *s, ivp_error *err)
         double tol = s->rtol, sum;
         if (tdist < 2.0 * LS_UROUND * w0) {
             return ivp_error_set(err, IVP_ERR_ARG,
-                                 "LSODA: t_end = %.17g is too close to t0 = %.17g to start",
-                                 tout, t);
+                                 "LSODA: t_end = %.17g is too close to t0 = %.17g to start", tout,
+                                 t);
         }
         tol = fmax(tol, 100.0 * LS_UROUND);
         tol = fmin(tol, 0.001);
@@ -1202,8 +1202,7 @@ static ivp_status lsoda_init(ivp_stepper *s, ivp_error *err)
 /* The failure when tn + h == tn. ODEPACK warns and goes on (a step that does not advance
  * t); ivp stops, since the step would have zero length. Recoverable rhs/jac failures in the
  * last steps are usually what drove h down, so they are named if there were any. */
-static ivp_status ls_spacing_fail(ivp_stepper *s, const lsoda_state *st, double h,
-                                  ivp_error *err)
+static ivp_status ls_spacing_fail(ivp_stepper *s, const lsoda_state *st, double h, ivp_error *err)
 {
     if (st->recovered && st->nst - st->recover_nst <= LS_RECENT_STEPS) {
         return ls_recover_fail(s, st, "the step size fell below the spacing of t", err);
@@ -1276,8 +1275,8 @@ static ivp_status lsoda_step(ivp_stepper *s, ivp_error *err)
                                  st->tn, fabs(st->h), st->lin_err.msg);
         }
         return ivp_error_set(err, kflag == LS_ERRTEST ? IVP_ERR_STEP : IVP_ERR_CONV,
-                             "LSODA: %s failed repeatedly at t = %.17g (h = %.3g)", what,
-                             st->tn, fabs(st->h));
+                             "LSODA: %s failed repeatedly at t = %.17g (h = %.3g)", what, st->tn,
+                             fabs(st->h));
     }
     if (st->tn == t_prev) {
         return ls_spacing_fail(s, st, st->hu, err);

@@ -50,18 +50,18 @@ static const double radau_p[3][3] = {
 typedef struct radau_state {
     ivp_jac jac;
     ivp_linsolver *lu_real, *lu_complex;
-    int lu_valid;             /* both factorisations match the current h and J */
-    int current_jac;          /* J was evaluated at the current step's start */
+    int lu_valid;    /* both factorisations match the current h and J */
+    int current_jac; /* J was evaluated at the current step's start */
     double newton_tol;
-    double *f;                /* f(t, y) */
-    double *z, *w, *fz, *dw;  /* 3n each: stage increments, transformed, rhs values, update */
-    double *z0;               /* 3n: starting guess */
-    double *q;                /* 3n: dense-output coefficients of the last step (Q^T rows) */
+    double *f;               /* f(t, y) */
+    double *z, *w, *fz, *dw; /* 3n each: stage increments, transformed, rhs values, update */
+    double *z0;              /* 3n: starting guess */
+    double *q;               /* 3n: dense-output coefficients of the last step (Q^T rows) */
     double *scale, *err_scale, *y_new, *work, *ze, *err; /* n each */
-    int have_sol;             /* q describes the previous step */
+    int have_sol;                                        /* q describes the previous step */
     double h_abs_old, error_norm_old;
     int have_h_abs_old, have_error_norm_old;
-    double h_last;            /* t - t_old of the last step */
+    double h_last; /* t - t_old of the last step */
 } radau_state;
 
 static ivp_status radau_alloc(ivp_stepper *s, ivp_error *err)
@@ -136,8 +136,7 @@ static void radau_reset(ivp_stepper *s)
     radau_state *st = s->state;
     const size_t n = s->n;
     double *const vec3[] = {st->z, st->w, st->fz, st->dw, st->z0, st->q};
-    double *const vec1[] = {st->f,     st->scale, st->err_scale, st->y_new,
-                            st->work,  st->ze,    st->err};
+    double *const vec1[] = {st->f, st->scale, st->err_scale, st->y_new, st->work, st->ze, st->err};
     size_t k;
     ivp_jac_reset(&st->jac);
     ivp_linsolver_reset(st->lu_real);
@@ -299,9 +298,8 @@ static int radau_newton(ivp_stepper *s, radau_state *st, double t, double h, con
         if (dw_norm_old >= 0.0) {
             *rate = dw_norm / dw_norm_old;
         }
-        if (*rate >= 0.0 &&
-            (*rate >= 1.0 ||
-             ivp_newton_diverges(*rate, NEWTON_MAXITER - k, dw_norm, st->newton_tol))) {
+        if (*rate >= 0.0 && (*rate >= 1.0 || ivp_newton_diverges(*rate, NEWTON_MAXITER - k, dw_norm,
+                                                                 st->newton_tol))) {
             return 0;
         }
         for (c = 0; c < 3; c++) {
@@ -579,6 +577,10 @@ static ivp_status radau_dense(ivp_stepper *s, double *a, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_radau = {
-    .alloc = radau_alloc, .reset = radau_reset, .init = radau_init, .step = radau_step,
-    .dense = radau_dense, .free = radau_free,
+    .alloc = radau_alloc,
+    .reset = radau_reset,
+    .init = radau_init,
+    .step = radau_step,
+    .dense = radau_dense,
+    .free = radau_free,
 };

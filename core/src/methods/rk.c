@@ -17,6 +17,8 @@
 #define RK_MAX_FACTOR 10.0
 
 /* ---- RK23: Bogacki-Shampine 3(2), FSAL ---- */
+/* The tableaus keep their rows as printed in the literature. */
+/* clang-format off */
 static const double rk23_c[4] = {0.0, 1.0 / 2.0, 3.0 / 4.0, 1.0};
 static const double rk23_a[6] = {
     1.0 / 2.0,                    /* a1 */
@@ -59,6 +61,7 @@ static const double rk45_p[7 * 4] = {
     0.0, -282668133.0 / 205662961.0, 2019193451.0 / 616988883.0, -1453857185.0 / 822651844.0,
     0.0, 40617522.0 / 29380423.0, -110615467.0 / 29380423.0, 69997945.0 / 29380423.0,
 };
+/* clang-format on */
 
 /* ---- fused kernels: one pass per stage over the non-zero coefficients, in the order
  * ivp_rk_combine sums them (the first term always, then the others in index order), so every
@@ -176,8 +179,8 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     }
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k3[i]);
-        w[i] = y[i] + (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] +
-                       rk45_a[9] * k3[i]) * h;
+        w[i] = y[i] +
+               (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] + rk45_a[9] * k3[i]) * h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k3, t + rk45_c[3] * h);
@@ -189,7 +192,8 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     for (i = 0; i < n; i++) {
         RK_CHECK(bad, k4[i]);
         w[i] = y[i] + (rk45_a[10] * k0[i] + rk45_a[11] * k1[i] + rk45_a[12] * k2[i] +
-                       rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) * h;
+                       rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) *
+                          h;
     }
     if (bad != 0.0) {
         return ivp_rk_nonfinite(s, k4, t + rk45_c[4] * h);
@@ -291,14 +295,34 @@ static double rk23_stiff_hlambda(const ivp_stepper *s, const rk_state *st, doubl
  * 6.39). Non-stiff problems stay far below (RK45 at most 0.6 on Van der Pol mu = 1, Lorenz and
  * Kepler at rtol 1e-6 and tighter). */
 static const rk_tableau rk23_tab = {
-    .n_stages = 3, .n_rows = 4, .error_order = 2, .c = rk23_c, .a = rk23_a, .b = rk23_b,
-    .e = rk23_e, .p = rk23_p, .dense_cols = 3, .stages = rk23_stages,
-    .error_norm = rk23_error_norm, .stiff_hlambda = rk23_stiff_hlambda, .stiff_boundary = 2.4,
+    .n_stages = 3,
+    .n_rows = 4,
+    .error_order = 2,
+    .c = rk23_c,
+    .a = rk23_a,
+    .b = rk23_b,
+    .e = rk23_e,
+    .p = rk23_p,
+    .dense_cols = 3,
+    .stages = rk23_stages,
+    .error_norm = rk23_error_norm,
+    .stiff_hlambda = rk23_stiff_hlambda,
+    .stiff_boundary = 2.4,
 };
 static const rk_tableau rk45_tab = {
-    .n_stages = 6, .n_rows = 7, .error_order = 4, .c = rk45_c, .a = rk45_a, .b = rk45_b,
-    .e = rk45_e, .p = rk45_p, .dense_cols = 4, .stages = rk45_stages,
-    .error_norm = rk45_error_norm, .stiff_hlambda = rk45_stiff_hlambda, .stiff_boundary = 3.25,
+    .n_stages = 6,
+    .n_rows = 7,
+    .error_order = 4,
+    .c = rk45_c,
+    .a = rk45_a,
+    .b = rk45_b,
+    .e = rk45_e,
+    .p = rk45_p,
+    .dense_cols = 4,
+    .stages = rk45_stages,
+    .error_norm = rk45_error_norm,
+    .stiff_hlambda = rk45_stiff_hlambda,
+    .stiff_boundary = 3.25,
 };
 
 void ivp_rk_combine(size_t n, unsigned m, const double *w, double *const *k, double *out)
@@ -622,11 +646,19 @@ static ivp_status rk45_alloc(ivp_stepper *s, ivp_error *err)
 }
 
 const ivp_method_type ivp_method_rk23 = {
-    .alloc = rk23_alloc, .reset = ivp_rk_reset, .init = ivp_rk_init, .step = ivp_rk_step,
-    .dense = ivp_rk_dense, .free = ivp_rk_free,
+    .alloc = rk23_alloc,
+    .reset = ivp_rk_reset,
+    .init = ivp_rk_init,
+    .step = ivp_rk_step,
+    .dense = ivp_rk_dense,
+    .free = ivp_rk_free,
 };
 
 const ivp_method_type ivp_method_rk45 = {
-    .alloc = rk45_alloc, .reset = ivp_rk_reset, .init = ivp_rk_init, .step = ivp_rk_step,
-    .dense = ivp_rk_dense, .free = ivp_rk_free,
+    .alloc = rk45_alloc,
+    .reset = ivp_rk_reset,
+    .init = ivp_rk_init,
+    .step = ivp_rk_step,
+    .dense = ivp_rk_dense,
+    .free = ivp_rk_free,
 };

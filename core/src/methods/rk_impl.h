@@ -15,7 +15,7 @@ typedef struct rk_state rk_state;
 /* Sets the double acc to 1 when x is NaN or infinite (x * 0 is then NaN), else leaves it: a
  * conditional reduction GCC vectorises inside the fused passes (an int |= of a comparison it
  * does not). */
-#define RK_CHECK(acc, x) ((acc) = (x) * 0.0 != 0.0 ? 1.0 : (acc))
+#define RK_CHECK(acc, x) ((acc) = (x)*0.0 != 0.0 ? 1.0 : (acc))
 
 /* One trial step of size h from (s->t, s->y): K_1..K_S and y_new, each stage argument formed
  * in one fused pass (y + h sum a_j K_j over the non-zero a_j, in ivp_rk_combine's order), which
@@ -43,17 +43,17 @@ typedef double rk_stiff_fn(const ivp_stepper *s, const rk_state *st, double h);
 /* Butcher tableau plus what differs between the methods. A is packed lower-triangular: row s
  * (stage s, s >= 1) holds a[s][0..s-1] starting at offset s(s-1)/2. */
 typedef struct rk_tableau {
-    unsigned n_stages;       /* S: stages per step (3, 6, 12) */
-    unsigned n_rows;         /* rows of K kept: S + 1 (f_new), DOP853 16 (dense stages) */
-    unsigned error_order;    /* error estimator order: 2, 4, 7 */
-    const double *c;         /* n_rows nodes */
-    const double *a;         /* packed rows 1..n_rows-1 */
-    const double *b;         /* S weights */
-    const double *e;         /* S + 1 error weights (RK23/RK45); NULL for DOP853 */
-    const double *p;         /* (S + 1) x dense_cols interpolant matrix (RK23/RK45) */
-    unsigned dense_cols;     /* columns of p = interpolant degree */
-    rk_stages_fn *stages;    /* the method's fused stage passes */
-    rk_norm_fn *error_norm;  /* the method's fused error norm */
+    unsigned n_stages;      /* S: stages per step (3, 6, 12) */
+    unsigned n_rows;        /* rows of K kept: S + 1 (f_new), DOP853 16 (dense stages) */
+    unsigned error_order;   /* error estimator order: 2, 4, 7 */
+    const double *c;        /* n_rows nodes */
+    const double *a;        /* packed rows 1..n_rows-1 */
+    const double *b;        /* S weights */
+    const double *e;        /* S + 1 error weights (RK23/RK45); NULL for DOP853 */
+    const double *p;        /* (S + 1) x dense_cols interpolant matrix (RK23/RK45) */
+    unsigned dense_cols;    /* columns of p = interpolant degree */
+    rk_stages_fn *stages;   /* the method's fused stage passes */
+    rk_norm_fn *error_norm; /* the method's fused error norm */
     /* Interpolant coefficients (ivp_method_type.dense); NULL: the generic K^T P form. */
     ivp_status (*dense)(ivp_stepper *s, double *a, ivp_error *err);
     rk_stiff_fn *stiff_hlambda; /* the stiffness estimate |h| lambda */
@@ -62,16 +62,16 @@ typedef struct rk_tableau {
 
 struct rk_state {
     const rk_tableau *tab;
-    double *k;         /* n_rows x n stage derivatives (the allocation) */
+    double *k;                 /* n_rows x n stage derivatives (the allocation) */
     double *krow[RK_MAX_ROWS]; /* row j = K_j: rows of k, K_0 and K_S swapped by FSAL */
-    double *y_new;     /* candidate state */
-    double *work;      /* stage argument */
-    double h_previous; /* signed size of the last accepted step */
-    int fsal_pending;  /* the last accepted step's f_new (K_S) is the next step's K_0 */
-    unsigned long n_accepted; /* accepted steps of this solve (for the stiffness test) */
-    unsigned stiff_hits;      /* positive stiffness tests so far (Hairer's IASTI) */
-    unsigned stiff_misses;    /* negative ones in a row since (Hairer's NONSTI) */
-    int stiff_window;         /* testing every step (see rk_stiffness_test) */
+    double *y_new;             /* candidate state */
+    double *work;              /* stage argument */
+    double h_previous;         /* signed size of the last accepted step */
+    int fsal_pending;          /* the last accepted step's f_new (K_S) is the next step's K_0 */
+    unsigned long n_accepted;  /* accepted steps of this solve (for the stiffness test) */
+    unsigned stiff_hits;       /* positive stiffness tests so far (Hairer's IASTI) */
+    unsigned stiff_misses;     /* negative ones in a row since (Hairer's NONSTI) */
+    int stiff_window;          /* testing every step (see rk_stiffness_test) */
 };
 
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err);

@@ -306,8 +306,7 @@ static void cg_hoist(cg *g, int node)
 static void cg_rule_hoist(cg *g, int node)
 {
     const mnode *n = &g->m->nodes[node];
-    if (CG_LEAF(n->op) || g->temp[node] >= 0 ||
-        (n->op == M_NEG && CG_LEAF(g->m->nodes[n->a].op))) {
+    if (CG_LEAF(n->op) || g->temp[node] >= 0 || (n->op == M_NEG && CG_LEAF(g->m->nodes[n->a].op))) {
         return;
     }
     if ((n->flags & (MF_I | MF_J)) == 0) {
