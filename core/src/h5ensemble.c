@@ -848,10 +848,11 @@ done:
     return rc != 0 ? h5e_fail(w, "writing", "/info/message") : 0;
 }
 
-/* /info (called once by ivp_h5ens_finish, the columns flushed): layout, method, event_names
- * and param_names as fixed-length strings, message (above), and copies (without attributes) of
- * the numeric /members columns under the same names, so that ivpread.m under Octave reads the
- * members from /info when /members is out of its reach. */
+/* /info (called once by ivp_h5ens_finish, the columns flushed): layout, method and
+ * param_names as fixed-length strings, message (above), and copies (without attributes) of the
+ * numeric /members columns under the same names, so that ivpread.m under Octave reads the
+ * members from /info when /members is out of its reach. No event_names: ivp merge knows the
+ * events only by name (the file keeps no plugin order), and its output must equal the run's. */
 static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
 {
     static const char *const copies[] = {"status",     "nfev",          "njev",   "nlu",
@@ -880,9 +881,6 @@ static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
     if (rc == 0) {
         rc |= h5e_info_strs(w, g, "layout", &layout, 0);
         rc |= h5e_info_strs(w, g, "method", &method, 0);
-    }
-    if (rc == 0 && w->cfg.n_events > 0) {
-        rc |= h5e_info_strs(w, g, "event_names", w->cfg.event_names, w->cfg.n_events);
     }
     if (rc == 0 && w->cfg.np > 0) {
         rc |= h5e_info_strs(w, g, "param_names", w->cfg.param_names, w->cfg.np);
