@@ -20,6 +20,9 @@ function sol = ivpread(path, k)
 %   datasets only, and no variable-length strings) takes status, message, counters, names
 %   and the event order from the /info datasets when the file has them; otherwise those
 %   fields are NaN or empty and the events come in alphabetical order (with a warning).
+%   An ensemble file's /members (unreadable by Octave: variable-length strings) is read
+%   from its /info copies; its events come in alphabetical order (ivp keeps no plugin order
+%   in ensemble files: event_order_known is false).
 
   if nargin < 1 || ~ischar(path)
     error('ivpread: usage: sol = ivpread(path) or ivpread(path, k)');
@@ -86,12 +89,17 @@ function sol = read_member(f, k)
   Y = f.get('y');
   t = vec(f.get('t'));
   count = vec(f.get('members/count'));
-  if isempty(count)                       % stacked: /y (K, n, N) as h5py shows it
-    N = numel(t);
+  layout = info_string(f, 'layout');      % ivp writes /members/count for both layouts
+  if strcmp(layout, 'stacked') || (isempty(layout) && isempty(count))
+    N = numel(t);                         % stacked: /y (K, n, N) as h5py shows it
     n = numel(Y) / (N * K);
     Y = reshape(Y, N, n, K);
     x = t.';
     y = reshape(Y(:, :, k), N, n).';
+    if numel(count) == K && count(k) < N  % a member stopped early: NaN after its count
+      x = x(1:count(k));
+      y = y(:, 1:count(k));
+    end
   else                                    % ragged: /t (P,), /y (n, P), /members/count
     P = numel(t);
     n = numel(Y) / P;
@@ -379,7 +387,12 @@ function f = open_file(path)
   else
     S = struct();
     tops = {'t', 'y', 'dense', 'events', 'params', 'y0', 't_span', 'info', 'members'};
+    unreadable = {};
     for i = 1:numel(tops)
+      if strcmp(tops{i}, 'members') && ivp_ensemble_info(S)
+        S.members = S.info;       % no attempt at /members: load -hdf5 would warn (below)
+        continue;
+      end
       lastwarn('');
       try
         s = load('-hdf5', path, tops{i});
@@ -389,15 +402,25 @@ function f = open_file(path)
       catch
       end
       if ~isfield(S, tops{i}) && ~isempty(strfind(lastwarn(), 'error while reading hdf5 item'))
-        error(['ivpread: %s: Octave cannot read /%s (load -hdf5 fails on variable-length ' ...
-               'strings; the file needs fixed-length strings there)'], path, tops{i});
+        unreadable{end+1} = tops{i};                      %#ok<AGROW>
       end
+    end
+    if ~isempty(unreadable)
+      error(['ivpread: %s: Octave cannot read /%s (load -hdf5 fails on variable-length ' ...
+             'strings; the file needs fixed-length strings there)'], path, unreadable{1});
     end
     f.get = @(name) octave_get(S, name);
     f.has = @(name) isfield(S, name);
     f.attr = @(varargin) [];
     f.groups = @(name) octave_groups(S, name);
   end
+end
+
+function yes = ivp_ensemble_info(S)
+% An ensemble written by ivp: /info holds copies of /members (whose variable-length message
+% and overrides strings make load -hdf5 drop it, warning) under the same names.
+  yes = isfield(S, 'info') && isstruct(S.info) && isfield(S.info, 'layout') && ...
+        isfield(S.info, 'status') && isfield(S.info, 'message');
 end
 
 function v = octave_get(S, name)

@@ -696,6 +696,207 @@ fail:
                          w->err.msg);
 }
 
+/* ---- /info: what Octave reads (its load -hdf5 reads no attributes and drops a group holding
+ * a variable-length string, so all of /members) ---- */
+
+/* A fixed-length string type of width bytes, NUL-padded, ASCII-typed, as h5py writes numpy's
+ * bytes (the only strings Octave reads; the bytes are the UTF-8 text all the same). */
+static hid_t h5e_fixed_type(size_t width)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type >= 0 && (H5Tset_size(type, width) < 0 || H5Tset_cset(type, H5T_CSET_ASCII) < 0 ||
+                      H5Tset_strpad(type, H5T_STR_NULLPAD) < 0)) {
+        H5Tclose(type);
+        type = H5I_INVALID_HID;
+    }
+    return type;
+}
+
+/* /info/<name>: v[0..n) as fixed-length strings as wide as the longest (at least 1 byte);
+ * a scalar when n is 0 (then v[0]). */
+static int h5e_info_strs(ivp_h5ens *w, hid_t g, const char *name, const char *const *v, size_t n)
+{
+    size_t m = n > 0 ? n : 1, width = 1, i;
+    hsize_t d = n;
+    hid_t type = H5I_INVALID_HID, space = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    char *buf;
+    int rc = -1;
+    for (i = 0; i < m; i++) {
+        size_t len = v[i] != NULL ? strlen(v[i]) : 0;
+        width = len > width ? len : width;
+    }
+    buf = calloc(m, width);
+    if (buf == NULL) {
+        return h5e_nomem(w);
+    }
+    for (i = 0; i < m; i++) {
+        if (v[i] != NULL) {
+            memcpy(buf + i * width, v[i], strlen(v[i]));
+        }
+    }
+    type = h5e_fixed_type(width);
+    space = n > 0 ? H5Screate_simple(1, &d, NULL) : H5Screate(H5S_SCALAR);
+    if (type >= 0 && space >= 0) {
+        ds = H5Dcreate2(g, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    if (ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) {
+        rc = 0;
+    }
+    if (ds >= 0 && H5Dclose(ds) < 0) {
+        rc = -1;
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    free(buf);
+    return rc != 0 ? h5e_fail(w, "writing /info/", name) : 0;
+}
+
+#define H5E_MSG_BLOCK 1024 /* messages read back at a time */
+
+/* /info/message: /members/message as fixed-length strings as wide as the longest, read back
+ * H5E_MSG_BLOCK at a time twice (the width, then the copy). */
+static int h5e_info_messages(ivp_h5ens *w, hid_t g)
+{
+    char *v[H5E_MSG_BLOCK];
+    hsize_t K = w->cfg.n_members, start, cnt;
+    hid_t src = H5Dopen2(w->file, "/members/message", H5P_DEFAULT);
+    hid_t vt = H5I_INVALID_HID, ft = H5I_INVALID_HID, fs = H5I_INVALID_HID;
+    hid_t ms = H5I_INVALID_HID, dst = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    size_t width = 1, i;
+    char *buf = NULL;
+    int pass, rc = -1, nomem = 0;
+    vt = H5Tcopy(H5T_C_S1);
+    if (src < 0 || vt < 0 || H5Tset_size(vt, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(vt, H5T_CSET_UTF8) < 0 || (fs = H5Dget_space(src)) < 0) {
+        goto done;
+    }
+    for (pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            buf = malloc(H5E_MSG_BLOCK * width);
+            if (buf == NULL) {
+                nomem = 1;
+                goto done;
+            }
+            ft = h5e_fixed_type(width);
+            dst = H5Screate_simple(1, &K, NULL);
+            if (ft < 0 || dst < 0 ||
+                (ds = H5Dcreate2(g, "message", ft, dst, H5P_DEFAULT, H5P_DEFAULT,
+                                 H5P_DEFAULT)) < 0) {
+                goto done;
+            }
+        }
+        for (start = 0; start < K; start += cnt) {
+            int ok;
+            cnt = K - start < H5E_MSG_BLOCK ? K - start : H5E_MSG_BLOCK;
+            memset(v, 0, sizeof v);
+            if (ms >= 0) {
+                H5Sclose(ms);
+            }
+            ms = H5Screate_simple(1, &cnt, NULL);
+            ok = ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+                 H5Dread(src, vt, ms, fs, H5P_DEFAULT, v) >= 0;
+            for (i = 0; ok && i < cnt; i++) {
+                size_t len = v[i] != NULL ? strlen(v[i]) : 0;
+                if (pass == 0) {
+                    width = len > width ? len : width;
+                } else {
+                    memset(buf + i * width, 0, width);
+                    memcpy(buf + i * width, v[i] != NULL ? v[i] : "", len < width ? len : width);
+                }
+            }
+            for (i = 0; i < cnt; i++) {
+                H5free_memory(v[i]);
+            }
+            if (!ok || (pass == 1 && (H5Sselect_hyperslab(dst, H5S_SELECT_SET, &start, NULL, &cnt,
+                                                          NULL) < 0 ||
+                                      H5Dwrite(ds, ft, ms, dst, H5P_DEFAULT, buf) < 0))) {
+                goto done;
+            }
+        }
+    }
+    rc = 0;
+done:
+    if (ds >= 0 && H5Dclose(ds) < 0) {
+        rc = -1;
+    }
+    if (fs >= 0) {
+        H5Sclose(fs);
+    }
+    if (ms >= 0) {
+        H5Sclose(ms);
+    }
+    if (dst >= 0) {
+        H5Sclose(dst);
+    }
+    if (ft >= 0) {
+        H5Tclose(ft);
+    }
+    if (vt >= 0) {
+        H5Tclose(vt);
+    }
+    if (src >= 0) {
+        H5Dclose(src);
+    }
+    free(buf);
+    if (nomem) {
+        return h5e_nomem(w);
+    }
+    return rc != 0 ? h5e_fail(w, "writing", "/info/message") : 0;
+}
+
+/* /info (called once by ivp_h5ens_finish, the columns flushed): layout, method and
+ * param_names as fixed-length strings, message (above), and copies (without attributes) of the
+ * numeric /members columns under the same names, so that ivpread.m under Octave reads the
+ * members from /info when /members is out of its reach. No event_names: ivp merge knows the
+ * events only by name (the file keeps no plugin order), and its output must equal the run's. */
+static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
+{
+    static const char *const copies[] = {"status",     "nfev",          "njev",   "nlu",
+                                         "n_steps",    "n_rejected",    "solve_seconds",
+                                         "y0",         "t_span",        "count",  "params",
+                                         "dense_count"};
+    const char *layout = w->stacked ? "stacked" : "ragged";
+    const char *method = meta->method != NULL ? meta->method : "";
+    hid_t g = H5Gcreate2(w->file, "/info", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t ocpy = H5Pcreate(H5P_OBJECT_COPY);
+    size_t i, n_copies = sizeof copies / sizeof copies[0] - (w->cfg.dense ? 0 : 1);
+    int rc = 0;
+    if (g < 0 || ocpy < 0 || H5Pset_copy_object(ocpy, H5O_COPY_WITHOUT_ATTR_FLAG) < 0) {
+        rc = h5e_fail(w, "creating", "/info");
+    }
+    for (i = 0; rc == 0 && i < n_copies; i++) {
+        char src[H5E_PATH_MAX];
+        if (strcmp(copies[i], "params") == 0 && w->cfg.np == 0) {
+            continue;
+        }
+        snprintf(src, sizeof src, "/members/%s", copies[i]);
+        if (H5Ocopy(w->file, src, g, copies[i], ocpy, H5P_DEFAULT) < 0) {
+            rc = h5e_fail(w, "copying into /info", src);
+        }
+    }
+    if (rc == 0) {
+        rc |= h5e_info_strs(w, g, "layout", &layout, 0);
+        rc |= h5e_info_strs(w, g, "method", &method, 0);
+    }
+    if (rc == 0 && w->cfg.np > 0) {
+        rc |= h5e_info_strs(w, g, "param_names", w->cfg.param_names, w->cfg.np);
+    }
+    if (rc == 0) {
+        rc |= h5e_info_messages(w, g);
+    }
+    if (ocpy >= 0) {
+        H5Pclose(ocpy);
+    }
+    if (g >= 0 && H5Gclose(g) < 0 && rc == 0) {
+        rc = h5e_fail(w, "closing", "/info");
+    }
+    return rc;
+}
+
 ivp_status ivp_h5ens_finish(ivp_h5ens *w, const ivp_h5ens_meta *meta, ivp_error *err)
 {
     size_t i;
@@ -715,6 +916,7 @@ ivp_status ivp_h5ens_finish(ivp_h5ens *w, const ivp_h5ens_meta *meta, ivp_error 
             goto fail;
         }
     }
+    rc |= h5e_info(w, meta);
     rc |= h5e_attr_str(w, "format", "ivp-hdf5-ensemble");
     rc |= h5e_attr_i64(w, "format_version", 1);
     rc |= h5e_attr_str(w, "ivp_version", IVP_VERSION);

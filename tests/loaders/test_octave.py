@@ -4,7 +4,8 @@
 Builds the files (`ivp run` on tests/loaders/plugins/osc3.c, the harmonic oscillator with
 omega = 2 and three events, as ivp writes them: format 1.1 with /info, and one turned back into
 format 1; ensemble files built with h5py per contracts.md section 5, since ivp's ensemble writer
-is not merged yet), runs one octave-cli that writes what ivpread/ivpval return (dump_sol.m),
+is not merged yet; and
+real ones from `ivp run`, read through their /info copies of /members), runs one octave-cli that writes what ivpread/ivpval return (dump_sol.m),
 and checks it
 against /t, /y, /events and the attributes read with h5py, against scipy's PPoly on /dense,
 and against the exact solution x = cos(omega (t - t0)), forward and backward.
@@ -36,6 +37,7 @@ MATLAB_DIR = os.path.join(lf.SOURCE_DIR, "matlab")
 RTOL, ATOL = 1e-8, 1e-10
 TQ_FWD = np.linspace(0, 10, 41)
 TQ_BACK = np.linspace(10, 0, 37)
+OMEGAS = [1.0, 2.0, 3.0]
 
 
 def parse_dump(path):
@@ -121,6 +123,18 @@ class OctaveLoaderTest(unittest.TestCase):
                                  lf.OSC3_EVENTS, ["omega"], fixed_strings=False)
         case("ens_vlen", vlen, 1)
         cls.members = members
+
+        # ensembles as `ivp run` writes them: /members holds variable-length strings, so
+        # Octave reads the members through /info
+        cls.real = {}
+        for layout, t_eval in (("stacked", {"linspace": [0, 10, 21]}), ("ragged", None)):
+            extra = {"t_eval": t_eval} if t_eval else {}
+            p = lf.run_ivp(lf.osc3_spec(events=ev, ensemble={"grid": {"params.omega": OMEGAS}},
+                                        **extra), os.path.join(d, f"real_{layout}.h5"))
+            cls.real[layout] = p
+            for k in range(len(OMEGAS)):
+                case(f"real_{layout}_{k + 1}", p, k + 1, TQ_FWD)
+            case(f"real_{layout}_all", p)
 
         lines = [f"addpath('{MATLAB_DIR}');", f"addpath('{HERE}');"]
         for name, path, k, tq in cls.calls:
@@ -264,6 +278,63 @@ class OctaveLoaderTest(unittest.TestCase):
 
     def test_ensemble_ragged(self):
         self.check_ensemble("ragged")
+
+    def check_real_ensemble(self, layout):
+        """A file from `ivp run` with an ensemble: member k against /members (h5py), its rows
+        of /y, its events and its dense output; no error, no warning."""
+        path = self.real[layout]
+        K = len(OMEGAS)
+        self.assertEqual(self.out[f"real_{layout}_all"]["n_members"][0, 0], K)
+        with h5py.File(path, "r") as f:
+            self.assertEqual(f.attrs["layout"], layout)
+            m = f["members"]
+            count, dc = m["count"][()], m["dense_count"][()]
+            for k in range(K):
+                o = self.out[f"real_{layout}_{k + 1}"]
+                self.assertNotIn("error", o, o.get("error"))
+                self.assertEqual(o["lastwarn"], "")
+                if layout == "stacked":
+                    t, y = f["t"][()], f["y"][k]
+                else:
+                    s0 = int(count[:k].sum())
+                    t = f["t"][s0:s0 + count[k]]
+                    y = f["y"][:, s0:s0 + count[k]]
+                np.testing.assert_array_equal(o["x"], t[None, :count[k]])
+                np.testing.assert_array_equal(o["y"], y[:, :count[k]])
+                self.assertEqual(o["status"][0, 0], m["status"][k])
+                self.assertEqual(o["success"][0, 0], 1)
+                self.assertEqual(o["message"], m["message"][k].decode())
+                self.assertEqual(o["solver"], f.attrs["method"])
+                for key, name in (("nfevals", "nfev"), ("nsteps", "n_steps"),
+                                  ("nfailed", "n_rejected"), ("npds", "njev"),
+                                  ("ndecomps", "nlu")):
+                    self.assertEqual(o["stats." + key][0, 0], m[name][k], key)
+                self.assertEqual(o["params.omega"][0, 0], OMEGAS[k])
+                self.assertEqual(o["member"][0, 0], k)
+                np.testing.assert_array_equal(o["y0"], m["y0"][k][None, :])
+                np.testing.assert_array_equal(o["t_span"], m["t_span"][k][None, :])
+                # events: the file keeps no plugin order, so alphabetical (and said so)
+                names = sorted(lf.OSC3_EVENTS)
+                self.assertEqual(o["event_names"], ",".join(names))
+                self.assertEqual(o["event_order_known"][0, 0], 0)
+                te = np.concatenate([f["events"][e]["t"][()][f["events"][e]["member"][()] == k]
+                                     for e in names])
+                self.assertGreater(te.size, 3)
+                np.testing.assert_array_equal(np.sort(o["xe"].ravel()), np.sort(te))
+                # the dense output: member k's pieces of /dense
+                s0 = int(dc[:k].sum())
+                x = f["dense/x"][s0 + k:s0 + k + dc[k] + 1]
+                pp = PPoly(f["dense/c"][:, s0:s0 + dc[k], :], x)
+                np.testing.assert_allclose(o["val"], pp(TQ_FWD).T, rtol=0,
+                                           atol=1e-12 * 2 * OMEGAS[k])
+                np.testing.assert_allclose(o["val"], lf.osc3_exact(TQ_FWD, OMEGAS[k]), rtol=0,
+                                           atol=1000 * (RTOL + ATOL) * 10 * OMEGAS[k])
+
+    def test_real_ensemble_stacked(self):
+        self.check_real_ensemble("stacked")
+
+    def test_real_ensemble_ragged(self):
+        self.check_real_ensemble("ragged")
 
 
 def main():
