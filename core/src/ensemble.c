@@ -28,6 +28,9 @@ enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
 
 /* Yields before a worker sleeps on a full window. */
 #define ENS_SPINS 64
+/* Bytes kept between data that different workers write (two 64-byte lines: adjacent-line
+ * prefetch). Without it, -j 2 ran at half speed for some heap layouts (false sharing). */
+#define ENS_PAD 128
 
 typedef struct ens_slot {
     atomic_int state;
@@ -36,6 +39,7 @@ typedef struct ens_slot {
     double t0, t_end;
     double *y0;     /* n */
     double *params; /* np */
+    unsigned char pad[ENS_PAD]; /* no cache line shared with the next slot */
 } ens_slot;
 
 typedef struct ens_run ens_run;
@@ -47,7 +51,9 @@ typedef struct ens_worker {
     double *params;
     ivp_solver *solver;
     pthread_t thread;
+    void *spacer;
     int started;
+    unsigned char pad[ENS_PAD]; /* no cache line shared with the next worker */
 } ens_worker;
 
 struct ens_run {
@@ -368,6 +374,9 @@ ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
         w->sys = *cfg->sys;
         w->sys.ctx = &w->ctx;
         w->solver = ivp_solver_new(&w->sys, cfg->opt, err);
+        /* keeps the next worker's solver off this one's last cache lines (heap blocks made
+         * one after the other are usually adjacent); not having it is harmless */
+        w->spacer = ivp_calloc(a, ENS_PAD, 1);
         if (w->solver == NULL) {
             st = err != NULL ? err->status : IVP_ERR_ARG;
             goto done;
@@ -448,6 +457,7 @@ done:
     if (r.workers != NULL) {
         for (i = 0; i < nw; i++) {
             ivp_solver_free(r.workers[i].solver);
+            ivp_free(a, r.workers[i].spacer);
             ivp_free(a, r.workers[i].params);
         }
     }
