@@ -2,30 +2,44 @@
  * core/src/ensemble.c - the ensemble engine (ivp/ensemble.h): worker threads, one solver each,
  * members output in order through a bounded reorder window.
  *
- * Synchronisation: one mutex guards next_claim, next_out, stopped and the slots' states. A
- * worker claims member k = next_claim only while k < next_out + window (else it waits on
- * 'freed'), solves it into slot k % window without the lock, then marks the slot done and
- * signals 'ready'. The caller's thread outputs slot next_out % window when it is done, frees it
- * and broadcasts 'freed'. Once 'stopped' is set (interrupt or output failure), no member is
- * claimed; members >= next_claim are then never started.
+ * Synchronisation, lock-free on the common path (C11 atomics, sequentially consistent): the
+ * calling thread is worker 0, workers 1..N-1 are threads, so -j N runs N threads. A worker
+ * claims member k = next_claim (compare-and-swap) only while k < next_out + window, solves it
+ * into slot k % window and marks the slot done. The output has no thread of its own: after
+ * marking a slot done, a worker that finds member next_out done takes the output role
+ * ('draining', compare-and-swap) and outputs, in order, every finished member from there; after
+ * giving the role back it looks once more, so a member finished meanwhile is not left behind.
+ * Only a full window makes a worker wait: it yields ENS_SPINS times, then sleeps on 'freed',
+ * which the drainer broadcasts only when someone sleeps (n_waiting). Once 'stopped' is set
+ * (interrupt or output failure), no member is claimed; members >= next_claim are never
+ * started, and the calling thread outputs them after the threads have ended.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "ivp/ensemble.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
 
+/* Yields before a worker sleeps on a full window. */
+#define ENS_SPINS 64
+/* Bytes kept between data that different workers write (two 64-byte lines: adjacent-line
+ * prefetch). Without it, -j 2 ran at half speed for some heap layouts (false sharing). */
+#define ENS_PAD 128
+
 typedef struct ens_slot {
-    int state;
+    atomic_int state;
     ivp_memsink data;
     ivp_result res;
     double t0, t_end;
     double *y0;     /* n */
     double *params; /* np */
+    unsigned char pad[ENS_PAD]; /* no cache line shared with the next slot */
 } ens_slot;
 
 typedef struct ens_run ens_run;
@@ -37,7 +51,9 @@ typedef struct ens_worker {
     double *params;
     ivp_solver *solver;
     pthread_t thread;
+    void *spacer;
     int started;
+    unsigned char pad[ENS_PAD]; /* no cache line shared with the next worker */
 } ens_worker;
 
 struct ens_run {
@@ -45,10 +61,18 @@ struct ens_run {
     size_t window;
     ens_slot *slots;
     ens_worker *workers;
-    pthread_mutex_t lock;
-    pthread_cond_t ready, freed;
-    size_t next_claim, next_out;
-    int stopped;
+    atomic_size_t next_claim; /* the next member to start */
+    atomic_size_t next_out;   /* the next member to output (written by the drainer only) */
+    atomic_int stopped;       /* no member is claimed any more */
+    atomic_int draining;      /* a thread holds the output role */
+    atomic_size_t n_waiting;  /* workers asleep on 'freed' */
+    pthread_mutex_t lock;     /* for 'freed' and 'go' only */
+    pthread_cond_t freed;     /* next_out moved, stopped was set, or go */
+    int go;                   /* the threads may start (all were created, or one failed) */
+    /* the drainer's (passed from drainer to drainer through 'draining') */
+    int out_failed; /* output returned non-zero: nothing more is output */
+    ivp_error oerr; /* output's error */
+    ivp_ensemble_summary sum;
 };
 
 static int ens_interrupted(const ivp_ensemble_config *cfg)
@@ -117,41 +141,142 @@ static void ens_solve(ens_worker *w, size_t k, ens_slot *s)
     }
 }
 
+static void ens_count(ivp_ensemble_summary *sum, const ivp_result *res)
+{
+    if (res->status >= 0) {
+        sum->n_ok++;
+    } else if (res->status == -2) {
+        sum->n_interrupted++;
+    } else {
+        sum->n_failed++;
+    }
+    sum->solve_seconds += res->solve_seconds;
+}
+
+static void ens_wake(ens_run *r)
+{
+    if (atomic_load(&r->n_waiting) > 0) {
+        pthread_mutex_lock(&r->lock);
+        pthread_cond_broadcast(&r->freed);
+        pthread_mutex_unlock(&r->lock);
+    }
+}
+
+static void ens_stop(ens_run *r)
+{
+    atomic_store(&r->stopped, 1);
+    ens_wake(r);
+}
+
+/* Called after a slot became done: if member next_out is finished and no thread holds the
+ * output role, takes it and outputs, in order, every finished member from next_out on. After
+ * giving the role back, looks again: a member that became done meanwhile, whose worker saw the
+ * role taken, is output now (by this thread or that one). */
+static void ens_try_drain(ens_run *r)
+{
+    const ivp_ensemble_config *cfg = r->cfg;
+    for (;;) {
+        size_t k = atomic_load(&r->next_out);
+        int idle = 0;
+        if (atomic_load(&r->slots[k % r->window].state) != SLOT_DONE ||
+            !atomic_compare_exchange_strong(&r->draining, &idle, 1)) {
+            return;
+        }
+        for (;;) {
+            ens_slot *s;
+            ivp_ensemble_out out;
+            int rc;
+            k = atomic_load(&r->next_out);
+            s = &r->slots[k % r->window];
+            /* slot k % window holds member k or nothing: k + window is not claimed yet */
+            if (r->out_failed || atomic_load(&s->state) != SLOT_DONE) {
+                break;
+            }
+            out.k = k;
+            out.res = &s->res;
+            out.data = &s->data;
+            out.t0 = s->t0;
+            out.t_end = s->t_end;
+            out.y0 = s->y0;
+            out.params = s->params;
+            rc = cfg->output(cfg->ud, &out, &r->oerr);
+            ens_count(&r->sum, &s->res);
+            atomic_store(&s->state, SLOT_FREE);
+            if (rc != 0) {
+                r->out_failed = 1;
+                atomic_store(&r->stopped, 1);
+            }
+            atomic_store(&r->next_out, k + 1);
+            ens_wake(r);
+        }
+        atomic_store(&r->draining, 0);
+        if (r->out_failed) {
+            return;
+        }
+    }
+}
+
+/* The window is full for member k: yields a while, then sleeps until next_out moves. Member
+ * next_out is being solved by another worker, which outputs it when it is done. */
+static void ens_wait_window(ens_run *r, size_t k)
+{
+    int i;
+    for (i = 0; i < ENS_SPINS; i++) {
+        if (k < atomic_load(&r->next_out) + r->window || atomic_load(&r->stopped)) {
+            return;
+        }
+        sched_yield();
+    }
+    pthread_mutex_lock(&r->lock);
+    atomic_fetch_add(&r->n_waiting, 1);
+    while (k >= atomic_load(&r->next_out) + r->window && !atomic_load(&r->stopped)) {
+        pthread_cond_wait(&r->freed, &r->lock);
+    }
+    atomic_fetch_sub(&r->n_waiting, 1);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* A worker (the calling thread is worker 0): claims the next member, solves it, marks it done
+ * and outputs what is in order (ens_try_drain). */
 static void *ens_worker_main(void *arg)
 {
     ens_worker *w = arg;
     ens_run *r = w->run;
     const ivp_ensemble_config *cfg = r->cfg;
+    if (w != &r->workers[0]) {
+        pthread_mutex_lock(&r->lock);
+        while (!r->go) {
+            pthread_cond_wait(&r->freed, &r->lock);
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
     for (;;) {
         size_t k;
         ens_slot *s;
-        pthread_mutex_lock(&r->lock);
-        for (;;) {
-            if (!r->stopped && ens_interrupted(cfg)) {
-                r->stopped = 1;
-                pthread_cond_broadcast(&r->ready);
-            }
-            if (r->stopped || r->next_claim >= cfg->n_members) {
-                pthread_mutex_unlock(&r->lock);
-                return NULL;
-            }
-            if (r->next_claim < r->next_out + r->window) {
-                break;
-            }
-            pthread_cond_wait(&r->freed, &r->lock);
+        if (!atomic_load(&r->stopped) && ens_interrupted(cfg)) {
+            ens_stop(r);
         }
-        k = r->next_claim++;
+        if (atomic_load(&r->stopped)) {
+            break;
+        }
+        k = atomic_load(&r->next_claim);
+        if (k >= cfg->n_members) {
+            break;
+        }
+        if (k >= atomic_load(&r->next_out) + r->window) {
+            ens_wait_window(r, k);
+            continue;
+        }
+        if (!atomic_compare_exchange_weak(&r->next_claim, &k, k + 1)) {
+            continue;
+        }
         s = &r->slots[k % r->window];
-        s->state = SLOT_BUSY;
-        pthread_mutex_unlock(&r->lock);
-
+        atomic_store(&s->state, SLOT_BUSY);
         ens_solve(w, k, s);
-
-        pthread_mutex_lock(&r->lock);
-        s->state = SLOT_DONE;
-        pthread_cond_broadcast(&r->ready);
-        pthread_mutex_unlock(&r->lock);
+        atomic_store(&s->state, SLOT_DONE);
+        ens_try_drain(r);
     }
+    return NULL;
 }
 
 /* Member k that was never started: its spec values and status -2. */
@@ -179,18 +304,6 @@ static int ens_output_unstarted(ens_run *r, size_t k, ens_slot *s, double *param
     out.y0 = s->y0;
     out.params = s->params;
     return cfg->output(cfg->ud, &out, err);
-}
-
-static void ens_count(ivp_ensemble_summary *sum, const ivp_result *res)
-{
-    if (res->status >= 0) {
-        sum->n_ok++;
-    } else if (res->status == -2) {
-        sum->n_interrupted++;
-    } else {
-        sum->n_failed++;
-    }
-    sum->solve_seconds += res->solve_seconds;
 }
 
 ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary *sum,
@@ -261,6 +374,9 @@ ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
         w->sys = *cfg->sys;
         w->sys.ctx = &w->ctx;
         w->solver = ivp_solver_new(&w->sys, cfg->opt, err);
+        /* keeps the next worker's solver off this one's last cache lines (heap blocks made
+         * one after the other are usually adjacent); not having it is harmless */
+        w->spacer = ivp_calloc(a, ENS_PAD, 1);
         if (w->solver == NULL) {
             st = err != NULL ? err->status : IVP_ERR_ARG;
             goto done;
@@ -270,90 +386,78 @@ ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
         st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot make a mutex");
         goto done;
     }
-    if (pthread_cond_init(&r.ready, NULL) != 0) {
-        pthread_mutex_destroy(&r.lock);
-        st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot make a condition");
-        goto done;
-    }
     if (pthread_cond_init(&r.freed, NULL) != 0) {
-        pthread_cond_destroy(&r.ready);
         pthread_mutex_destroy(&r.lock);
         st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot make a condition");
         goto done;
     }
     sync = 1;
-    for (i = 0; i < nw; i++) {
+    ivp_error_clear(&r.oerr);
+    for (i = 0; i < r.window; i++) {
+        atomic_init(&r.slots[i].state, SLOT_FREE);
+    }
+    atomic_init(&r.next_claim, 0);
+    atomic_init(&r.next_out, 0);
+    atomic_init(&r.stopped, 0);
+    atomic_init(&r.draining, 0);
+    atomic_init(&r.n_waiting, 0);
+    /* Workers 1..nw-1 are threads, worker 0 is this thread. The threads wait for 'go' until
+     * every one is started: if one cannot be, nothing is claimed and nothing is output. */
+    for (i = 1; i < nw; i++) {
         if (pthread_create(&r.workers[i].thread, NULL, ens_worker_main, &r.workers[i]) != 0) {
-            pthread_mutex_lock(&r.lock);
-            r.stopped = 1;
-            pthread_cond_broadcast(&r.freed);
-            pthread_mutex_unlock(&r.lock);
+            atomic_store(&r.stopped, 1);
             st = ivp_error_set(err, IVP_ERR_INTERNAL, "ivp_ensemble_run: cannot start a thread");
             break;
         }
         r.workers[i].started = 1;
     }
-
-    /* The output, in member order, on this thread. */
-    for (k = 0; st == IVP_OK && k < cfg->n_members; k++) {
-        ens_slot *s = &r.slots[k % r.window];
-        int started, rc;
-        pthread_mutex_lock(&r.lock);
-        for (;;) {
-            started = k < r.next_claim;
-            if (started && s->state == SLOT_DONE) {
-                break;
-            }
-            if (!started && r.stopped) {
-                break;
-            }
-            pthread_cond_wait(&r.ready, &r.lock);
-        }
-        pthread_mutex_unlock(&r.lock);
-        if (started) {
-            ivp_ensemble_out out;
-            out.k = k;
-            out.res = &s->res;
-            out.data = &s->data;
-            out.t0 = s->t0;
-            out.t_end = s->t_end;
-            out.y0 = s->y0;
-            out.params = s->params;
-            rc = cfg->output(cfg->ud, &out, err);
-        } else {
-            rc = ens_output_unstarted(&r, k, s, spare, err);
-        }
-        ens_count(sum, &s->res);
-        pthread_mutex_lock(&r.lock);
-        s->state = SLOT_FREE;
-        r.next_out = k + 1;
-        if (rc != 0) {
-            r.stopped = 1;
-        }
-        pthread_cond_broadcast(&r.freed);
-        pthread_mutex_unlock(&r.lock);
-        if (rc != 0) {
-            st = IVP_ERR_IO;
-            if (err != NULL) {
-                err->status = IVP_ERR_IO;
-            }
+    pthread_mutex_lock(&r.lock);
+    r.go = 1;
+    pthread_cond_broadcast(&r.freed);
+    pthread_mutex_unlock(&r.lock);
+    if (st == IVP_OK) {
+        ens_worker_main(&r.workers[0]);
+    }
+    for (i = 1; i < nw; i++) {
+        if (r.workers[i].started) {
+            pthread_join(r.workers[i].thread, NULL);
+            r.workers[i].started = 0;
         }
     }
 
+    /* Every thread has ended: what is finished but not yet output (nothing, unless the output
+     * failed), then the members never started (after an interrupt), in order. */
+    if (st == IVP_OK) {
+        ens_try_drain(&r);
+    }
+    for (k = atomic_load(&r.next_out); st == IVP_OK && !r.out_failed && k < cfg->n_members;
+         k++) {
+        ens_slot *s = &r.slots[k % r.window];
+        int rc = ens_output_unstarted(&r, k, s, spare, &r.oerr);
+        ens_count(&r.sum, &s->res);
+        atomic_store(&r.next_out, k + 1);
+        if (rc != 0) {
+            r.out_failed = 1;
+        }
+    }
+    if (st == IVP_OK && r.out_failed) {
+        st = IVP_ERR_IO;
+        if (err != NULL) {
+            *err = r.oerr;
+            err->status = IVP_ERR_IO;
+        }
+    }
+    *sum = r.sum;
+
 done:
     if (sync) {
-        for (i = 0; i < nw; i++) {
-            if (r.workers[i].started) {
-                pthread_join(r.workers[i].thread, NULL);
-            }
-        }
         pthread_cond_destroy(&r.freed);
-        pthread_cond_destroy(&r.ready);
         pthread_mutex_destroy(&r.lock);
     }
     if (r.workers != NULL) {
         for (i = 0; i < nw; i++) {
             ivp_solver_free(r.workers[i].solver);
+            ivp_free(a, r.workers[i].spacer);
             ivp_free(a, r.workers[i].params);
         }
     }

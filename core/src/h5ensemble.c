@@ -35,8 +35,13 @@ typedef struct h5e_col {
     size_t count;       /* records in buf */
     hsize_t len;        /* records in the file */
     unsigned char *buf; /* a x cn x b elements */
-    int strings;        /* elements are char * (owned until written) */
+    int strings;        /* elements are char *: until written, offsets (size_t) into pool */
+    char *pool;         /* the strings in buf, one after the other (kept from chunk to chunk) */
+    size_t pool_len, pool_cap;
 } h5e_col;
+
+/* A string column's element holds an offset into its pool until the chunk is written. */
+_Static_assert(sizeof(size_t) == sizeof(char *), "offsets are kept in place of pointers");
 
 enum {
     C_STATUS,
@@ -73,6 +78,10 @@ struct ivp_h5ens {
     size_t rec_cap;
     size_t k; /* members written */
     size_t n_failed, n_interrupted;
+    /* H5Dwrite's transfer: our own type-conversion buffer, made once, so that writing a chunk
+     * does not make HDF5 allocate (and clear) its default 1 MiB one each time */
+    hid_t dxpl;
+    void *tconv;
     int failed;
     ivp_error err;
 };
@@ -147,7 +156,7 @@ static int col_create(ivp_h5ens *w, h5e_col *c, size_t cap_records)
     if (rec_bytes == 0) {
         rec_bytes = 1;
     }
-    /* strings: the buffer holds pointers to copies; 4096 of them at a time */
+    /* strings: the buffer holds one offset (then pointer) a string; 4096 of them at a time */
     c->cn = c->strings ? 4096 : H5E_CHUNK_BYTES / rec_bytes;
     if (c->cn < 1) {
         c->cn = 1;
@@ -214,6 +223,16 @@ static int col_flush(ivp_h5ens *w, h5e_col *c)
         start[i] = 0;
     }
     start[c->has_a ? 1 : 0] = c->len;
+    if (c->strings) {
+        unsigned char *e = c->buf;
+        for (i = 0; (size_t)i < c->count; i++, e += sizeof(char *)) {
+            size_t off;
+            char *ptr;
+            memcpy(&off, e, sizeof off);
+            ptr = c->pool + off;
+            memcpy(e, &ptr, sizeof ptr);
+        }
+    }
     if (H5Dset_extent(c->dset, dims) < 0 || (fspace = H5Dget_space(c->dset)) < 0 ||
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
         (mspace = H5Screate_simple(rank, mdims, NULL)) < 0) {
@@ -224,19 +243,13 @@ static int col_flush(ivp_h5ens *w, h5e_col *c)
         start[i] = 0;
     }
     if (H5Sselect_hyperslab(mspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-        H5Dwrite(c->dset, c->mtype, mspace, fspace, H5P_DEFAULT, c->buf) < 0) {
+        H5Dwrite(c->dset, c->mtype, mspace, fspace, w->dxpl, c->buf) < 0) {
         h5e_fail(w, "writing", c->path);
         goto done;
     }
     rc = 0;
 done:
-    if (c->strings) {
-        char **sp = (char **)(void *)c->buf;
-        for (i = 0; (size_t)i < c->count; i++) {
-            free(sp[i]);
-            sp[i] = NULL;
-        }
-    }
+    c->pool_len = 0;
     c->len += c->count;
     c->count = 0;
     if (fspace >= 0) {
@@ -266,26 +279,33 @@ static int col_push_i64(ivp_h5ens *w, h5e_col *c, int64_t v)
     return col_push(w, c, &v);
 }
 
+/* Appends a string: copied into the column's pool (which grows to the largest chunk's strings
+ * and is then reused, so writing allocates nothing per member). */
 static int col_push_str(ivp_h5ens *w, h5e_col *c, const char *s)
 {
-    size_t len = strlen(s);
-    char *copy = malloc(len + 1);
-    if (copy == NULL) {
-        return h5e_nomem(w);
+    size_t len = strlen(s) + 1, off = c->pool_len;
+    if (len > c->pool_cap - c->pool_len) {
+        size_t cap = c->pool_cap > 0 ? c->pool_cap : 4096;
+        char *q;
+        while (len > cap - c->pool_len) {
+            cap *= 2;
+        }
+        q = realloc(c->pool, cap);
+        if (q == NULL) {
+            return h5e_nomem(w);
+        }
+        c->pool = q;
+        c->pool_cap = cap;
     }
-    memcpy(copy, s, len + 1);
-    return col_push(w, c, &copy);
+    memcpy(c->pool + off, s, len);
+    c->pool_len += len;
+    return col_push(w, c, &off);
 }
 
 static void col_close(h5e_col *c)
 {
-    if (c->strings && c->buf != NULL) {
-        char **sp = (char **)(void *)c->buf;
-        size_t i;
-        for (i = 0; i < c->count; i++) {
-            free(sp[i]);
-        }
-    }
+    free(c->pool);
+    c->pool = NULL;
     free(c->buf);
     c->buf = NULL;
     if (c->dset >= 0) {
@@ -412,6 +432,10 @@ static void h5e_free(ivp_h5ens *w)
         H5Fclose(w->file);
         w->file = H5I_INVALID_HID;
     }
+    if (w->dxpl >= 0) {
+        H5Pclose(w->dxpl);
+    }
+    free(w->tconv);
     ivp_outfile_discard(&w->out);
     free(w->rec);
     free(w->path);
@@ -444,6 +468,7 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
         return ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", cfg->path);
     }
     w->file = H5I_INVALID_HID;
+    w->dxpl = H5I_INVALID_HID;
     w->cfg = *cfg;
     w->path = malloc(strlen(cfg->path) + 1);
     w->n_cols = C_FIXED + 3 * cfg->n_events + cfg->n_stats;
@@ -479,6 +504,16 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     if (w->file < 0) {
         w->file = H5I_INVALID_HID;
         h5e_fail(w, "creating", w->out.temp);
+        goto fail;
+    }
+    w->tconv = malloc(H5E_CHUNK_BYTES);
+    if (w->tconv == NULL) {
+        h5e_nomem(w);
+        goto fail;
+    }
+    w->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (w->dxpl < 0 || H5Pset_buffer(w->dxpl, H5E_CHUNK_BYTES, w->tconv, NULL) < 0) {
+        h5e_fail(w, "setting up", "the file");
         goto fail;
     }
     K = cfg->n_members;

@@ -2,14 +2,18 @@
  * core/include/ivp/ensemble.h - many solves of one system, in threads, results in member order
  * (contracts.md section 5): the engine behind `ivp run` of an ensemble, usable in-process.
  *
- * ivp_ensemble_run solves members 0..K-1 on n_workers threads. Each worker has one ivp_solver
- * (made once, reset per member), its own ivp_ctx (its own parameter vector; the plugin's
- * ivp_init/ivp_fini, if given, run per member on it) and its own copy of the system. Finished
- * members go to cfg->output one at a time, on the calling thread, in member order, through a
- * reorder window of 'window' slots: a worker may run at most 'window' members ahead of the
- * output, so memory is bounded by window x the largest member's results whatever K is. Each slot
- * keeps its buffers (an ivp_memsink) from member to member: once every slot has held the largest
- * member, nothing more is allocated (the solver allocates nothing per reset).
+ * ivp_ensemble_run solves members 0..K-1 on n_workers threads (the calling thread and
+ * n_workers - 1 more). Each worker has one ivp_solver (made once, reset per member), its own
+ * ivp_ctx (its own parameter vector; the plugin's ivp_init/ivp_fini, if given, run per member on
+ * it) and its own copy of the system. Finished members go to cfg->output one at a time, never
+ * concurrently, in member order: the worker that finishes the member next in line outputs it and
+ * the finished ones after it, so output runs on any of these threads (members not started after
+ * an interrupt: on the calling thread). Members wait in a reorder window of 'window' slots: a
+ * worker may run at most 'window' members ahead of the output, so memory is bounded by window x
+ * the largest member's results whatever K is. Each slot keeps its buffers (an ivp_memsink) from
+ * member to member: once every slot has held the largest member, nothing more is allocated (the
+ * solver allocates nothing per reset). A finished member wakes no thread: a worker sleeps only
+ * when the window is full (after yielding a while).
  *
  * Member k's results are the same bits whatever the number of workers or the window (a reset
  * solver gives what a new one gives), and the same as ivp_solve's for that member.
@@ -68,8 +72,9 @@ typedef struct ivp_ensemble_config {
     /* Fills member k (called from the worker threads, concurrently: must be thread-safe).
      * A failure makes that member fail (status -1, err's message). */
     ivp_status (*member)(void *ud, size_t k, ivp_ensemble_job *job, ivp_error *err);
-    /* Receives member k after members 0..k-1, on the calling thread. Non-zero stops the
-     * ensemble: ivp_ensemble_run returns IVP_ERR_IO with err's message. */
+    /* Receives member k after members 0..k-1, on one of the engine's threads, never
+     * concurrently (each call happens after the previous one). Non-zero stops the ensemble:
+     * ivp_ensemble_run returns IVP_ERR_IO with err's message. */
     int (*output)(void *ud, const ivp_ensemble_out *out, ivp_error *err);
     void *ud;
     const volatile sig_atomic_t *interrupt; /* optional */
