@@ -37,8 +37,8 @@ typedef struct ens_slot {
     ivp_memsink data;
     ivp_result res;
     double t0, t_end;
-    double *y0;     /* n */
-    double *params; /* np */
+    double *y0;                 /* n */
+    double *params;             /* np */
     unsigned char pad[ENS_PAD]; /* no cache line shared with the next slot */
 } ens_slot;
 
@@ -430,8 +430,7 @@ ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     if (st == IVP_OK) {
         ens_try_drain(&r);
     }
-    for (k = atomic_load(&r.next_out); st == IVP_OK && !r.out_failed && k < cfg->n_members;
-         k++) {
+    for (k = atomic_load(&r.next_out); st == IVP_OK && !r.out_failed && k < cfg->n_members; k++) {
         ens_slot *s = &r.slots[k % r.window];
         int rc = ens_output_unstarted(&r, k, s, spare, &r.oerr);
         ens_count(&r.sum, &s->res);

@@ -819,8 +819,8 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
             ft = h5e_fixed_type(width);
             dst = H5Screate_simple(1, &K, NULL);
             if (ft < 0 || dst < 0 ||
-                (ds = H5Dcreate2(g, "message", ft, dst, H5P_DEFAULT, H5P_DEFAULT,
-                                 H5P_DEFAULT)) < 0) {
+                (ds = H5Dcreate2(g, "message", ft, dst, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) <
+                    0) {
                 goto done;
             }
         }
@@ -832,7 +832,8 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
                 H5Sclose(ms);
             }
             ms = H5Screate_simple(1, &cnt, NULL);
-            ok = ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+            ok = ms >= 0 &&
+                 H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
                  H5Dread(src, vt, ms, fs, H5P_DEFAULT, v) >= 0;
             for (i = 0; ok && i < cnt; i++) {
                 size_t len = v[i] != NULL ? strlen(v[i]) : 0;
@@ -846,9 +847,9 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
             for (i = 0; i < cnt; i++) {
                 H5free_memory(v[i]);
             }
-            if (!ok || (pass == 1 && (H5Sselect_hyperslab(dst, H5S_SELECT_SET, &start, NULL, &cnt,
-                                                          NULL) < 0 ||
-                                      H5Dwrite(ds, ft, ms, dst, H5P_DEFAULT, buf) < 0))) {
+            if (!ok || (pass == 1 &&
+                        (H5Sselect_hyperslab(dst, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+                         H5Dwrite(ds, ft, ms, dst, H5P_DEFAULT, buf) < 0))) {
                 goto done;
             }
         }
@@ -890,10 +891,9 @@ done:
  * events only by name (the file keeps no plugin order), and its output must equal the run's. */
 static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
 {
-    static const char *const copies[] = {"status",     "nfev",          "njev",   "nlu",
-                                         "n_steps",    "n_rejected",    "solve_seconds",
-                                         "y0",         "t_span",        "count",  "params",
-                                         "dense_count"};
+    static const char *const copies[] = {"status",  "nfev",       "njev",          "nlu",
+                                         "n_steps", "n_rejected", "solve_seconds", "y0",
+                                         "t_span",  "count",      "params",        "dense_count"};
     const char *layout = w->stacked ? "stacked" : "ragged";
     const char *method = meta->method != NULL ? meta->method : "";
     hid_t g = H5Gcreate2(w->file, "/info", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -1024,10 +1024,10 @@ typedef struct h5r_col {
     size_t a, b;
     int rank;
     hsize_t dims[4];
-    hsize_t len;     /* records */
-    size_t cap;      /* records per block */
-    hsize_t blk0;    /* first record in buf */
-    size_t blkn;     /* records in buf */
+    hsize_t len;  /* records */
+    size_t cap;   /* records per block */
+    hsize_t blk0; /* first record in buf */
+    size_t blkn;  /* records in buf */
     unsigned char *buf;
 } h5r_col;
 
@@ -1094,8 +1094,7 @@ static int h5r_col_open(ivp_h5ens_reader *r, h5r_col *c, const char *path, char 
     }
     space = H5Dget_space(c->dset);
     c->rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-    if (c->rank < 1 + has_a || c->rank > 4 ||
-        H5Sget_simple_extent_dims(space, c->dims, NULL) < 0) {
+    if (c->rank < 1 + has_a || c->rank > 4 || H5Sget_simple_extent_dims(space, c->dims, NULL) < 0) {
         if (space >= 0) {
             H5Sclose(space);
         }
@@ -1242,7 +1241,8 @@ static const char *h5r_strs_get(h5r_strs *c, hsize_t idx)
         h5r_strs_drop(c);
         fs = H5Dget_space(c->dset);
         ms = H5Screate_simple(1, &m, NULL);
-        ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &idx, NULL, &m, NULL) >= 0 &&
+        ok = fs >= 0 && ms >= 0 &&
+             H5Sselect_hyperslab(fs, H5S_SELECT_SET, &idx, NULL, &m, NULL) >= 0 &&
              H5Dread(c->dset, c->type, ms, fs, H5P_DEFAULT, c->v) >= 0;
         if (fs >= 0) {
             H5Sclose(fs);
@@ -1324,8 +1324,7 @@ static int h5r_attr_names(hid_t obj, const char *name, size_t n, char ***out)
         return 0;
     }
     v = calloc(n, sizeof *v);
-    if (v == NULL || H5Aexists(obj, name) <= 0 ||
-        (attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0) {
+    if (v == NULL || H5Aexists(obj, name) <= 0 || (attr = H5Aopen(obj, name, H5P_DEFAULT)) < 0) {
         free(v);
         return -1;
     }
@@ -1382,8 +1381,8 @@ static int h5r_list(hid_t g, h5r_names *nm)
         ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0,
                                          H5P_DEFAULT);
         if (len < 0 || (nm->v[nm->n] = malloc((size_t)len + 1)) == NULL ||
-            H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nm->v[nm->n],
-                               (size_t)len + 1, H5P_DEFAULT) < 0) {
+            H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nm->v[nm->n], (size_t)len + 1,
+                               H5P_DEFAULT) < 0) {
             free(nm->v[nm->n]);
             return -1;
         }
@@ -1553,9 +1552,8 @@ ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_err
         h5r_col_open(r, &r->c_nrej, "/members/n_rejected", 'l', 0) != 0 ||
         h5r_col_open(r, &r->c_secs, "/members/solve_seconds", 'd', 0) != 0 ||
         h5r_col_open(r, &r->c_tspan, "/members/t_span", 'd', 0) != 0 ||
-        h5r_strs_open(r, &r->s_message, "/members/message") != 0 ||
-        r->s_message.len != K || h5r_strs_open(r, &r->s_overrides, "/members/overrides") != 0 ||
-        r->s_overrides.len != K ||
+        h5r_strs_open(r, &r->s_message, "/members/message") != 0 || r->s_message.len != K ||
+        h5r_strs_open(r, &r->s_overrides, "/members/overrides") != 0 || r->s_overrides.len != K ||
         (r->status = h5r_read_all(r->file, "/members/status", H5T_NATIVE_SCHAR, 1, K)) == NULL ||
         (r->count = h5r_read_all(r->file, "/members/count", H5T_NATIVE_INT64, 8, K)) == NULL) {
         st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/members datasets");
@@ -1628,8 +1626,7 @@ ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_err
         if ((r->dcount = h5r_read_all(r->file, "/members/dense_count", H5T_NATIVE_INT64, 8, K)) ==
                 NULL ||
             h5r_col_open(r, &r->c_dx, "/dense/x", 'd', 0) != 0 ||
-            h5r_col_open(r, &r->c_dc, "/dense/c", 'd', 1) != 0 || r->c_dc.b != n ||
-            r->c_dc.a < 1) {
+            h5r_col_open(r, &r->c_dc, "/dense/c", 'd', 1) != 0 || r->c_dc.b != n || r->c_dc.a < 1) {
             st = h5r_fail(r, err, IVP_ERR_SPEC, "missing or malformed", "/dense");
             goto fail;
         }
@@ -1723,8 +1720,10 @@ ivp_status ivp_h5ens_read_order_events(ivp_h5ens_reader *r, const char *const *n
         for (j = 0; j < n && strcmp(r->event_names[e], names[j]) != 0; j++) {
         }
         if (j == n) {
-            return ivp_error_set(err, IVP_ERR_SPEC, "%s has the event '%s', which is not one of "
-                                 "the plugin's", r->path, r->event_names[e]);
+            return ivp_error_set(err, IVP_ERR_SPEC,
+                                 "%s has the event '%s', which is not one of "
+                                 "the plugin's",
+                                 r->path, r->event_names[e]);
         }
         r->ev_index[e] = j;
     }
@@ -1748,8 +1747,7 @@ ivp_status ivp_h5ens_read_member(ivp_h5ens_reader *r, size_t k, ivp_ensemble_out
     const char *msg, *ov;
 
     if (k >= in->n_members || k < r->next) {
-        return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5ens_read_member: member %zu out of order",
-                             k);
+        return ivp_error_set(err, IVP_ERR_ARG, "ivp_h5ens_read_member: member %zu out of order", k);
     }
     /* skip members next..k-1 */
     for (; r->next < k; r->next++) {

@@ -48,7 +48,7 @@ typedef struct ivp_h5ens_config {
     unsigned dense_degree;
     const double *t_eval; /* non-NULL: the stacked layout, every member's t_eval */
     size_t n_t_eval;
-    size_t first; /* the global index of the file's first member (a shard's offset; else 0):
+    size_t first;   /* the global index of the file's first member (a shard's offset; else 0):
                      members come as first, first + 1, ...; /events/<name>/member holds
                      global indices */
     size_t n_stats; /* the method's own statistics (ivp_method_info.stats), written as
@@ -62,7 +62,7 @@ typedef struct ivp_h5ens_meta {
     const double *atol_vec; /* n values or NULL */
     const char *problem;    /* the base spec, resolved (members = it + their overrides) */
     const char *plugin_sha256;
-    const char *shard; /* "I/N" for a shard file, else NULL; then also the attributes
+    const char *shard;       /* "I/N" for a shard file, else NULL; then also the attributes
                           member_offset (cfg->first) and ensemble_members (below) */
     size_t ensemble_members; /* a shard's whole ensemble K */
 } ivp_h5ens_meta;
