@@ -3,6 +3,7 @@
  *
  * Usage:
  *   h5_bench [--dir DIR] [--reps R] [--points N] [--n n] [--max-points N] [--cold] [--fsync]
+ *            [--format1]
  *   h5_bench --write ivp|minimal n N FILE      (one file, e.g. under strace -c)
  *   h5_bench --time ivp|minimal n N FILE [fsync]   (internal: one timed file for --cold)
  *
@@ -18,6 +19,11 @@
  *    h5_minimal.c (the data already in memory). Without --fsync nobody calls fsync (page-cache
  *    throughput: the writer's own cost); with --fsync each file is fsync'ed before its clock
  *    stops (ivp's after the rename). Medians of 15 / 7 / 5 runs for N <= 10^5 / 10^6 / more.
+ *
+ * The anchor writes what ivp's sink writes (format 1.1: /params, /y0, /t_span, /info, 21 root
+ * attributes) and fsyncs its file, as the sink does before its rename; --format1: the old
+ * anchor (format 1's datasets and 17 attributes, no fsync), also for --time children through
+ * H5_BENCH_FORMAT1=1 in the environment.
  *
  * Wall time and CPU time (user + system) of the process are reported. The library is
  * initialised (one file written by each writer) before anything is timed; every file is removed
@@ -51,6 +57,9 @@ static double now(void)
 /* CPU time of the process (user + system), set by every run_* function for its run: less
  * disturbed than wall time by other work on a shared machine. */
 static double last_cpu;
+
+/* The anchor writes format 1 and does not fsync (--format1). */
+static int anchor_v1;
 
 static double cpu_now(void)
 {
@@ -109,8 +118,15 @@ static double run_ivp(const char *path, size_t n, size_t N, double *y, int do_sy
     ivp_h5sink *s;
     ivp_sink sink;
     ivp_error err;
+    static const double t_span[2] = {0.0, 10.0};
+    static const char *const no_names[1] = {NULL};
     double t, t0, t1, c0;
+    double *y0 = malloc((n > 0 ? n : 1) * sizeof *y0);
     size_t i;
+    if (y0 == NULL) {
+        die("out of memory");
+    }
+    point(0, n, &t, y0);
     memset(&cfg, 0, sizeof cfg);
     memset(&meta, 0, sizeof meta);
     memset(&res, 0, sizeof res);
@@ -121,6 +137,12 @@ static double run_ivp(const char *path, size_t n, size_t N, double *y, int do_sy
     meta.atol = 1e-6;
     meta.problem = h5min_problem;
     meta.plugin_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    meta.y0 = y0; /* what `ivp run` passes for a problem without parameters or names */
+    meta.t_span = t_span;
+    meta.param_names = no_names; /* a plugin without parameters: /params and its empty names */
+    meta.created = h5min_created;
+    meta.host = h5min_host;
+    meta.command_line = h5min_command_line;
     res.status = 0;
     snprintf(res.message, sizeof res.message,
              "The solver successfully reached the end of the integration interval.");
@@ -150,6 +172,7 @@ static double run_ivp(const char *path, size_t n, size_t N, double *y, int do_sy
     if (!keep) {
         unlink(path);
     }
+    free(y0);
     return t1 - t0;
 }
 
@@ -157,8 +180,18 @@ static double run_ivp(const char *path, size_t n, size_t N, double *y, int do_sy
 static double run_minimal(const char *path, size_t n, size_t N, const double *t, const double *y,
                           int do_sync)
 {
-    double c0 = cpu_now(), t0 = now(), t1;
-    if (h5min_write(path, n, N, t, y) != 0) {
+    double *y0 = malloc((n > 0 ? n : 1) * sizeof *y0);
+    double c0, t0, t1;
+    size_t j;
+    if (y0 == NULL) {
+        die("out of memory");
+    }
+    for (j = 0; j < n; j++) { /* the initial state, as the caller of ivp has it */
+        y0[j] = y[j * N];
+    }
+    c0 = cpu_now();
+    t0 = now();
+    if (h5min_write(path, n, N, t, y, y0, anchor_v1) != 0) {
         die("the minimal writer failed");
     }
     if (do_sync && sync_file(path) != 0) {
@@ -167,6 +200,7 @@ static double run_minimal(const char *path, size_t n, size_t N, const double *t,
     t1 = now();
     last_cpu = cpu_now() - c0;
     unlink(path);
+    free(y0);
     return t1 - t0;
 }
 
@@ -292,8 +326,10 @@ static void short_runs(const char *self, const char *dir, size_t reps, size_t N,
     }
     snprintf(pi, sizeof pi, "%s/bench_ivp.h5", dir);
     snprintf(pm, sizeof pm, "%s/bench_minimal.h5", dir);
-    printf("Short runs: a whole file, N = %zu points, median of %zu runs, %s%s\n\n", N, reps,
-           cold ? "each in a fresh process" : "all in one process", do_sync ? ", fsync" : "");
+    printf("Short runs: a whole file, N = %zu points, median of %zu runs, %s%s; anchor: %s\n\n",
+           N, reps, cold ? "each in a fresh process" : "all in one process",
+           do_sync ? ", fsync" : "",
+           anchor_v1 ? "format 1, no fsync (--format1)" : "format 1.1, fsync'ed as ivp's file");
     printf("| n | ivp sink (open + points + finish) | minimal HDF5 program | ratio | ivp CPU | "
            "minimal CPU | CPU ratio |\n");
     printf("|---|---|---|---|---|---|---|\n");
@@ -397,6 +433,8 @@ int main(int argc, char **argv)
     const char *dir = ".";
     size_t reps = 31, points = 23, max_points = 10000000, only_n = 0;
     int do_sync = 0, cold = 0, i;
+    const char *v1 = getenv("H5_BENCH_FORMAT1");
+    anchor_v1 = v1 != NULL && strcmp(v1, "1") == 0;
     if ((argc == 6 || argc == 7) && strcmp(argv[1], "--time") == 0) {
         return time_one(argv[2], parse_size(argv[3]), parse_size(argv[4]), argv[5], argc == 7);
     }
@@ -407,9 +445,18 @@ int main(int argc, char **argv)
         if (strcmp(argv[2], "ivp") == 0) {
             run_ivp(argv[5], n, N, y, 0, 1);
         } else if (strcmp(argv[2], "minimal") == 0) {
-            if (h5min_write(argv[5], n, N, t, y) != 0) {
+            double *y0 = malloc((n > 0 ? n : 1) * sizeof *y0);
+            size_t j;
+            if (y0 == NULL) {
+                die("out of memory");
+            }
+            for (j = 0; j < n; j++) {
+                y0[j] = y[j * N];
+            }
+            if (h5min_write(argv[5], n, N, t, y, y0, anchor_v1) != 0) {
                 die("the minimal writer failed");
             }
+            free(y0);
         } else {
             die("--write ivp|minimal n N FILE");
         }
@@ -432,9 +479,14 @@ int main(int argc, char **argv)
             cold = 1;
         } else if (strcmp(argv[i], "--fsync") == 0) {
             do_sync = 1;
+        } else if (strcmp(argv[i], "--format1") == 0) {
+            anchor_v1 = 1;
+            if (setenv("H5_BENCH_FORMAT1", "1", 1) != 0) { /* for the --time children */
+                die("setenv failed");
+            }
         } else {
             fprintf(stderr, "usage: h5_bench [--dir DIR] [--reps R] [--points N] "
-                            "[--n n] [--max-points N] [--cold] [--fsync]\n"
+                            "[--n n] [--max-points N] [--cold] [--fsync] [--format1]\n"
                             "       h5_bench --write ivp|minimal n N FILE\n");
             return 2;
         }

@@ -10,6 +10,7 @@
 #include "methods/rk_impl.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define RK_SAFETY 0.9
@@ -353,9 +354,17 @@ ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
     }
     s->state = st;
     st->tab = tab;
-    st->k = ivp_calloc(s->alloc, (size_t)tab->n_rows * n, sizeof *st->k);
-    st->y_new = ivp_calloc(s->alloc, n, sizeof *st->y_new);
-    st->work = ivp_calloc(s->alloc, n, sizeof *st->work);
+    /* Not zeroed: every value of k, y_new and work is written before it is read. init writes
+     * K_0 (and work, y_new when choosing the first step); each step attempt writes work, y_new
+     * and K_1..K_S before the error norm reads them; the interpolant and the stiffness test run
+     * only after an accepted step, and DOP853's dense stages K_13..K_15 are written by its
+     * dense output before use. ivp_rk_reset zeroes them all the same. */
+    if (n > SIZE_MAX / sizeof(double) / tab->n_rows) {
+        goto fail;
+    }
+    st->k = ivp_alloc(s->alloc, (size_t)tab->n_rows * n * sizeof *st->k);
+    st->y_new = ivp_alloc(s->alloc, n * sizeof *st->y_new);
+    st->work = ivp_alloc(s->alloc, n * sizeof *st->work);
     if (st->k == NULL || st->y_new == NULL || st->work == NULL) {
         goto fail;
     }
