@@ -2342,6 +2342,177 @@ static void spec_problem_init(ivp_problem *p)
     p->uband = -1;
 }
 
+/* Most overrides one member may have on the fast path (ens_fast_member). */
+#define ENS_FAST_MAX 16
+
+/* The fast path of ens_add_member, for the common member whose overrides are all numbers at
+ * params.<name>, y0[i], rtol or atol (and whose ensemble varies nothing else): the base spec is
+ * valid, so the member's spec can only fail on these values, and the checks the validator
+ * applies to them (finite; rtol > 0; atol >= 0) are made here, in the validator's order, the
+ * message coming from the validator's own check. The row and the overrides text
+ * (cJSON_PrintUnformatted of exact numbers: {"key":number,...}) are the slow path's, byte for
+ * byte. Returns 0 when the member needs the slow path (nothing is changed then), else 1 with
+ * *s set. */
+static int ens_fast_member(ens_build *b, const cJSON *ov, const char *where, ivp_status *s)
+{
+    const unsigned fast = IVP_MEMBER_PARAMS | IVP_MEMBER_Y0 | IVP_MEMBER_RTOL | IVP_MEMBER_ATOL;
+    const ivp_problem *base = b->base;
+    ivp_ensemble *e = b->e;
+    const cJSON *item, *items[ENS_FAST_MAX];
+    size_t rank[ENS_FAST_MAX], m = 0, i, j, k = e->n_members, tl = 2, bad = ENS_FAST_MAX;
+    char num[ENS_FAST_MAX][32], *out;
+    double *row;
+
+    if ((e->varies & ~fast) != 0 || b->c->nul_mark != NULL) {
+        return 0;
+    }
+    /* rank: the order in which the validator meets the value (y0, params, rtol, atol) */
+    cJSON_ArrayForEach(item, ov)
+    {
+        const char *key = item->string, *q;
+        size_t r = 0;
+        if (m == ENS_FAST_MAX || !cJSON_IsNumber(item)) {
+            return 0;
+        }
+        for (q = key; *q != '\0'; q++) {
+            if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\') {
+                return 0; /* cJSON would escape it */
+            }
+        }
+        if (strncmp(key, "params.", 7) == 0) {
+            for (j = 0; j < base->n_params && strcmp(base->param_names[j], key + 7) != 0; j++) {
+            }
+            if (j == base->n_params || (e->varies & IVP_MEMBER_PARAMS) == 0) {
+                return 0;
+            }
+            r = base->n + j;
+        } else if (strncmp(key, "y0[", 3) == 0) {
+            for (q = key + 3, j = 0; *q >= '0' && *q <= '9' && j <= base->n; q++) {
+                j = j * 10 + (size_t)(*q - '0');
+            }
+            if (q == key + 3 || q[0] != ']' || q[1] != '\0' || j >= base->n ||
+                (e->varies & IVP_MEMBER_Y0) == 0) {
+                return 0;
+            }
+            r = j;
+        } else if (strcmp(key, "rtol") == 0 && (e->varies & IVP_MEMBER_RTOL) != 0) {
+            r = base->n + base->n_params;
+        } else if (strcmp(key, "atol") == 0 && (e->varies & IVP_MEMBER_ATOL) != 0) {
+            r = base->n + base->n_params + 1;
+        } else {
+            return 0;
+        }
+        for (i = 0; i < m; i++) {
+            if (rank[i] == r) {
+                return 0; /* the same value twice ("y0[1]", "y0[01]"): the last one wins */
+            }
+        }
+        {
+            double d = item->valuedouble;
+            int ok = isfinite(d) && (r != base->n + base->n_params || d > 0) &&
+                     (r != base->n + base->n_params + 1 || d >= 0);
+            if (!ok && (bad == ENS_FAST_MAX || r < rank[bad])) {
+                bad = m;
+            }
+        }
+        rank[m] = r;
+        items[m] = item;
+        tl += strlen(key) + 4 + strlen(spec_num(item->valuedouble, num[m]));
+        m++;
+    }
+    if (bad != ENS_FAST_MAX) {
+        /* the validator's own check, at the path the validator reports */
+        spec_ctx mc = *b->c;
+        ivp_problem scratch;
+        size_t r = rank[bad];
+        double d;
+        memset(&scratch, 0, sizeof scratch);
+        mc.name = where;
+        mc.len = 0;
+        mc.path[0] = '\0';
+        spec_path_append(&mc, "$");
+        if (r < base->n) {
+            spec_push_key(&mc, "y0");
+            spec_push_index(&mc, r);
+            *s = spec_number(&mc, items[bad], &d);
+        } else if (r < base->n + base->n_params) {
+            spec_push_key(&mc, "params");
+            spec_push_key(&mc, base->param_names[r - base->n]);
+            *s = spec_number(&mc, items[bad], &d);
+        } else if (r == base->n + base->n_params) {
+            spec_push_key(&mc, "rtol");
+            *s = spec_rtol(&mc, items[bad], &scratch);
+        } else {
+            spec_push_key(&mc, "atol");
+            *s = spec_atol(&mc, items[bad], &scratch);
+        }
+        return *s != IVP_OK; /* (IVP_OK cannot happen; the slow path would then decide) */
+    }
+    if (ens_grow((void **)&e->table, &b->cap_rows, (k + 1) * (e->width > 0 ? e->width : 1),
+                 sizeof *e->table) != 0 ||
+        ens_grow((void **)&e->overrides_start, &b->cap_ostart, k + 2,
+                 sizeof *e->overrides_start) != 0 ||
+        ens_grow((void **)&e->overrides_pool, &b->cap_pool, b->len_pool + tl + 1, 1) != 0) {
+        *s = ivp_error_set(b->c->err, IVP_ERR_NOMEM, "%s: out of memory", where);
+        return 1;
+    }
+    row = e->table + k * e->width;
+    if (e->varies & IVP_MEMBER_Y0) {
+        memcpy(row + e->off_y0, base->y0, base->n * sizeof *base->y0);
+    }
+    if (e->varies & IVP_MEMBER_PARAMS) {
+        memcpy(row + e->off_params, base->param_values,
+               base->n_params * sizeof *base->param_values);
+    }
+    if (e->varies & IVP_MEMBER_RTOL) {
+        row[e->off_rtol] = base->rtol;
+    }
+    if (e->varies & IVP_MEMBER_ATOL) {
+        row[e->off_atol] = base->atol_vec != NULL ? 1.0 : 0.0;
+        for (i = 0; i < base->n; i++) {
+            row[e->off_atol + 1 + i] = base->atol_vec != NULL ? base->atol_vec[i] : base->atol;
+        }
+    }
+    if (k == 0) {
+        e->overrides_start[0] = 0;
+    }
+    out = e->overrides_pool + b->len_pool;
+    *out++ = '{';
+    for (i = 0; i < m; i++) {
+        size_t r = rank[i], kl = strlen(items[i]->string), nl = strlen(num[i]);
+        double d = items[i]->valuedouble;
+        if (r < base->n) {
+            row[e->off_y0 + r] = d;
+        } else if (r < base->n + base->n_params) {
+            row[e->off_params + r - base->n] = d;
+        } else if (r == base->n + base->n_params) {
+            row[e->off_rtol] = d;
+        } else {
+            row[e->off_atol] = 0.0;
+            for (j = 0; j < base->n; j++) {
+                row[e->off_atol + 1 + j] = d;
+            }
+        }
+        if (i > 0) {
+            *out++ = ',';
+        }
+        *out++ = '"';
+        memcpy(out, items[i]->string, kl);
+        out += kl;
+        *out++ = '"';
+        *out++ = ':';
+        memcpy(out, num[i], nl);
+        out += nl;
+    }
+    *out++ = '}';
+    *out++ = '\0';
+    b->len_pool = (size_t)(out - e->overrides_pool);
+    e->overrides_start[k + 1] = b->len_pool;
+    e->n_members = k + 1;
+    *s = IVP_OK;
+    return 1;
+}
+
 /* Member k = the base spec with the overrides in 'ov' (an object {path: value}, consumed):
  * applied as --set applies them, validated as a spec, its varying fields stored. 'where' is how
  * the messages name the member ("spec.json: member 3", "members.csv:5: member 3"). */
@@ -2359,6 +2530,9 @@ static ivp_status ens_add_member(ens_build *b, cJSON *ov, const char *where)
     if ((double)k >= ENS_MAX_MEMBERS) {
         s = ivp_error_set(b->c->err, IVP_ERR_SPEC, "%s: an ensemble has at most %.0f members",
                           where, ENS_MAX_MEMBERS);
+        goto done;
+    }
+    if (ens_fast_member(b, ov, where, &s)) {
         goto done;
     }
     mc = *b->c;

@@ -205,6 +205,33 @@ class Ensemble(unittest.TestCase):
         spec = self.spec("bad5.json", ensemble={"grid": {"t_span": [[0, 1], [2, 2]]}})
         self.assert_spec_error([spec], "member 1: $.t_span: the ends must differ")
 
+    def test_fast_path_members_agree_with_full_validation(self):
+        # members overriding only numbers at params/y0[i]/rtol/atol skip rebuilding the spec;
+        # their errors (first in the validator's order y0, params, rtol, atol) and stored
+        # overrides text must be those of the full validation
+        spec = self.spec(
+            "f1.json", ensemble={"zip": {"rtol": [-1], "atol": [-2], "params.omega": {"logspace": [400, 401, 1]}, "y0[1]": {"logspace": [400, 401, 1]}}})
+        self.assert_spec_error([spec], "member 0: $.y0[1]: must be a finite number, got inf")
+        spec = self.spec("f2.json", ensemble={"zip": {"atol": [-2], "rtol": [0]}})
+        self.assert_spec_error([spec], "member 0: $.rtol: must be > 0, got 0")
+        nd = os.path.join(self.dir, "m.ndjson")
+        with open(nd, "w") as f:
+            f.write('{"y0[0]": 0.30000000000000004, "rtol": 1e-9}\n{"y0": [0.30000000000000004, 0]}\n'
+                    '{"atol": 5e-324, "y0[1]": -0.0, "y0[01]": 2}\n{}\n')
+        base = self.spec("base.json")
+        out = self.out("f.h5")
+        r = run([base, "-q", "--members", nd, "-o", out])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(out, "r") as f:
+            ov = [x.decode() if isinstance(x, bytes) else x for x in f["members/overrides"][()]]
+            y0 = f["members/y0"][()]
+        self.assertEqual(ov, ['{"y0[0]":0.30000000000000004,"rtol":1e-09}',
+                              '{"y0":[0.30000000000000004,0]}',
+                              '{"atol":4.94065645841247e-324,"y0[1]":-0,"y0[01]":2}', "{}"])
+        self.assertEqual(y0[0, 0], 0.30000000000000004)
+        self.assertEqual(y0[1, 0], 0.30000000000000004)
+        self.assertEqual(y0[2, 1], 2.0)
+
     def test_tables(self):
         base = self.spec("base.json", t_eval=[0, 1, 2])
         csv = os.path.join(self.dir, "m.csv")
