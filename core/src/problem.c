@@ -2450,8 +2450,8 @@ static int ens_fast_member(ens_build *b, const cJSON *ov, const char *where, ivp
     }
     if (ens_grow((void **)&e->table, &b->cap_rows, (k + 1) * (e->width > 0 ? e->width : 1),
                  sizeof *e->table) != 0 ||
-        ens_grow((void **)&e->overrides_start, &b->cap_ostart, k + 2,
-                 sizeof *e->overrides_start) != 0 ||
+        ens_grow((void **)&e->overrides_start, &b->cap_ostart, k + 2, sizeof *e->overrides_start) !=
+            0 ||
         ens_grow((void **)&e->overrides_pool, &b->cap_pool, b->len_pool + tl + 1, 1) != 0) {
         *s = ivp_error_set(b->c->err, IVP_ERR_NOMEM, "%s: out of memory", where);
         return 1;
