@@ -18,6 +18,8 @@
 
 #include <hdf5.h>
 
+#include "h5util.h"
+
 #define H5E_CHUNK_BYTES ((size_t)256 << 10)
 #define H5E_PATH_MAX 320
 
@@ -367,32 +369,19 @@ static int col_def(ivp_h5ens *w, size_t i, const char *path, char kind, size_t a
 static int h5e_attr(ivp_h5ens *w, hid_t obj, const char *name, hid_t ftype, hid_t mtype,
                     const hsize_t *dims, const void *value)
 {
-    hid_t space = dims != NULL ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
-    hid_t attr = H5I_INVALID_HID;
-    int rc = -1;
-    if (space >= 0) {
-        attr = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-        if (attr >= 0 && H5Awrite(attr, mtype, value) >= 0) {
-            rc = 0;
-        }
-    }
-    if (attr >= 0 && H5Aclose(attr) < 0) {
-        rc = -1;
-    }
-    if (space >= 0) {
-        H5Sclose(space);
-    }
-    return rc != 0 ? h5e_fail(w, "writing the attribute", name) : 0;
+    return ivp_h5_attr(obj, name, ftype, mtype, dims, value) != 0
+               ? h5e_fail(w, "writing the attribute", name)
+               : 0;
 }
 
 /* A string attribute, or an array of n strings when n > 0 (values[0..n)). */
 static int h5e_attr_strs(ivp_h5ens *w, hid_t obj, const char *name, const char *const *values,
                          size_t n)
 {
-    hid_t type = H5Tcopy(H5T_C_S1);
+    hid_t type = ivp_h5_str_type(0);
     hsize_t d = n;
     int rc;
-    if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+    if (type < 0) {
         rc = h5e_fail(w, "making the string type of", name);
     } else {
         rc = h5e_attr(w, obj, name, type, type, n > 0 ? &d : NULL, values);
@@ -734,19 +723,6 @@ fail:
 /* ---- /info: what Octave reads (its load -hdf5 reads no attributes and drops a group holding
  * a variable-length string, so all of /members) ---- */
 
-/* A fixed-length string type of width bytes, NUL-padded, ASCII-typed, as h5py writes numpy's
- * bytes (the only strings Octave reads; the bytes are the UTF-8 text all the same). */
-static hid_t h5e_fixed_type(size_t width)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    if (type >= 0 && (H5Tset_size(type, width) < 0 || H5Tset_cset(type, H5T_CSET_ASCII) < 0 ||
-                      H5Tset_strpad(type, H5T_STR_NULLPAD) < 0)) {
-        H5Tclose(type);
-        type = H5I_INVALID_HID;
-    }
-    return type;
-}
-
 /* /info/<name>: v[0..n) as fixed-length strings as wide as the longest (at least 1 byte);
  * a scalar when n is 0 (then v[0]). */
 static int h5e_info_strs(ivp_h5ens *w, hid_t g, const char *name, const char *const *v, size_t n)
@@ -769,7 +745,7 @@ static int h5e_info_strs(ivp_h5ens *w, hid_t g, const char *name, const char *co
             memcpy(buf + i * width, v[i], strlen(v[i]));
         }
     }
-    type = h5e_fixed_type(width);
+    type = ivp_h5_str_type(width);
     space = n > 0 ? H5Screate_simple(1, &d, NULL) : H5Screate(H5S_SCALAR);
     if (type >= 0 && space >= 0) {
         ds = H5Dcreate2(g, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -816,7 +792,7 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
                 nomem = 1;
                 goto done;
             }
-            ft = h5e_fixed_type(width);
+            ft = ivp_h5_str_type(width);
             dst = H5Screate_simple(1, &K, NULL);
             if (ft < 0 || dst < 0 ||
                 (ds = H5Dcreate2(g, "message", ft, dst, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) <

@@ -48,6 +48,8 @@
 
 #include <hdf5.h>
 
+#include "h5util.h"
+
 #include "ivp/alloc.h"
 
 #define H5SINK_DEFAULT_CHUNK_BYTES ((size_t)1 << 20)
@@ -845,28 +847,9 @@ fail:
 static int h5sink_attr_at(ivp_h5sink *s, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
                           const hsize_t *dims, const void *value)
 {
-    hid_t space = dims != NULL ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
-    hid_t attr = H5I_INVALID_HID;
-    int rc = -1;
-    if (space < 0) {
-        goto fail;
-    }
-    attr = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, mtype, value) < 0) {
-        goto fail;
-    }
-    rc = 0;
-fail:
-    if (attr >= 0 && H5Aclose(attr) < 0) {
-        rc = -1;
-    }
-    if (rc != 0) {
-        h5sink_fail_h5(s, "writing the attribute", name);
-    }
-    if (space >= 0) {
-        H5Sclose(space);
-    }
-    return rc;
+    return ivp_h5_attr(loc, name, ftype, mtype, dims, value) != 0
+               ? h5sink_fail_h5(s, "writing the attribute", name)
+               : 0;
 }
 
 /* A root attribute (see h5sink_attr_at). */
@@ -879,10 +862,10 @@ static int h5sink_attr(ivp_h5sink *s, const char *name, hid_t ftype, hid_t mtype
 /* A variable-length UTF-8 string (h5py reads it as str); NULL is written as "". */
 static int h5sink_attr_str(ivp_h5sink *s, const char *name, const char *value)
 {
-    hid_t type = H5Tcopy(H5T_C_S1);
+    hid_t type = ivp_h5_str_type(0);
     const char *v = value != NULL ? value : "";
     int rc;
-    if (type < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0) {
+    if (type < 0) {
         rc = h5sink_fail_h5(s, "making the string type of", name);
     } else {
         rc = h5sink_attr(s, name, type, type, NULL, &v);
@@ -923,31 +906,12 @@ static const char *h5sink_now(char *buf, size_t size)
 
 /* ---- format 1.1: metadata as data (contracts.md section 3) and /info ----------------------------- */
 
-/* A string type: variable-length UTF-8 (len 0), or fixed-length of 'len' bytes padded with NULs
- * as h5py writes numpy's bytes: Octave's load -hdf5 reads only that kind, and only with the
- * ASCII character set (HDF5 converts no string between character sets); the bytes are the
- * UTF-8 text all the same. Negative on failure; the caller closes it. */
-static hid_t h5sink_str_type(size_t len)
-{
-    hid_t type = H5Tcopy(H5T_C_S1);
-    if (type < 0) {
-        return H5I_INVALID_HID;
-    }
-    if (H5Tset_size(type, len == 0 ? H5T_VARIABLE : len) < 0 ||
-        H5Tset_cset(type, len == 0 ? H5T_CSET_UTF8 : H5T_CSET_ASCII) < 0 ||
-        (len > 0 && H5Tset_strpad(type, H5T_STR_NULLPAD) < 0)) {
-        H5Tclose(type);
-        return H5I_INVALID_HID;
-    }
-    return type;
-}
-
 /* The attribute 'name' of loc: n variable-length strings, read from v (borrowed). */
 static int h5sink_attr_strs(ivp_h5sink *s, hid_t loc, const char *name, const char *const *v,
                             size_t n)
 {
     hsize_t dims = n;
-    hid_t type = h5sink_str_type(0);
+    hid_t type = ivp_h5_str_type(0);
     int rc;
     if (type < 0) {
         return h5sink_fail_h5(s, "making the string type of", name);
@@ -1038,7 +1002,7 @@ static int h5sink_dset_str(ivp_h5sink *s, hid_t loc, const char *name, const cha
 {
     const char *v = value != NULL ? value : "";
     size_t len = strlen(v);
-    hid_t type = h5sink_str_type(len > 0 ? len : 1);
+    hid_t type = ivp_h5_str_type(len > 0 ? len : 1);
     int rc;
     if (type < 0) {
         return h5sink_fail_h5(s, "making the string type of", name);
@@ -1075,7 +1039,7 @@ static int h5sink_dset_strs(ivp_h5sink *s, hid_t loc, const char *name, const ch
         s->failed = 1;
         return -1;
     }
-    type = h5sink_str_type(width);
+    type = ivp_h5_str_type(width);
     space = H5Screate_simple(1, &dims, NULL);
     if (type < 0 || space < 0) {
         goto fail;
