@@ -36,7 +36,7 @@ static char *build_default_output(const char *source)
 static int build_model_source(const cli_args *a)
 {
     ivp_problem *p = NULL;
-    ivp_outfile f = {NULL, NULL, 0};
+    ivp_outfile f = {NULL, NULL, 0, 0};
     ivp_error err;
     ivp_status st;
     char *text = NULL, *out = NULL;

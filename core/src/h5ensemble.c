@@ -249,6 +249,7 @@ static int col_flush(ivp_h5ens *w, h5e_col *c)
         h5e_fail(w, "writing", c->path);
         goto done;
     }
+    ivp_outfile_written(&w->out, c->count * (c->has_a ? c->a : 1) * c->b * c->esize);
     rc = 0;
 done:
     c->pool_len = 0;

@@ -312,6 +312,7 @@ static int series_write(ivp_h5sink *s, h5_series *ser, const double *src, size_t
     if (H5Dwrite(ser->dset, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, src) < 0) {
         goto fail;
     }
+    ivp_outfile_written(&s->out, ser->a * nrec * ser->b * sizeof *ser->buf);
     ser->len += nrec;
     rc = 0;
 fail:
@@ -397,6 +398,7 @@ static int series_write_chunk(ivp_h5sink *s, h5_series *ser)
                        ser->a * ser->chunk_len * ser->b * sizeof *ser->buf, ser->buf) < 0) {
         return h5sink_fail_h5(s, "writing", ser->path);
     }
+    ivp_outfile_written(&s->out, ser->a * ser->chunk_len * ser->b * sizeof *ser->buf);
     ser->len += nrec;
     return 0;
 }

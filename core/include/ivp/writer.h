@@ -31,9 +31,10 @@ extern "C" {
 /* ---- the temporary file ---------------------------------------------------------------- */
 
 typedef struct ivp_outfile {
-    char *path; /* final file name (owned) */
-    char *temp; /* temporary file name (owned) */
-    int exists; /* 'temp' was created and not yet renamed: discard removes it */
+    char *path;      /* final file name (owned) */
+    char *temp;      /* temporary file name (owned) */
+    int exists;      /* 'temp' was created and not yet renamed: discard removes it */
+    size_t unsynced; /* bytes written since write-back last started (ivp_outfile_written) */
 } ivp_outfile;
 
 /* Checks that 'path' may become an output file: not empty, not "-", not ending in '/', and
@@ -50,6 +51,12 @@ ivp_status ivp_outfile_create(ivp_outfile *f, const char *path, ivp_error *err);
  * the final name is not a directory, device, FIFO or socket, and renames it over the final name.
  * On failure the temporary file is still there (f->exists) and IVP_ERR_IO names the cause. */
 ivp_status ivp_outfile_commit(ivp_outfile *f, ivp_error *err);
+
+/* Tells f that its writer wrote 'bytes' more to the temporary file. After every 8 MiB the kernel
+ * is asked to start writing the file's dirty pages to disk without waiting (Linux:
+ * sync_file_range), so that the fsync of ivp_outfile_commit waits only for the last part of a
+ * large file. Does nothing elsewhere, and never fails: the fsync at commit decides. */
+void ivp_outfile_written(ivp_outfile *f, size_t bytes);
 
 /* Removes the temporary file if it still exists and frees the names; f may be zeroed. */
 void ivp_outfile_discard(ivp_outfile *f);
