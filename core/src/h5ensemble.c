@@ -40,6 +40,7 @@ typedef struct h5e_col {
     int strings;        /* elements are char *: until written, offsets (size_t) into pool */
     char *pool;         /* the strings in buf, one after the other (kept from chunk to chunk) */
     size_t pool_len, pool_cap;
+    size_t longest; /* bytes of the longest string written (without its NUL) */
 } h5e_col;
 
 /* A string column's element holds an offset into its pool until the chunk is written. */
@@ -302,6 +303,9 @@ static int col_push_str(ivp_h5ens *w, h5e_col *c, const char *s)
     }
     memcpy(c->pool + off, s, len);
     c->pool_len += len;
+    if (len - 1 > c->longest) {
+        c->longest = len - 1;
+    }
     return col_push(w, c, &off);
 }
 
@@ -769,8 +773,8 @@ static int h5e_info_strs(ivp_h5ens *w, hid_t g, const char *name, const char *co
 
 #define H5E_MSG_BLOCK 1024 /* messages read back at a time */
 
-/* /info/message: /members/message as fixed-length strings as wide as the longest, read back
- * H5E_MSG_BLOCK at a time twice (the width, then the copy). */
+/* /info/message: /members/message as fixed-length strings as wide as the longest (known from
+ * writing them), read back H5E_MSG_BLOCK at a time. */
 static int h5e_info_messages(ivp_h5ens *w, hid_t g)
 {
     char *v[H5E_MSG_BLOCK];
@@ -778,57 +782,38 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
     hid_t src = H5Dopen2(w->file, "/members/message", H5P_DEFAULT);
     hid_t vt = H5I_INVALID_HID, ft = H5I_INVALID_HID, fs = H5I_INVALID_HID;
     hid_t ms = H5I_INVALID_HID, dst = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    size_t width = 1, i;
-    char *buf = NULL;
-    int pass, rc = -1, nomem = 0;
+    size_t width = w->cols[C_MESSAGE].longest > 0 ? w->cols[C_MESSAGE].longest : 1, i;
+    char *buf = malloc(H5E_MSG_BLOCK * width);
+    int rc = -1, nomem = buf == NULL;
     vt = H5Tcopy(H5T_C_S1);
-    if (src < 0 || vt < 0 || H5Tset_size(vt, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(vt, H5T_CSET_UTF8) < 0 || (fs = H5Dget_space(src)) < 0) {
+    ft = ivp_h5_str_type(width);
+    dst = H5Screate_simple(1, &K, NULL);
+    if (nomem || src < 0 || vt < 0 || H5Tset_size(vt, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(vt, H5T_CSET_UTF8) < 0 || (fs = H5Dget_space(src)) < 0 || ft < 0 || dst < 0 ||
+        (ds = H5Dcreate2(g, "message", ft, dst, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         goto done;
     }
-    for (pass = 0; pass < 2; pass++) {
-        if (pass == 1) {
-            buf = malloc(H5E_MSG_BLOCK * width);
-            if (buf == NULL) {
-                nomem = 1;
-                goto done;
-            }
-            ft = ivp_h5_str_type(width);
-            dst = H5Screate_simple(1, &K, NULL);
-            if (ft < 0 || dst < 0 ||
-                (ds = H5Dcreate2(g, "message", ft, dst, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) <
-                    0) {
-                goto done;
-            }
+    for (start = 0; start < K; start += cnt) {
+        int ok;
+        cnt = K - start < H5E_MSG_BLOCK ? K - start : H5E_MSG_BLOCK;
+        memset(v, 0, sizeof v);
+        if (ms >= 0) {
+            H5Sclose(ms);
         }
-        for (start = 0; start < K; start += cnt) {
-            int ok;
-            cnt = K - start < H5E_MSG_BLOCK ? K - start : H5E_MSG_BLOCK;
-            memset(v, 0, sizeof v);
-            if (ms >= 0) {
-                H5Sclose(ms);
-            }
-            ms = H5Screate_simple(1, &cnt, NULL);
-            ok = ms >= 0 &&
-                 H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
-                 H5Dread(src, vt, ms, fs, H5P_DEFAULT, v) >= 0;
-            for (i = 0; ok && i < cnt; i++) {
-                size_t len = v[i] != NULL ? strlen(v[i]) : 0;
-                if (pass == 0) {
-                    width = len > width ? len : width;
-                } else {
-                    memset(buf + i * width, 0, width);
-                    memcpy(buf + i * width, v[i] != NULL ? v[i] : "", len < width ? len : width);
-                }
-            }
-            for (i = 0; i < cnt; i++) {
-                H5free_memory(v[i]);
-            }
-            if (!ok || (pass == 1 &&
-                        (H5Sselect_hyperslab(dst, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
-                         H5Dwrite(ds, ft, ms, dst, H5P_DEFAULT, buf) < 0))) {
-                goto done;
-            }
+        ms = H5Screate_simple(1, &cnt, NULL);
+        ok = ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+             H5Dread(src, vt, ms, fs, H5P_DEFAULT, v) >= 0;
+        for (i = 0; ok && i < cnt; i++) {
+            size_t len = v[i] != NULL ? strlen(v[i]) : 0;
+            memset(buf + i * width, 0, width);
+            memcpy(buf + i * width, v[i] != NULL ? v[i] : "", len < width ? len : width);
+        }
+        for (i = 0; i < cnt; i++) {
+            H5free_memory(v[i]);
+        }
+        if (!ok || H5Sselect_hyperslab(dst, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+            H5Dwrite(ds, ft, ms, dst, H5P_DEFAULT, buf) < 0) {
+            goto done;
         }
     }
     rc = 0;
