@@ -610,36 +610,90 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
 }
 
 /* y(t_old + x h) = y_old + sum_{k=1..K} h Q_{k-1} x^k with Q = K^T P. */
+/* Dense output of RK23 and RK45 (DOP853 has its own): a_0 = y_old and the interpolant's
+ * coefficients a_(c+1) = h * sum_j K_j P[j][c], each a sum from 0.0 in row order with the zero
+ * entries of P left out, all in one pass over the state. (Until 2026-12 this was one pass per
+ * column and row; the terms and their order are the same, so are the doubles.) */
+#define RK45_P(j, c) rk45_p[(j)*4 + (c)]
+static void rk45_dense(const ivp_stepper *s, const rk_state *st, double *a)
+{
+    const size_t n = s->n;
+    const double h = st->h_previous;
+    const double *restrict yo = s->y_old;
+    const double *restrict k0 = st->krow[0], *restrict k2 = st->krow[2];
+    const double *restrict k3 = st->krow[3], *restrict k4 = st->krow[4];
+    const double *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
+    double *restrict a0 = a, *restrict a1 = a + n, *restrict a2 = a + 2 * n;
+    double *restrict a3 = a + 3 * n, *restrict a4 = a + 4 * n;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0;
+        a0[i] = yo[i];
+        s1 += k0[i] * RK45_P(0, 0);
+        s2 += k0[i] * RK45_P(0, 1);
+        s2 += k2[i] * RK45_P(2, 1);
+        s2 += k3[i] * RK45_P(3, 1);
+        s2 += k4[i] * RK45_P(4, 1);
+        s2 += k5[i] * RK45_P(5, 1);
+        s2 += k6[i] * RK45_P(6, 1);
+        s3 += k0[i] * RK45_P(0, 2);
+        s3 += k2[i] * RK45_P(2, 2);
+        s3 += k3[i] * RK45_P(3, 2);
+        s3 += k4[i] * RK45_P(4, 2);
+        s3 += k5[i] * RK45_P(5, 2);
+        s3 += k6[i] * RK45_P(6, 2);
+        s4 += k0[i] * RK45_P(0, 3);
+        s4 += k2[i] * RK45_P(2, 3);
+        s4 += k3[i] * RK45_P(3, 3);
+        s4 += k4[i] * RK45_P(4, 3);
+        s4 += k5[i] * RK45_P(5, 3);
+        s4 += k6[i] * RK45_P(6, 3);
+        a1[i] = s1 * h;
+        a2[i] = s2 * h;
+        a3[i] = s3 * h;
+        a4[i] = s4 * h;
+    }
+}
+#undef RK45_P
+
+#define RK23_P(j, c) rk23_p[(j)*3 + (c)]
+static void rk23_dense(const ivp_stepper *s, const rk_state *st, double *a)
+{
+    const size_t n = s->n;
+    const double h = st->h_previous;
+    const double *restrict yo = s->y_old;
+    const double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1];
+    const double *restrict k2 = st->krow[2], *restrict k3 = st->krow[3];
+    double *restrict a0 = a, *restrict a1 = a + n, *restrict a2 = a + 2 * n;
+    double *restrict a3 = a + 3 * n;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double s1 = 0.0, s2 = 0.0, s3 = 0.0;
+        a0[i] = yo[i];
+        s1 += k0[i] * RK23_P(0, 0);
+        s2 += k0[i] * RK23_P(0, 1);
+        s2 += k1[i] * RK23_P(1, 1);
+        s2 += k2[i] * RK23_P(2, 1);
+        s2 += k3[i] * RK23_P(3, 1);
+        s3 += k0[i] * RK23_P(0, 2);
+        s3 += k1[i] * RK23_P(1, 2);
+        s3 += k2[i] * RK23_P(2, 2);
+        s3 += k3[i] * RK23_P(3, 2);
+        a1[i] = s1 * h;
+        a2[i] = s2 * h;
+        a3[i] = s3 * h;
+    }
+}
+#undef RK23_P
+
 ivp_status ivp_rk_dense(ivp_stepper *s, double *a, ivp_error *err)
 {
-    rk_state *st = s->state;
-    const rk_tableau *tab = st->tab;
-    const size_t n = s->n;
-    const unsigned rows = tab->n_stages + 1;
-    const double h = st->h_previous;
-    unsigned col, j;
-    size_t i;
+    const rk_state *st = s->state;
     (void)err;
-
-    memcpy(a, s->y_old, n * sizeof *a);
-    for (col = 0; col < tab->dense_cols; col++) {
-        double *ak = a + (size_t)(col + 1) * n;
-        for (i = 0; i < n; i++) {
-            ak[i] = 0.0;
-        }
-        for (j = 0; j < rows; j++) {
-            const double pj = tab->p[(size_t)j * tab->dense_cols + col];
-            const double *kj = st->krow[j];
-            if (pj == 0.0) {
-                continue;
-            }
-            for (i = 0; i < n; i++) {
-                ak[i] += kj[i] * pj;
-            }
-        }
-        for (i = 0; i < n; i++) {
-            ak[i] *= h;
-        }
+    if (st->tab == &rk23_tab) {
+        rk23_dense(s, st, a);
+    } else {
+        rk45_dense(s, st, a);
     }
     return IVP_OK;
 }
