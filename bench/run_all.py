@@ -18,7 +18,8 @@ Sections:
   2. Explicit methods in-process, time per rhs call against the minimal fused loop, n = 2..10^6
      (bench/explicit/explicit_bench).
   3. HDF5: bench/h5/h5_bench's tables, verbatim (short files vs a minimal HDF5 program; the
-     sweep of 10^3..10^7 output points against plain write()).
+     sweep of 10^3..10^7 output points against plain write(), once with no fsync but the sink's
+     own, and once with every file fsync'ed, since the sink always fsyncs before its rename).
   4. Process start: a whole `ivp run` of a tiny problem (y' = -y, n = 2, RK45, t in [0, 1]) vs
      bench/peers/h5_proc_min as processes (fork/exec/wait4, interleaved, medians), with the
      shared libraries, failed look-ups, threads and relocations of each.
