@@ -177,17 +177,6 @@ static int merge_check(merge_shard *s, size_t count)
 {
     const merge_shard *a = &s[0], *ref = merge_event_ref(s, count);
     size_t k, j, N = a->n, missing = 0;
-    for (k = 0; k < count; k++) {
-        int ev = merge_same_events(ref, &s[k]);
-        if (ev != 1) {
-            cli_error("%s and %s are not shards of the same run: %s differ", ref->path,
-                      s[k].path,
-                      ev == 0 ? "the events (their names)"
-                              : "the order of the events (or their direction or terminal "
-                                "attributes)");
-            return IVP_EXIT_USAGE;
-        }
-    }
     for (k = 1; k < count; k++) {
         const char *what = NULL;
         if (strcmp(s[k].problem, a->problem) != 0) {
@@ -202,6 +191,16 @@ static int merge_check(merge_shard *s, size_t count)
         if (what != NULL) {
             cli_error("%s and %s are not shards of the same run: %s differs", a->path, s[k].path,
                       what);
+            return IVP_EXIT_USAGE;
+        }
+    }
+    for (k = 0; k < count; k++) {
+        int ev = merge_same_events(ref, &s[k]);
+        if (ev != 1) {
+            cli_error("%s and %s are not shards of the same run: %s", ref->path, s[k].path,
+                      ev == 0 ? "the events (their names) differ"
+                              : "the order of the events (or their direction or terminal) "
+                                "differs");
             return IVP_EXIT_USAGE;
         }
     }
