@@ -4,8 +4,11 @@
  * section 5), member by member in member order: memory is bounded by the largest member.
  *
  * The shards must be a complete set: every one with the same problem, plugin_sha256, number of
- * shards N and ensemble size, each block 0..N-1 exactly once. Anything else is refused (exit 2)
- * with the missing blocks or the differing attribute named, before the output is created.
+ * shards N, ensemble size and events (in the same plugin order, with the same direction and
+ * terminal, where the shard records it), each block 0..N-1 exactly once. Anything else is
+ * refused (exit 2) with the missing blocks or the differing attribute named, before the output
+ * is created. The output has the plugin's event order when a shard records it; shards written
+ * before ivp recorded it (events by name only) join by name.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,11 @@ typedef struct merge_shard {
     size_t first, count, total;
     char *problem, *sha256;
     size_t n_failed, n_interrupted;
+    /* the events in the reader's order (the plugin's when order_known, else by name) */
+    size_t n_events;
+    char **events;
+    ivp_event_opts *opts; /* n_events when order_known, else NULL */
+    int order_known;
 } merge_shard;
 
 static char *merge_dup(const char *s)
@@ -80,15 +88,94 @@ static int merge_probe(const char *path, merge_shard *s)
         s->n_failed += in->status[k] == -1;
         s->n_interrupted += in->status[k] == -2;
     }
+    s->n_events = in->n_events;
+    s->order_known = in->event_order_known;
+    s->events = calloc(in->n_events > 0 ? in->n_events : 1, sizeof *s->events);
+    if (s->events == NULL) {
+        cli_error("out of memory");
+        code = IVP_EXIT_SOLVER;
+        goto done;
+    }
+    for (k = 0; k < in->n_events; k++) {
+        if ((s->events[k] = merge_dup(in->event_names[k])) == NULL) {
+            cli_error("out of memory");
+            code = IVP_EXIT_SOLVER;
+            goto done;
+        }
+    }
+    if (in->event_opts != NULL) {
+        s->opts = calloc(in->n_events > 0 ? in->n_events : 1, sizeof *s->opts);
+        if (s->opts == NULL) {
+            cli_error("out of memory");
+            code = IVP_EXIT_SOLVER;
+            goto done;
+        }
+        memcpy(s->opts, in->event_opts, in->n_events * sizeof *s->opts);
+    }
 done:
     ivp_h5ens_read_close(r);
     return code;
 }
 
+static void merge_free(merge_shard *s)
+{
+    size_t k;
+    free(s->problem);
+    free(s->sha256);
+    if (s->events != NULL) {
+        for (k = 0; k < s->n_events; k++) {
+            free(s->events[k]);
+        }
+    }
+    free(s->events);
+    free(s->opts);
+}
+
+/* The shard whose events the output takes: the first that records the plugin's order (else
+ * the first: all by name). */
+static const merge_shard *merge_event_ref(const merge_shard *s, size_t count)
+{
+    size_t k;
+    for (k = 0; k < count; k++) {
+        if (s[k].order_known) {
+            return &s[k];
+        }
+    }
+    return &s[0];
+}
+
+/* Whether shard b's events are ref's: the same names (0 when not); when both record the
+ * plugin's order, also in the same order with the same direction and terminal (-1 when
+ * not). 1 when they agree. */
+static int merge_same_events(const merge_shard *ref, const merge_shard *b)
+{
+    size_t k, j;
+    if (ref->n_events != b->n_events) {
+        return 0;
+    }
+    for (k = 0; k < b->n_events; k++) {
+        for (j = 0; j < ref->n_events && strcmp(b->events[k], ref->events[j]) != 0; j++) {
+        }
+        if (j == ref->n_events) {
+            return 0;
+        }
+    }
+    if (ref->order_known && b->order_known) {
+        for (k = 0; k < b->n_events; k++) {
+            if (strcmp(b->events[k], ref->events[k]) != 0 ||
+                b->opts[k].direction != ref->opts[k].direction ||
+                b->opts[k].terminal != ref->opts[k].terminal) {
+                return -1;
+            }
+        }
+    }
+    return 1;
+}
+
 /* Checks that the shards are one complete set; sorts them by block. */
 static int merge_check(merge_shard *s, size_t count)
 {
-    const merge_shard *a = &s[0];
+    const merge_shard *a = &s[0], *ref = merge_event_ref(s, count);
     size_t k, j, N = a->n, missing = 0;
     for (k = 1; k < count; k++) {
         const char *what = NULL;
@@ -104,6 +191,16 @@ static int merge_check(merge_shard *s, size_t count)
         if (what != NULL) {
             cli_error("%s and %s are not shards of the same run: %s differs", a->path, s[k].path,
                       what);
+            return IVP_EXIT_USAGE;
+        }
+    }
+    for (k = 0; k < count; k++) {
+        int ev = merge_same_events(ref, &s[k]);
+        if (ev != 1) {
+            cli_error("%s and %s are not shards of the same run: %s", ref->path, s[k].path,
+                      ev == 0 ? "the events (their names) differ"
+                              : "the order of the events (or their direction or terminal) "
+                                "differs");
             return IVP_EXIT_USAGE;
         }
     }
@@ -164,11 +261,17 @@ static int merge_write(const merge_shard *s, size_t count, const char *out, ivp_
     ivp_h5ens_config hc;
     ivp_h5ens_meta meta;
     const ivp_h5ens_info *in;
+    const merge_shard *ref = merge_event_ref(s, count); /* the events' order */
     size_t k, m;
     ivp_status st;
 
     for (k = 0; k < count; k++) {
         st = ivp_h5ens_read_open(s[k].path, &r, err);
+        if (st == IVP_OK) {
+            /* number the shard's events as the output's (by name: checked to match) */
+            st = ivp_h5ens_read_order_events(r, (const char *const *)ref->events, ref->n_events,
+                                             err);
+        }
         if (st != IVP_OK) {
             goto fail;
         }
@@ -180,8 +283,10 @@ static int merge_write(const merge_shard *s, size_t count, const char *out, ivp_
             hc.n = in->n;
             hc.np = in->np;
             hc.param_names = in->param_names;
-            hc.n_events = in->n_events;
-            hc.event_names = in->event_names;
+            hc.n_events = ref->n_events;
+            hc.event_names = (const char *const *)ref->events;
+            hc.event_order_known = ref->order_known;
+            hc.event_opts = ref->opts;
             hc.dense = in->dense;
             hc.dense_degree = in->dense_degree;
             hc.t_eval = in->t_eval;
@@ -327,8 +432,7 @@ int cmd_merge(int argc, char **argv, const cli_command *self)
 done:
     if (shards != NULL) {
         for (k = 0; k < count; k++) {
-            free(shards[k].problem);
-            free(shards[k].sha256);
+            merge_free(&shards[k]);
         }
     }
     free(shards);

@@ -1391,6 +1391,8 @@ static void run_ens_h5config(const cli_setup *setup, const run_ens *e, const cha
     hc->param_names = setup->plugin->param_names;
     hc->n_events = setup->inst->sys.n_events;
     hc->event_names = setup->plugin->event_names;
+    hc->event_order_known = 1; /* the plugin's order */
+    hc->event_opts = setup->inst->event_opts;
     hc->dense = p->dense_output;
     hc->dense_degree = ivp_method_dense_degree(p->method);
     if (p->ensemble->same_t_eval) {

@@ -12,7 +12,8 @@ function sol = ivpread(path, k)
 %   (the method). Also: status (0 reached the end, 1 terminal event, -1 failed, -2
 %   interrupted; NaN if unreadable), message, success, event_names (cell, plugin order), te
 %   and yee (per event: times and n-by-k states), params (struct), names (state names, cell),
-%   y0, t_span, member (0-based, ensembles only).
+%   y0, t_span, member (ivp's 0-based member number, ensembles only: in a shard file,
+%   its member_offset + K - 1).
 %
 %   Evaluate the dense output with IVPVAL(SOL, T).
 %
@@ -21,8 +22,9 @@ function sol = ivpread(path, k)
 %   and the event order from the /info datasets when the file has them; otherwise those
 %   fields are NaN or empty and the events come in alphabetical order (with a warning).
 %   An ensemble file's /members (unreadable by Octave: variable-length strings) is read
-%   from its /info copies; its events come in alphabetical order (ivp keeps no plugin order
-%   in ensemble files: event_order_known is false).
+%   from its /info copies, its event order from /info/event_names and a shard's first
+%   member from /info/member_offset. Ensemble files written before ivp recorded the event
+%   order give the events in alphabetical order (event_order_known false).
 
   if nargin < 1 || ~ischar(path)
     error('ivpread: usage: sol = ivpread(path) or ivpread(path, k)');
@@ -110,6 +112,7 @@ function sol = read_member(f, k)
     y = Y(idx, :).';
   end
   [names, order_known] = event_order(f);
+  member = member_offset(f) + k - 1;      % /events/<name>/member holds ivp's member numbers
   nev = numel(names);
   te = cell(1, nev);
   yee = cell(1, nev);
@@ -117,7 +120,7 @@ function sol = read_member(f, k)
     et = vec(f.get(['events/' names{i} '/t']));
     ey = reshape(f.get(['events/' names{i} '/y']), numel(et), n);
     em = vec(f.get(['events/' names{i} '/member']));
-    sel = (em == k - 1);
+    sel = (em == member);
     te{i} = et(sel).';
     yee{i} = ey(sel, :).';
   end
@@ -165,7 +168,19 @@ function sol = read_member(f, k)
     ts = reshape(ts, 2, K);
     sol.t_span = ts(:, k).';
   end
-  sol.member = k - 1;
+  sol.member = member;
+end
+
+function off = member_offset(f)
+% A shard's first member (0 otherwise): /info/member_offset (Octave), the root attribute.
+  off = f.get('info/member_offset');
+  if isempty(off)
+    off = f.attr('', 'member_offset');
+  end
+  if isempty(off)
+    off = 0;
+  end
+  off = double(off(1));
 end
 
 function sol = assemble(f, x, y, names, te, yee, pp, st, order_known)
@@ -242,7 +257,7 @@ end
 % ---------------------------------------------------------------------------------------
 function [names, known] = event_order(f)
 % Event names in the plugin's order: /info/event_names (Octave), the groups' 'index'
-% attributes (MATLAB, format 1.1); otherwise alphabetical.
+% attributes (MATLAB; single-run format 1.1 and ensemble files); otherwise alphabetical.
   groups = f.groups('events');
   names = sort(groups);
   known = false;

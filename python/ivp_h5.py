@@ -15,8 +15,10 @@
 
 Reads format_version 1 and the 1.1 additions (/params, /y0, /t_span, /y's 'names', the event
 groups' 'index'); see docs/contracts.md sections 3 and 5. Needs numpy, h5py and scipy only.
-Without the 1.1 'index' attributes the file does not record the plugin's event order, and the
-events come in alphabetical order (the order HDF5 lists them).
+Ensemble files carry the event groups' 'index' (with direction and terminal) too. Without the
+'index' attributes (format 1, or an ensemble file from before ivp recorded them) the file does
+not record the plugin's event order, and the events come in alphabetical order (the order
+HDF5 lists them).
 """
 
 import json
@@ -221,8 +223,12 @@ class IvpEnsemble:
     n_steps, n_rejected, solve_seconds, overrides (dicts), y0 (K, n), t_span (K, 2);
     params (dict name -> (K,) array) and param_names; stacked (True when every member has
     the same t_eval: then t is (N,) and y is (K, n, N); otherwise t and y are lists of
-    per-member (N_k,) and (n, N_k) arrays); event_names; method, attrs, problem.
-    member(k) returns member k as load() returns a single run.
+    per-member (N_k,) and (n, N_k) arrays); event_names (the plugin's order when the file
+    records it, else alphabetical) and event_info (name -> index, direction, terminal);
+    member_offset (a shard's first member: ivp's member number of member(0); else 0);
+    method, attrs, problem.
+    member(k) returns member k (0-based in the file) as load() returns a single run, with
+    member (ivp's member number, member_offset + k) and overrides.
     """
 
     def __init__(self, path):
@@ -230,6 +236,7 @@ class IvpEnsemble:
             self.attrs = _check_format(f, path, ENSEMBLE_FORMAT)
             self.problem = _problem(self.attrs)
             self.method = self.attrs.get("method")
+            self.member_offset = int(self.attrs.get("member_offset", 0))
             m = f["members"]
             self.status = np.asarray(m["status"][()], dtype=np.int64)
             K = self.n_members = self.status.size
@@ -275,6 +282,7 @@ class IvpEnsemble:
 
             groups = _event_groups(f)
             self.event_names = [name for name, _ in groups]
+            self.event_info = {name: _event_info(g) for name, g in groups}
             self._events = []
             for _, g in groups:
                 et = np.asarray(g["t"][()], dtype=float)
@@ -310,12 +318,15 @@ class IvpEnsemble:
             x0 = s0 + k  # member j has dense_count[j] + 1 breakpoints
             if dc[k] > 0:
                 r.sol = DenseSolution(x[x0:x0 + dc[k] + 1], c[:, s0:s0 + dc[k], :])
+        g = self.member_offset + k  # /events/<name>/member holds ivp's member numbers
         if self.event_names:
             r.event_names = list(self.event_names)
-            r.t_events = [et[em == k] for et, _, em in self._events]
-            r.y_events = [_y_events(ey[:, em == k], self.n) for _, ey, em in self._events]
+            r.t_events = [et[em == g] for et, _, em in self._events]
+            r.y_events = [_y_events(ey[:, em == g], self.n) for _, ey, em in self._events]
+            r.event_info = {name: dict(v) for name, v in self.event_info.items()}
         else:
-            r.event_names, r.t_events, r.y_events = [], None, None
+            r.event_names, r.t_events, r.y_events, r.event_info = [], None, None, {}
+        r.member = g
         r.status = int(self.status[k])
         r.message = self.message[k]
         r.success = bool(self.status[k] >= 0)

@@ -445,6 +445,33 @@ static int h5e_group(ivp_h5ens *w, const char *path)
     return 0;
 }
 
+/* /events/<name> of event i, with (when the plugin's order is known) the attributes index,
+ * direction and terminal as the single-run file has them (h5sink.c). */
+static int h5e_event_group(ivp_h5ens *w, const char *path, size_t i)
+{
+    const ivp_event_opts *o = w->cfg.event_opts != NULL ? &w->cfg.event_opts[i] : NULL;
+    hid_t g = H5Gcreate2(w->file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int64_t v;
+    int rc = 0;
+    if (g < 0) {
+        return h5e_fail(w, "creating", path);
+    }
+    if (w->cfg.event_order_known) {
+        v = (int64_t)i;
+        rc |= h5e_attr(w, g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+        v = o != NULL ? o->direction : 0;
+        rc |= h5e_attr(w, g, "direction", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+        v = o == NULL                                ? 0
+            : o->terminal > (unsigned long)INT64_MAX ? INT64_MAX
+                                                     : (int64_t)o->terminal;
+        rc |= h5e_attr(w, g, "terminal", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+    }
+    if (H5Gclose(g) < 0 && rc == 0) {
+        rc = h5e_fail(w, "closing", path);
+    }
+    return rc != 0 ? -1 : 0;
+}
+
 ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_error *err)
 {
     ivp_h5ens *w;
@@ -573,7 +600,7 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     for (i = 0; i < cfg->n_events; i++) {
         char g[H5E_PATH_MAX], p[H5E_PATH_MAX];
         snprintf(g, sizeof g, "/events/%.200s", cfg->event_names[i]);
-        if (h5e_group(w, g) != 0) {
+        if (h5e_event_group(w, g, i) != 0) {
             goto fail;
         }
         snprintf(p, sizeof p, "%.300s/t", g);
@@ -846,11 +873,11 @@ done:
     return rc != 0 ? h5e_fail(w, "writing", "/info/message") : 0;
 }
 
-/* /info (called once by ivp_h5ens_finish, the columns flushed): layout, method and
- * param_names as fixed-length strings, message (above), and copies (without attributes) of the
+/* /info (called once by ivp_h5ens_finish, the columns flushed): layout, method,
+ * param_names and (when their order is the plugin's) event_names as fixed-length strings,
+ * message (above), member_offset in a shard file, and copies (without attributes) of the
  * numeric /members columns under the same names, so that ivpread.m under Octave reads the
- * members from /info when /members is out of its reach. No event_names: ivp merge knows the
- * events only by name (the file keeps no plugin order), and its output must equal the run's. */
+ * members from /info when /members is out of its reach. */
 static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
 {
     static const char *const copies[] = {"status",  "nfev",       "njev",          "nlu",
@@ -881,6 +908,27 @@ static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
     }
     if (rc == 0 && w->cfg.np > 0) {
         rc |= h5e_info_strs(w, g, "param_names", w->cfg.param_names, w->cfg.np);
+    }
+    if (rc == 0 && w->cfg.event_order_known && w->cfg.n_events > 0) {
+        rc |= h5e_info_strs(w, g, "event_names", w->cfg.event_names, w->cfg.n_events);
+    }
+    if (rc == 0 && meta->shard != NULL) {
+        /* a shard's /events/<name>/member holds global indices: Octave needs the offset */
+        int64_t off = (int64_t)w->cfg.first;
+        hid_t sp = H5Screate(H5S_SCALAR), ds = H5I_INVALID_HID;
+        if (sp >= 0) {
+            ds = H5Dcreate2(g, "member_offset", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                            H5P_DEFAULT);
+        }
+        if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &off) < 0) {
+            rc = h5e_fail(w, "writing", "/info/member_offset");
+        }
+        if (ds >= 0 && H5Dclose(ds) < 0 && rc == 0) {
+            rc = h5e_fail(w, "closing", "/info/member_offset");
+        }
+        if (sp >= 0) {
+            H5Sclose(sp);
+        }
     }
     if (rc == 0) {
         rc |= h5e_info_messages(w, g);
@@ -1022,6 +1070,7 @@ struct ivp_h5ens_reader {
     hsize_t pt, dx, seg;
     hsize_t *ev_pos;
     size_t *ev_index; /* the index the sink gets for the file's event e */
+    ivp_event_opts *ev_opts;
     /* the member read last */
     ivp_memsink data;
     ivp_result res;
@@ -1353,6 +1402,60 @@ static int h5r_list(hid_t g, h5r_names *nm)
     return 0;
 }
 
+/* The plugin's event order, from the index attribute of each /events/<name> (nm: the names
+ * in name order, put into the plugin's) with direction and terminal into *opts (a new array,
+ * plugin order). 1 when every group has index and they are 0..n-1; 0 when none has (a file
+ * from before ivp recorded the order: nm unchanged, *opts NULL); -1 when only some have or
+ * they are not 0..n-1, -2 out of memory (both: nm unchanged, *opts NULL). */
+static int h5r_event_order(hid_t file, h5r_names *nm, ivp_event_opts **opts)
+{
+    size_t i, with = 0, m = nm->n > 0 ? nm->n : 1;
+    int64_t *idx = calloc(m, sizeof *idx);
+    char **sorted = calloc(m, sizeof *sorted);
+    ivp_event_opts *o = calloc(m, sizeof *o);
+    int rc = -1;
+    *opts = NULL;
+    if (idx == NULL || sorted == NULL || o == NULL) {
+        rc = -2;
+        goto done;
+    }
+    for (i = 0; i < nm->n; i++) {
+        char p[H5E_PATH_MAX];
+        int64_t d = 0, t = 0;
+        hid_t g;
+        snprintf(p, sizeof p, "/events/%.200s", nm->v[i]);
+        if ((g = H5Gopen2(file, p, H5P_DEFAULT)) < 0) {
+            goto done;
+        }
+        if (h5r_attr_num(g, "index", H5T_NATIVE_INT64, &idx[i], 1) == 1) {
+            with++;
+            if (idx[i] < 0 || (uint64_t)idx[i] >= nm->n || sorted[idx[i]] != NULL) {
+                H5Gclose(g);
+                goto done;
+            }
+            sorted[idx[i]] = nm->v[i];
+            h5r_attr_num(g, "direction", H5T_NATIVE_INT64, &d, 1);
+            h5r_attr_num(g, "terminal", H5T_NATIVE_INT64, &t, 1);
+            o[idx[i]].direction = d < 0 ? -1 : d > 0 ? 1 : 0;
+            o[idx[i]].terminal = t > 0 ? (unsigned long)t : 0;
+        }
+        H5Gclose(g);
+    }
+    if (with == 0 && nm->n > 0) {
+        rc = 0;
+    } else if (with == nm->n) {
+        memcpy(nm->v, sorted, nm->n * sizeof *sorted);
+        *opts = o;
+        o = NULL;
+        rc = 1;
+    }
+done:
+    free(idx);
+    free(sorted);
+    free(o);
+    return rc;
+}
+
 /* A whole 1-D dataset of K values of mtype into a new buffer. */
 static void *h5r_read_all(hid_t file, const char *path, hid_t mtype, size_t esize, size_t K)
 {
@@ -1419,6 +1522,7 @@ void ivp_h5ens_read_close(ivp_h5ens_reader *r)
     free(r->c_ev);
     free(r->ev_pos);
     free(r->ev_index);
+    free(r->ev_opts);
     free(r->method);
     free(r->problem);
     free(r->plugin_sha256);
@@ -1594,7 +1698,7 @@ ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_err
         }
         in->dense_degree = (unsigned)(r->c_dc.a - 1);
     }
-    /* events, by name */
+    /* events: listed by name, then put into the plugin's order when the file records it */
     g = H5Gopen2(r->file, "/events", H5P_DEFAULT);
     if (g < 0 || h5r_list(g, &ev) != 0) {
         if (g >= 0) {
@@ -1611,6 +1715,22 @@ ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_err
     r->event_names = ev.v;
     in->n_events = ev.n;
     in->event_names = (const char *const *)r->event_names;
+    /* in the plugin's order when the file records it */
+    switch (h5r_event_order(r->file, &ev, &r->ev_opts)) {
+    case 1:
+        in->event_order_known = 1;
+        in->event_opts = r->ev_opts;
+        break;
+    case 0:
+        break;
+    case -2:
+        st = ivp_error_set(err, IVP_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    default:
+        st = h5r_fail(r, err, IVP_ERR_SPEC, "malformed",
+                      "event order (the index attributes of the /events groups)");
+        goto fail;
+    }
     r->c_ev = calloc(3 * ev.n + 1, sizeof *r->c_ev);
     r->ev_pos = calloc(ev.n + 1, sizeof *r->ev_pos);
     r->ev_index = calloc(ev.n + 1, sizeof *r->ev_index);

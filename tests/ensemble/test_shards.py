@@ -4,8 +4,10 @@
 `ivp run --shard I/N|auto` and `ivp merge` give the file one run gives (whatever -j); merge
 refuses incomplete, duplicated and mismatched sets naming what is wrong; --resume after SIGINT
 or a failed member gives the uninterrupted run's file and solves only what it must; bad
---shard values; `ivp validate --members`; LSODA's per-member statistics; the Slurm example
-script in examples/slurm runs as a job array would run it.
+--shard values; `ivp validate --members`; LSODA's per-member statistics; the plugin's event
+order (the event groups' index, direction, terminal and /info/event_names) kept through
+shards, merge and --resume; the Slurm example script in examples/slurm runs as a job array
+would run it.
 Environment (from ivp_add_python_test): IVP_BIN, IVP_SOURCE_DIR, IVP_CACHE_DIR.
 """
 import json
@@ -25,6 +27,7 @@ SRC = os.environ.get("IVP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "
 OSC = os.path.join(SRC, "tests", "cli", "plugins", "osc.c")
 RHSFAIL = os.path.join(SRC, "tests", "failures", "plugins", "rhsfail.c")
 SLOW = os.path.join(SRC, "tests", "cli", "plugins", "slow.c")
+OSC3 = os.path.join(SRC, "tests", "loaders", "plugins", "osc3.c")  # events not alphabetical
 TIMING = {"solve_seconds"}
 NO_SLURM = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
 
@@ -133,6 +136,111 @@ class Shards(unittest.TestCase):
                 self.assert_same_file(single, merged)
                 for name in names:
                     os.unlink(name)
+
+    def test_event_order_recorded_and_merged(self):
+        """osc3's events are "zero", "half", "apex" (not alphabetical): the ensemble file's
+        event groups carry index, direction and terminal as a single run's do, /info has the
+        names in that order, and the merged shards equal the single run with them; shards
+        whose orders disagree are refused naming the shard; shards from before ivp recorded
+        the order still merge."""
+        ev = {"zero": {"direction": -1}, "half": {"direction": 1}, "apex": {"terminal": 4}}
+        base = {"plugin": OSC3, "t_span": [0, 10], "y0": [1, 0], "params": {"omega": 2},
+                "method": "RK45", "rtol": 1e-8, "atol": 1e-10, "dense_output": True,
+                "events": ev}
+        spec = self.spec("o3.json", dict(base, ensemble={
+            "grid": {"params.omega": [0.5, 1, 1.5, 2, 2.5, 3, 3.5]}}))
+        want = {"zero": (0, -1, 0), "half": (1, 1, 0), "apex": (2, 0, 4)}
+        single = self.path("o3.h5")
+        p = ivp(["run", spec, "-q", "-j", "2", "-o", single])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        one = self.path("one.h5")  # a single run of the base spec: the same conventions
+        p = ivp(["run", self.spec("o3one.json", base), "-q", "-o", one])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with h5py.File(single, "r") as f, h5py.File(one, "r") as s:
+            self.assertEqual(sorted(f["events"]), ["apex", "half", "zero"])
+            for name, (i, d, t) in want.items():
+                a = f["events"][name].attrs
+                got = (a["index"], a["direction"], a["terminal"])
+                self.assertEqual(got, (i, d, t), name)
+                self.assertEqual([v.dtype for v in got], [np.dtype("<i8")] * 3, name)
+                sa = s["events"][name].attrs
+                self.assertEqual(got, (sa["index"], sa["direction"], sa["terminal"]), name)
+            self.assertEqual(f["info/event_names"][()].tolist(), [b"zero", b"half", b"apex"])
+            self.assertEqual(f["info/event_names"][()].tolist(),
+                             s["info/event_names"][()].tolist())
+            self.assertEqual(f["info/event_names"].dtype, s["info/event_names"].dtype)
+            self.assertEqual(f.attrs["format_version"], 1)
+            st = f["members/status"][()]
+            self.assertIn(1, st)  # some members stop at the 4th apex, some reach the end
+            self.assertIn(0, st)
+            self.assertTrue(all(len(f["events"][e]["t"]) > 0 for e in want))
+        names = self.make_shards(spec, 3, ["-j", "1"])
+        with h5py.File(names[1], "r") as f:
+            self.assertEqual(f["info/event_names"][()].tolist(), [b"zero", b"half", b"apex"])
+            self.assertEqual(f["info/member_offset"][()], f.attrs["member_offset"])
+            self.assertEqual(f["events/apex"].attrs["terminal"], 4)
+        merged = self.path("merged.h5")
+        p = ivp(["merge", names[1], names[2], names[0], "-o", merged])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_same_file(single, merged)
+        with h5py.File(merged, "r") as f:
+            self.assertEqual(f["events/half"].attrs["index"], 1)
+            self.assertNotIn("member_offset", f["info"])
+        # a shard whose events are in another order: refused, naming it
+        bad = self.path("bad.h5")
+        shutil.copy(names[2], bad)
+        with h5py.File(bad, "r+") as f:
+            f["events/zero"].attrs["index"] = np.int64(1)
+            f["events/half"].attrs["index"] = np.int64(0)
+        self.assert_refused(["merge", names[0], names[1], bad], "bad.h5",
+                            "the order of the events")
+        # or another direction
+        shutil.copy(names[2], bad)
+        with h5py.File(bad, "r+") as f:
+            f["events/half"].attrs["direction"] = np.int64(-1)
+        self.assert_refused(["merge", names[0], names[1], bad], "bad.h5",
+                            "the order of the events")
+        # shards written before ivp recorded the order: alphabetical, as then
+        old = []
+        for k, name in enumerate(names):
+            old.append(self.path("old%d.h5" % k))
+            shutil.copy(name, old[-1])
+            with h5py.File(old[-1], "r+") as f:
+                for g in f["events"].values():
+                    for a in ("index", "direction", "terminal"):
+                        del g.attrs[a]
+                del f["info/event_names"]
+                del f["info/member_offset"]
+        merged_old = self.path("merged_old.h5")
+        p = ivp(["merge", old[0], old[1], old[2], "-o", merged_old])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        fs, fo = read_all(single), read_all(merged_old)
+        extra = sorted(set(fs) - set(fo))
+        self.assertEqual(extra, ["events/%s@%s" % (e, a) for e in ("apex", "half", "zero")
+                                 for a in ("direction", "index", "terminal")]
+                         + ["info/event_names"])
+        self.assertEqual(sorted(fo), sorted(set(fs) - set(extra)))
+        for key in fo:
+            self.assertTrue(same(fs[key], fo[key]), key)
+        # one old shard among new ones: the order the others record
+        p = ivp(["merge", names[0], old[1], names[2], "-o", self.path("mixed.h5")])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_same_file(single, self.path("mixed.h5"))
+        # --resume on an old file: kept members read by name, the new file in plugin order
+        resumed = self.path("resumed.h5")
+        shutil.copy(single, resumed)
+        with h5py.File(resumed, "r+") as f:
+            for g in f["events"].values():
+                for a in ("index", "direction", "terminal"):
+                    del g.attrs[a]
+            del f["info/event_names"]
+            st = f["members/status"][()]
+            st[[1, 4]] = -1
+            f["members/status"][()] = st
+        p = ivp(["run", spec, "-o", resumed, "--resume", "-j", "2"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("resumed: 5 kept, 2 solved", p.stderr)
+        self.assert_same_file(single, resumed)
 
     def make_shards(self, spec, n, extra=(), prefix="s"):
         names = []

@@ -27,13 +27,13 @@ def plugin(name):
     return os.path.join(SOURCE_DIR, "plugins", name + ".c")
 
 
-def run_ivp(spec, out, expect_rc=0):
-    """Run `ivp run` on a spec dict; return the output path."""
+def run_ivp(spec, out, expect_rc=0, extra=()):
+    """Run `ivp run` on a spec dict (extra: more arguments); return the output path."""
     spec_path = out[:-3] + ".json"
     with open(spec_path, "w") as f:
         json.dump(spec, f)
-    p = subprocess.run([IVP, "run", spec_path, "-o", out, "--quiet"], capture_output=True,
-                       text=True, timeout=120)
+    p = subprocess.run([IVP, "run", spec_path, "-o", out, "--quiet"] + list(extra),
+                       capture_output=True, text=True, timeout=120)
     if p.returncode != expect_rc:
         raise AssertionError(f"ivp run {spec_path}: exit {p.returncode}, expected {expect_rc}: "
                              f"{p.stderr}")

@@ -2,11 +2,11 @@
 """tests/loaders/test_octave.py - matlab/ivpread.m and ivpval.m under Octave (octave-cli).
 
 Builds the files (`ivp run` on tests/loaders/plugins/osc3.c, the harmonic oscillator with
-omega = 2 and three events, as ivp writes them: format 1.1 with /info, and one turned back into
-format 1; ensemble files built with h5py per contracts.md section 5, since ivp's ensemble writer
-is not merged yet; and
-real ones from `ivp run`, read through their /info copies of /members), runs one octave-cli that writes what ivpread/ivpval return (dump_sol.m),
-and checks it
+omega = 2 and three events in a non-alphabetical plugin order, as ivp writes them: format 1.1
+with /info, and one turned back into format 1; ensemble files built with h5py per contracts.md
+section 5; and real ones from `ivp run`, whole and a shard, read through their /info copies of
+/members, /info/event_names and /info/member_offset), runs one octave-cli that writes what
+ivpread/ivpval return (dump_sol.m), and checks it
 against /t, /y, /events and the attributes read with h5py, against scipy's PPoly on /dense,
 and against the exact solution x = cos(omega (t - t0)), forward and backward.
 
@@ -135,6 +135,13 @@ class OctaveLoaderTest(unittest.TestCase):
             for k in range(len(OMEGAS)):
                 case(f"real_{layout}_{k + 1}", p, k + 1, TQ_FWD)
             case(f"real_{layout}_all", p)
+            # shard 1/2 of it: ivp's members 1 and 2 (member_offset 1)
+            s = lf.run_ivp(lf.osc3_spec(events=ev, ensemble={"grid": {"params.omega": OMEGAS}},
+                                        **extra), os.path.join(d, f"shard_{layout}.h5"),
+                           extra=["--shard", "1/2"])
+            cls.real["shard_" + layout] = s
+            for k in range(2):
+                case(f"shard_{layout}_{k + 1}", s, k + 1, TQ_FWD)
 
         lines = [f"addpath('{MATLAB_DIR}');", f"addpath('{HERE}');"]
         for name, path, k, tq in cls.calls:
@@ -313,14 +320,8 @@ class OctaveLoaderTest(unittest.TestCase):
                 self.assertEqual(o["member"][0, 0], k)
                 np.testing.assert_array_equal(o["y0"], m["y0"][k][None, :])
                 np.testing.assert_array_equal(o["t_span"], m["t_span"][k][None, :])
-                # events: the file keeps no plugin order, so alphabetical (and said so)
-                names = sorted(lf.OSC3_EVENTS)
-                self.assertEqual(o["event_names"], ",".join(names))
-                self.assertEqual(o["event_order_known"][0, 0], 0)
-                te = np.concatenate([f["events"][e]["t"][()][f["events"][e]["member"][()] == k]
-                                     for e in names])
-                self.assertGreater(te.size, 3)
-                np.testing.assert_array_equal(np.sort(o["xe"].ravel()), np.sort(te))
+                # events: in the plugin's order (/info/event_names), ie numbering them so
+                self.check_member_events(o, f, k)
                 # the dense output: member k's pieces of /dense
                 s0 = int(dc[:k].sum())
                 x = f["dense/x"][s0 + k:s0 + k + dc[k] + 1]
@@ -329,6 +330,49 @@ class OctaveLoaderTest(unittest.TestCase):
                                            atol=1e-12 * 2 * OMEGAS[k])
                 np.testing.assert_allclose(o["val"], lf.osc3_exact(TQ_FWD, OMEGAS[k]), rtol=0,
                                            atol=1000 * (RTOL + ATOL) * 10 * OMEGAS[k])
+
+    def check_member_events(self, o, f, member):
+        """Octave's xe, ye, ie for ivp's member number `member` of the open file f: every
+        event of that member in time order, ie 1-based in the plugin's order (zero, half,
+        apex), which /info/event_names gives Octave."""
+        self.assertEqual(o["event_names"], ",".join(lf.OSC3_EVENTS))
+        self.assertEqual(o["event_order_known"][0, 0], 1)
+        ts, ys, ies = [], [], []
+        for i, e in enumerate(lf.OSC3_EVENTS):
+            sel = f["events"][e]["member"][()] == member
+            ts.append(f["events"][e]["t"][()][sel])
+            ys.append(f["events"][e]["y"][()][:, sel])
+            ies.append(np.full(ts[-1].size, i + 1))
+        te, ye, ie = np.concatenate(ts), np.concatenate(ys, axis=1), np.concatenate(ies)
+        p = np.argsort(te, kind="stable")
+        self.assertGreater(te.size, 3)
+        self.assertEqual(set(ie), {1, 2, 3})  # every event occurs: the order matters
+        np.testing.assert_array_equal(o["xe"].ravel(), te[p])
+        np.testing.assert_array_equal(o["ye"], ye[:, p])
+        np.testing.assert_array_equal(o["ie"].ravel(), ie[p])
+
+    def check_shard(self, layout):
+        """Shard 1/2 of the real ensemble: ivpread's member k is ivp's member k (from
+        /info/member_offset), with that member's events in the plugin's order, as the whole
+        file gives them."""
+        path = self.real["shard_" + layout]
+        with h5py.File(path, "r") as f:
+            self.assertEqual(int(f.attrs["member_offset"]), 1)
+            for k in range(2):
+                o, whole = self.out[f"shard_{layout}_{k + 1}"], self.out[f"real_{layout}_{k + 2}"]
+                self.assertNotIn("error", o, o.get("error"))
+                self.assertEqual(o["lastwarn"], "")
+                self.assertEqual(o["member"][0, 0], k + 1)
+                self.assertEqual(o["params.omega"][0, 0], OMEGAS[k + 1])
+                self.check_member_events(o, f, k + 1)
+                for key in ("x", "y", "xe", "ye", "ie", "val"):
+                    np.testing.assert_array_equal(o[key], whole[key], key)
+
+    def test_shard_stacked(self):
+        self.check_shard("stacked")
+
+    def test_shard_ragged(self):
+        self.check_shard("ragged")
 
     def test_real_ensemble_stacked(self):
         self.check_real_ensemble("stacked")

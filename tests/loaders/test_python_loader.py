@@ -6,7 +6,7 @@ ivp_h5.load() returns: t and y, sol(t) (shapes and values) against scipy's sol, 
 y_events in scipy's order and shapes, status/message/success/counters, params and names; a
 backward solve; the format 1.1 additions (written into the file with h5py, as the writer will);
 ensemble files (built with h5py exactly per contracts.md section 5 from single runs, stacked
-and ragged) through load_ensemble().
+and ragged, and as `ivp run` writes them, whole and a shard) through load_ensemble().
 
 Tolerances: ivp takes the same steps as scipy, so states agree far inside the requested
 tolerances; the checks allow 10 * (atol + rtol * |y|), which still catches any wrong
@@ -15,8 +15,10 @@ orientation, order or piece of the dense output. Against exact solutions the all
 with the interval).
 """
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -271,6 +273,53 @@ class LoaderTest(unittest.TestCase):
         self.assertEqual(ens.y.shape, (3, 2, 11))
         self.assertEqual(ens.t.shape, (11,))
         self.check_ensemble(ens, files, stacked=True)
+
+    def test_real_ensemble_and_shard_events_like_scipy(self):
+        """An ensemble as `ivp run` writes it, and a shard of it: the events in the plugin's
+        order (zero, half, apex: not alphabetical) with their options, each member's events
+        as scipy's solve_ivp gives them; a shard's member(k) is ivp's member
+        member_offset + k, with that member's events."""
+        # (no terminal event at t0: osc3's apex, y1 = 0, is one there)
+        ev = {"zero": {"direction": -1}, "half": {"direction": 1, "terminal": True}}
+        omegas = [1.0, 2.0, 3.0]
+        spec = lf.osc3_spec(events=ev, ensemble={"grid": {"params.omega": omegas}})
+        path = lf.run_ivp(spec, self.out("real"))
+        ens = ivp_h5.load_ensemble(path)
+        self.assertEqual(ens.event_names, lf.OSC3_EVENTS)
+        self.assertEqual(ens.member_offset, 0)
+        self.assertEqual(ens.event_info, {"zero": {"index": 0, "direction": -1, "terminal": 0},
+                                          "half": {"index": 1, "direction": 1, "terminal": 1},
+                                          "apex": {"index": 2, "direction": 0, "terminal": 0}})
+        for k, omega in enumerate(omegas):
+            m = ens.member(k)
+            self.assertEqual(m.member, k)
+            self.assertEqual(m.event_names, lf.OSC3_EVENTS)
+            ref = solve_ivp(osc3_rhs(omega), (0, 10), [1, 0], rtol=1e-8, atol=1e-10,
+                            events=osc3_events(ev))
+            self.assertEqual((m.status, m.message), (ref.status, ref.message))
+            self.assertEqual(m.status, 1)  # the first upward half stops it
+            self.assert_events_like_scipy(m, ref, 1e-8, 1e-10)
+            self.assertEqual([te.size for te in m.t_events], [1, 1, 2])
+        # shard 1/2 holds members 1 and 2
+        shard = self.out("shard")
+        spec_path = shard[:-3] + ".json"
+        with open(spec_path, "w") as f:
+            json.dump(spec, f)
+        p = subprocess.run([lf.IVP, "run", spec_path, "-q", "--shard", "1/2", "-o", shard],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        part = ivp_h5.load_ensemble(shard)
+        self.assertEqual(part.n_members, 2)
+        self.assertEqual(part.member_offset, 1)
+        self.assertEqual(part.event_names, lf.OSC3_EVENTS)
+        for k in range(2):
+            m, whole = part.member(k), ens.member(k + 1)
+            self.assertEqual(m.member, k + 1)
+            self.assertEqual(m.params, {"omega": omegas[k + 1]})
+            self.assertEqual(len(m.t_events), 3)
+            for a, b in zip(m.t_events + m.y_events, whole.t_events + whole.y_events):
+                np.testing.assert_array_equal(a, b)
+            self.assertGreater(sum(te.size for te in m.t_events), 0)
 
     def test_ensemble_ragged_fixed_strings(self):
         files = self.ensemble_members(None)

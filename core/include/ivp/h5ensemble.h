@@ -5,7 +5,9 @@
  * Layout: stacked (/t (N,), /y (K, n, N)) when cfg->t_eval is given (every member has that
  * t_eval; a member with fewer points - failed or interrupted - is padded with NaN), else ragged
  * (/t (P,), /y (n, P), members one after another). Both layouts have /members/count (K,), the
- * points each member has. Events: /events/<name>/t (E,), /y (n, E), /member (E,) int64. Dense
+ * points each member has. Events: /events/<name>/t (E,), /y (n, E), /member (E,) int64, and
+ * (when cfg->event_order_known) the group's attributes index (its position in the plugin's
+ * order), direction and terminal (int64), as in a single-run file, and /info/event_names. Dense
  * output: /dense/x (each member's count + 1 breakpoints; a member without segments has its t0),
  * /dense/c (d+1, S, n), /members/dense_count (K,). Per member: /members/status (int8), message
  * and overrides (UTF-8 strings), nfev, njev, nlu, n_steps, n_rejected (int64), solve_seconds,
@@ -13,7 +15,8 @@
  * format_version, ivp_version, layout ("stacked"/"ragged"), method, rtol, atol, problem,
  * plugin_sha256, n_members (the members in the file), n_failed, n_interrupted, and in a shard
  * file shard ("I/N"), member_offset (its first member's global index) and ensemble_members
- * (the whole ensemble's K). With method statistics (LSODA): /members/<stat> (int64, K).
+ * (the whole ensemble's K), also as the dataset /info/member_offset for Octave. With method
+ * statistics (LSODA): /members/<stat> (int64, K).
  *
  * Memory is bounded whatever K: every dataset is chunked and extendible and written a chunk
  * (at most 256 KiB) at a time; the writer keeps one record buffer that grows to the largest
@@ -44,6 +47,12 @@ typedef struct ivp_h5ens_config {
     const char *const *param_names; /* np names (the /members/params "names" attribute) */
     size_t n_events;
     const char *const *event_names;
+    int event_order_known;            /* non-zero: event_names are in the plugin's order; each
+                                         /events/<name> gets index, direction and terminal, and
+                                         /info the event_names (0: none of them, as a merge of
+                                         files that did not record the order writes) */
+    const ivp_event_opts *event_opts; /* n_events entries in event_names order, or NULL
+                                         (every event non-terminal, direction 0) */
     int dense;
     unsigned dense_degree;
     const double *t_eval; /* non-NULL: the stacked layout, every member's t_eval */
@@ -97,7 +106,12 @@ typedef struct ivp_h5ens_info {
     size_t ensemble_members; /* the whole ensemble's K (a shard's; else n_members) */
     size_t n, np, n_events;
     const char *const *param_names;
-    const char *const *event_names; /* in the order the reader numbers events (by name) */
+    const char *const *event_names; /* in the order the reader numbers events: the plugin's
+                                       (from the groups' index attributes) when
+                                       event_order_known, else by name (older files) */
+    int event_order_known;
+    const ivp_event_opts *event_opts; /* n_events (direction, terminal) when event_order_known,
+                                         else NULL */
     int dense;
     unsigned dense_degree;
     const double *t_eval; /* stacked layout: the common /t; NULL when ragged */
@@ -112,7 +126,8 @@ typedef struct ivp_h5ens_info {
 } ivp_h5ens_info;
 
 /* Opens an ensemble file (format "ivp-hdf5-ensemble", version 1) for reading. IVP_ERR_IO
- * naming the path when it cannot be read, IVP_ERR_SPEC when it is not such a file. */
+ * naming the path when it cannot be read, IVP_ERR_SPEC when it is not such a file (also when
+ * some event groups have an index attribute and others not, or the indices are not 0..E-1). */
 ivp_status ivp_h5ens_read_open(const char *path, ivp_h5ens_reader **out, ivp_error *err);
 
 const ivp_h5ens_info *ivp_h5ens_read_info(const ivp_h5ens_reader *r);
