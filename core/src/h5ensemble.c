@@ -451,20 +451,13 @@ static int h5e_event_group(ivp_h5ens *w, const char *path, size_t i)
 {
     const ivp_event_opts *o = w->cfg.event_opts != NULL ? &w->cfg.event_opts[i] : NULL;
     hid_t g = H5Gcreate2(w->file, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int64_t v;
+    const char *what = NULL;
     int rc = 0;
     if (g < 0) {
         return h5e_fail(w, "creating", path);
     }
-    if (w->cfg.event_order_known) {
-        v = (int64_t)i;
-        rc |= h5e_attr(w, g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
-        v = o != NULL ? o->direction : 0;
-        rc |= h5e_attr(w, g, "direction", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
-        v = o == NULL                                ? 0
-            : o->terminal > (unsigned long)INT64_MAX ? INT64_MAX
-                                                     : (int64_t)o->terminal;
-        rc |= h5e_attr(w, g, "terminal", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+    if (w->cfg.event_order_known && ivp_h5_event_attrs(g, i, o, &what) != 0) {
+        rc = h5e_fail(w, "writing the attribute", what);
     }
     if (H5Gclose(g) < 0 && rc == 0) {
         rc = h5e_fail(w, "closing", path);

@@ -1095,7 +1095,6 @@ static int h5sink_event_attrs(ivp_h5sink *s, size_t i, const ivp_event_opts *opt
     size_t len = strlen(tpath) - 2;        /* "/events/<name>" */
     char *gpath = ivp_alloc(NULL, len + 1);
     hid_t g;
-    int64_t v;
     int rc = 0;
     if (gpath == NULL) {
         ivp_error_set(&s->err, IVP_ERR_NOMEM, "%s: cannot write output: out of memory", s->path);
@@ -1108,14 +1107,10 @@ static int h5sink_event_attrs(ivp_h5sink *s, size_t i, const ivp_event_opts *opt
     if (g < 0) {
         rc = h5sink_fail_h5(s, "opening", gpath);
     } else {
-        v = (int64_t)i;
-        rc |= h5sink_attr_at(s, g, "index", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
-        v = opts != NULL ? opts->direction : 0;
-        rc |= h5sink_attr_at(s, g, "direction", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
-        v = opts == NULL                                ? 0
-            : opts->terminal > (unsigned long)INT64_MAX ? INT64_MAX
-                                                        : (int64_t)opts->terminal;
-        rc |= h5sink_attr_at(s, g, "terminal", H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v);
+        const char *what = NULL;
+        if (ivp_h5_event_attrs(g, i, opts, &what) != 0) {
+            rc = h5sink_fail_h5(s, "writing the attribute", what);
+        }
         if (H5Gclose(g) < 0) {
             rc = h5sink_fail_h5(s, "closing", gpath);
         }

@@ -3,6 +3,8 @@
  */
 #include "h5util.h"
 
+#include <stdint.h>
+
 int ivp_h5_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const hsize_t *dims,
                 const void *value)
 {
@@ -37,4 +39,23 @@ hid_t ivp_h5_str_type(size_t len)
         return H5I_INVALID_HID;
     }
     return type;
+}
+
+int ivp_h5_event_attrs(hid_t group, size_t i, const ivp_event_opts *o, const char **failed)
+{
+    const char *names[3] = {"index", "direction", "terminal"};
+    int64_t v[3];
+    int j;
+    v[0] = (int64_t)i;
+    v[1] = o != NULL ? o->direction : 0;
+    v[2] = o == NULL                                ? 0
+           : o->terminal > (unsigned long)INT64_MAX ? INT64_MAX
+                                                    : (int64_t)o->terminal;
+    for (j = 0; j < 3; j++) {
+        if (ivp_h5_attr(group, names[j], H5T_STD_I64LE, H5T_NATIVE_INT64, NULL, &v[j]) != 0) {
+            *failed = names[j];
+            return -1;
+        }
+    }
+    return 0;
 }
