@@ -9,7 +9,8 @@ uneven ensemble (Van der Pol, mu from 0.1 to 1000: the stiffest members take ove
 the steps of the softest) and on one with events and the ragged layout. A failing member does
 not stop the others (exit 1, the same file); SIGUSR1 (which mpirun forwards to every rank)
 keeps the finished members and exits 130; a single run under 3 ranks is rank 0's alone.
-Under 2 ranks x -j 1 on fast members, rank 1 solves a fair share (and the file is the same).
+Under 2 ranks x -j 1 on fast members, rank 1 solves a fair share (and the file is the same);
+a rank that starts late does not mistake rank 0's temporary file for another run's.
 Environment (from tests/mpi/CMakeLists.txt): IVP_BIN, IVP_SOURCE_DIR, IVP_CACHE_DIR, IVP_MPIEXEC.
 """
 import json
@@ -151,6 +152,26 @@ class Mpi(unittest.TestCase):
                 break
         self.assertGreaterEqual(max(shares), 0.25, "rank 1's shares of the members: %s" % shares)
         self.assert_same_files(ref, out)
+
+    def test_late_rank_does_not_warn_about_rank_zeros_temp_file(self):
+        # Rank 1 compiles the plugin into a cache of its own (rank 0's is warm), so rank 0 has
+        # made its temporary file when rank 1 looks at the output: only rank 0 looks, or rank 1
+        # would warn that "another run seems to be writing" the output.
+        spec = self.write("osc.json", {"plugin": OSC, "t_span": [0, 2], "y0": [1, 0],
+                                       "params": {"omega": 1.5}, "t_eval": [0, 1, 2],
+                                       "ensemble": {"grid": {"params.omega": [1, 2, 3, 4]}}})
+        out = self.out("late.h5")
+        p = run([spec, "-q", "-o", self.out("warm.h5")])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        args = [IVP, "run", spec, "-o", out, "-j", "1"]
+        cold = os.path.join(self.dir, "cold-cache")
+        p = subprocess.run([MPIEXEC] + MPIFLAGS + ["-n", "1"] + args +
+                           [":", "-n", "1", "-x", "IVP_CACHE_DIR=" + cold] + args,
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.isdir(cold), "rank 1 did not compile into its own cache")
+        self.assertNotIn("another run", p.stderr)
+        self.assertIn("MPI: 2 ranks", p.stderr)
 
     def test_events_ragged_identical_files(self):
         spec = self.write("osc.json", {
