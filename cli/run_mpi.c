@@ -21,8 +21,8 @@
  * and such a thread shares it with rank 0's engine (a rank-1 request then waited ~10 ms for
  * the scheduler, so rank 1 solved a tenth of the members). The coordinator's work, the
  * "service" (take in messages, answer requests, output members in order), runs under a
- * mutex on whichever rank-0 thread gets there: the engine's member and output callbacks
- * between members, an engine thread that waits for the window, and the main thread as a
+ * mutex on whichever rank-0 thread gets there: the engine's member callback as each member
+ * starts, an engine thread that waits for the window, and the main thread as a
  * watchdog (every millisecond, if no one else did) and after rank 0's engine is done.
  *
  * Messages (MPI_COMM_WORLD, rank r <-> 0): REQUEST (an int); GRANT {first, count} (count 0:
@@ -549,7 +549,7 @@ static int coord_service(mpi_coord *c)
     return progress;
 }
 
-/* From rank 0's engine threads, between members: runs the service unless another thread is
+/* From rank 0's engine threads, as each starts a member: runs the service unless another thread is
  * running it. */
 static void coord_poke(mpi_coord *c)
 {
@@ -835,7 +835,7 @@ static int stream_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
         pthread_mutex_lock(&c->lock);
         slot->state = SLOT_DONE;
         pthread_mutex_unlock(&c->lock);
-        coord_poke(c);
+        /* written by the service at this thread's next member (or by the main thread) */
     } else {
         mpi_buf *b = &s->send[s->n_sent % SENDQ];
         MPI_Request *r = &s->sreq[s->n_sent % SENDQ];
@@ -989,8 +989,8 @@ static void *coord_local_main(void *arg)
 /* How long the watchdog sleeps between its looks at the service. */
 #define COORD_WATCH_NS 1000000L
 
-/* Rank 0 runs its engine on a thread of its own; the engine's member and output callbacks
- * run the service (coord_poke) between members, so other ranks are answered within a member's
+/* Rank 0 runs its engine on a thread of its own; the engine's member callback runs the
+ * service (coord_poke) as each member starts, so other ranks are answered within a member's
  * time without a thread that would compete with the engine for its core (mpirun binds each
  * rank to one core by default). This thread is the watchdog: every millisecond it runs the
  * service itself if no one did since its last look (members that take long); once the engine
