@@ -1110,7 +1110,9 @@ static void run_clobber_start(run_clobber *c, const char *out, const cli_args *a
     } else {
         snprintf(c->hint, sizeof c->hint, "give each run its own output (-o)");
     }
-    run_clobber_warn_other(c, NULL);
+    if (run_mpi_rank() == 0) { /* other MPI ranks would see rank 0's own temporary file */
+        run_clobber_warn_other(c, NULL);
+    }
 }
 
 /* Just before the temporary file own replaces the output: warns about another writer, an

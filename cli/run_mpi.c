@@ -9,11 +9,21 @@
  * received (a "grant" maps a run of local indices to global ones), and its in-order output sends
  * each record to rank 0 (on rank 0: copies it into the coordinator's slot).
  *
- * Balancing: a rank asks for more only when one of its threads needs a member, so a rank stuck
- * on stiff members asks for none; batches are guided (remaining / (4 x threads), at most
+ * Balancing: a rank asks for more only when its threads are about to need members (it keeps
+ * one request ahead: the next REQUEST goes out once the members it holds but has not started
+ * are no more than its last grant, so the round trip overlaps solving), so a rank stuck on
+ * stiff members asks for none; batches are guided (remaining / (4 x threads), at most
  * W / (4 P)) so they shrink toward the end. Memory: rank 0 hands out member k only when
  * k < next_out + W (W reorder slots, each keeping its buffer), so it holds at most W records,
  * and a rank whose request cannot be served waits (polling, so its threads can still send).
+ *
+ * Rank 0 has no polling coordinator thread: mpirun binds each rank to one core by default,
+ * and such a thread shares it with rank 0's engine (a rank-1 request then waited ~10 ms for
+ * the scheduler, so rank 1 solved a tenth of the members). The coordinator's work, the
+ * "service" (take in messages, answer requests, output members in order), runs under a
+ * mutex on whichever rank-0 thread gets there: the engine's member callback as each member
+ * starts, an engine thread that waits for the window, and the main thread as a
+ * watchdog (every millisecond, if no one else did) and after rank 0's engine is done.
  *
  * Messages (MPI_COMM_WORLD, rank r <-> 0): REQUEST (an int); GRANT {first, count} (count 0:
  * nothing more); RESULT (a record: rec_head, then doubles y0, params, t, y, ev_t, ev_y, seg_t,
@@ -25,8 +35,8 @@
  * forwards SIGINT/SIGTERM). Running members stop with status -2, rank 0 hands out nothing more,
  * and members never handed out are written with status -2, as the threaded engine does.
  *
- * MPI calls: only rank 0's main thread on rank 0; on the other ranks the engine's threads, under
- * one mutex (MPI_THREAD_SERIALIZED).
+ * MPI calls: on rank 0 the thread running the service (under its mutex); on the other ranks the
+ * engine's threads, under one mutex (MPI_THREAD_SERIALIZED).
  */
 #include "run_mpi.h"
 
@@ -275,6 +285,8 @@ static int rec_unpack(const mpi_shape *sh, unsigned char *p, size_t len, rec_vie
 
 /* ---- the coordinator's state (rank 0) ----------------------------------------------------- */
 
+/* ---- the coordinator's state (rank 0) ----------------------------------------------------- */
+
 typedef struct mpi_slot {
     int state;
     mpi_buf rec;
@@ -282,14 +294,30 @@ typedef struct mpi_slot {
 
 typedef struct mpi_coord {
     const ivp_ensemble_config *cfg;
+    ivp_ensemble_summary *sum;
     mpi_shape sh;
-    size_t K, W, threads, batch_max;
+    size_t K, W, P, threads, batch_max;
     mpi_slot *slots;
     pthread_mutex_t lock; /* next_hand, next_out, stopped, slot states */
-    pthread_cond_t cond;  /* next_out advanced or stopped */
     size_t next_hand, next_out;
     int stopped;
+    /* The service (coord_service) and what only it touches, under svc: */
+    pthread_mutex_t svc;
+    size_t active;   /* other ranks not yet DONE (or ERROR) */
+    char *pending;   /* pending[r]: rank r asked and has no answer yet */
+    mpi_buf scratch; /* receives the next record */
+    double *spare_p, *spare_y;
+    ivp_status fst; /* the run's first failure */
+    ivp_error ferr;
+    unsigned long n_service; /* services so far (the watchdog's clock) */
 } mpi_coord;
+
+static void coord_stop(mpi_coord *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->stopped = 1;
+    pthread_mutex_unlock(&c->lock);
+}
 
 /* Under the lock: decides a grant (1; count 0 means nothing more) or that it must wait for
  * the window (0). */
@@ -325,25 +353,242 @@ static int coord_take(mpi_coord *c, size_t *first, size_t *count)
     return 1;
 }
 
+static void coord_count(ivp_ensemble_summary *sum, const ivp_result *res)
+{
+    if (res->status >= 0) {
+        sum->n_ok++;
+    } else if (res->status == -2) {
+        sum->n_interrupted++;
+    } else {
+        sum->n_failed++;
+    }
+    sum->solve_seconds += res->solve_seconds;
+}
+
+/* Member k, never handed out (the run was stopped): its spec values and status -2, as the
+ * threaded engine writes it. */
+static int coord_output_unstarted(mpi_coord *c, size_t k, ivp_error *err)
+{
+    const ivp_ensemble_config *cfg = c->cfg;
+    ivp_ensemble_job job;
+    ivp_ensemble_out out;
+    ivp_memsink data;
+    ivp_result res;
+    ivp_error merr;
+    memset(&job, 0, sizeof job);
+    job.params = c->spare_p;
+    job.opt = *cfg->opt;
+    memset(&res, 0, sizeof res);
+    res.status = -2;
+    snprintf(res.message, sizeof res.message, "%s", "interrupted before this member was started");
+    memset(&data, 0, sizeof data);
+    data.n = c->sh.n;
+    data.deg = c->sh.deg;
+    ivp_error_clear(&merr);
+    if (cfg->member(cfg->ud, k, &job, &merr) == IVP_OK && job.y0 != NULL) {
+        memcpy(c->spare_y, job.y0, c->sh.n * sizeof *c->spare_y);
+    }
+    out.k = k;
+    out.res = &res;
+    out.data = &data;
+    out.t0 = job.t0;
+    out.t_end = job.t_end;
+    out.y0 = c->spare_y;
+    out.params = c->spare_p;
+    coord_count(c->sum, &res);
+    return cfg->output(cfg->ud, &out, err);
+}
+
+/* Under svc: receives the message that stat describes. */
+static void coord_receive(mpi_coord *c, const MPI_Status *stat)
+{
+    int src = stat->MPI_SOURCE, dummy, nbytes;
+    switch (stat->MPI_TAG) {
+    case TAG_REQUEST:
+        MPI_Recv(&dummy, 1, MPI_INT, src, TAG_REQUEST, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        c->pending[src] = 1;
+        break;
+    case TAG_RESULT: {
+        rec_view v;
+        mpi_slot *slot;
+        mpi_buf tmp;
+        MPI_Get_count(stat, MPI_BYTE, &nbytes);
+        if (nbytes < 0 || buf_reserve(&c->scratch, (size_t)nbytes) != 0) {
+            cli_error("rank 0: out of memory for a member of %d bytes from rank %d", nbytes, src);
+            MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
+        }
+        MPI_Recv(c->scratch.p, nbytes, MPI_BYTE, src, TAG_RESULT, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        c->scratch.len = (size_t)nbytes;
+        if (rec_unpack(&c->sh, c->scratch.p, c->scratch.len, &v) != 0 || v.out.k >= c->K) {
+            cli_error("rank 0: rank %d sent a malformed member record", src);
+            MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
+        }
+        slot = &c->slots[v.out.k % c->W];
+        tmp = slot->rec;
+        slot->rec = c->scratch;
+        c->scratch = tmp;
+        pthread_mutex_lock(&c->lock);
+        slot->state = SLOT_DONE;
+        pthread_mutex_unlock(&c->lock);
+        break;
+    }
+    case TAG_DONE:
+        MPI_Recv(&dummy, 1, MPI_INT, src, TAG_DONE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        c->active--;
+        break;
+    case TAG_ERROR: {
+        char msg[IVP_ERROR_MSG_MAX + 32];
+        MPI_Get_count(stat, MPI_CHAR, &nbytes);
+        if (nbytes <= 0 || (size_t)nbytes > sizeof msg) {
+            nbytes = (int)sizeof msg;
+        }
+        MPI_Recv(msg, nbytes, MPI_CHAR, src, TAG_ERROR, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        msg[sizeof msg - 1] = '\0';
+        msg[nbytes - 1] = '\0';
+        if (c->fst == IVP_OK) {
+            c->fst = ivp_error_set(&c->ferr, IVP_ERR_INTERNAL, "%s", msg);
+        }
+        coord_stop(c);
+        c->active--;
+        break;
+    }
+    default:
+        cli_error("rank 0: unexpected message (tag %d) from rank %d", stat->MPI_TAG, src);
+        MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
+    }
+}
+
+/* Under svc: takes in every message there is, answers the requests that can be answered and
+ * outputs the members next in line. Returns 1 when it did something. */
+static int coord_service(mpi_coord *c)
+{
+    const ivp_ensemble_config *cfg = c->cfg;
+    int progress = 0, n;
+    size_t i;
+    c->n_service++;
+    if (cfg->interrupt != NULL && *cfg->interrupt != 0) {
+        coord_stop(c);
+    }
+    for (n = 0; n < 256; n++) {
+        MPI_Status stat;
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &stat);
+        if (!flag) {
+            break;
+        }
+        coord_receive(c, &stat);
+        progress = 1;
+    }
+    for (i = 1; i < c->P; i++) {
+        size_t first, count;
+        int ok;
+        if (!c->pending[i]) {
+            continue;
+        }
+        pthread_mutex_lock(&c->lock);
+        ok = coord_take(c, &first, &count);
+        pthread_mutex_unlock(&c->lock);
+        if (ok) {
+            unsigned long long msg[2];
+            if (mpi_per_rank != NULL) {
+                mpi_per_rank[i] += count;
+            }
+            msg[0] = first;
+            msg[1] = count;
+            MPI_Send(msg, 2, MPI_UNSIGNED_LONG_LONG, (int)i, TAG_GRANT, MPI_COMM_WORLD);
+            c->pending[i] = 0;
+            progress = 1;
+        }
+    }
+    /* Members in order, as far as they are there. */
+    while (c->next_out < c->K) {
+        size_t k = c->next_out;
+        mpi_slot *slot = NULL;
+        int ready, rc = 0;
+        pthread_mutex_lock(&c->lock);
+        if (k < c->next_hand) {
+            slot = &c->slots[k % c->W];
+            ready = slot->state == SLOT_DONE;
+        } else {
+            ready = c->stopped ? 2 : 0;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!ready) {
+            break;
+        }
+        if (c->fst == IVP_OK) {
+            if (ready == 1) {
+                rec_view v;
+                if (rec_unpack(&c->sh, slot->rec.p, slot->rec.len, &v) != 0 || v.out.k != k) {
+                    c->fst = ivp_error_set(&c->ferr, IVP_ERR_INTERNAL,
+                                           "rank 0: member %zu: malformed record", k);
+                } else {
+                    coord_count(c->sum, &v.res);
+                    rc = cfg->output(cfg->ud, &v.out, &c->ferr);
+                }
+            } else {
+                rc = coord_output_unstarted(c, k, &c->ferr);
+            }
+            if (rc != 0) {
+                c->fst = IVP_ERR_IO;
+                c->ferr.status = IVP_ERR_IO;
+            }
+        }
+        pthread_mutex_lock(&c->lock);
+        if (ready == 1) {
+            slot->state = SLOT_FREE;
+        }
+        c->next_out = k + 1;
+        if (c->fst != IVP_OK) {
+            c->stopped = 1;
+        }
+        pthread_mutex_unlock(&c->lock);
+        progress = 1;
+    }
+    return progress;
+}
+
+/* From rank 0's engine threads, as each starts a member: runs the service unless another thread is
+ * running it. */
+static void coord_poke(mpi_coord *c)
+{
+    if (pthread_mutex_trylock(&c->svc) == 0) {
+        (void)coord_service(c);
+        pthread_mutex_unlock(&c->svc);
+    }
+}
+
 /* ---- one rank's engine over the members it is handed -------------------------------------- */
 
 typedef struct mpi_grant {
     size_t local, global, count;
 } mpi_grant;
 
+/* Other ranks send their records with MPI_Isend from a ring of this many buffers: a blocking
+ * MPI_Send returns only once rank 0 has taken the message in (OpenMPI's shared-memory transport
+ * waits for the receiver to hand the fragment back even below its eager limit), which cost
+ * rank 1 ~13 us per member, a fifth of its time, on members of ~45 us. */
+enum { SENDQ = 8 };
+
 typedef struct mpi_stream {
     const ivp_ensemble_config *cfg; /* the caller's */
     mpi_shape sh;
     mpi_coord *coord;     /* rank 0: the coordinator in this process; else NULL */
-    pthread_mutex_t lock; /* grants, n_mapped, fetching, ended */
+    pthread_mutex_t lock; /* grants, n_mapped, fetching, requested, ended */
     pthread_cond_t cond;  /* a fetch finished */
     mpi_grant *grants;    /* runs of local indices not yet output, in order */
     size_t n_grants, cap_grants;
-    size_t n_mapped; /* local members 0..n_mapped-1 have their global index */
-    int fetching, ended;
+    size_t n_mapped;   /* local members 0..n_mapped-1 have their global index */
+    size_t last_count; /* the size of the last grant */
+    int fetching;      /* a thread waits for a grant (the others wait for it) */
+    int requested;     /* other ranks: a REQUEST is out and its GRANT not yet received */
+    int ended;
     int end_seen;             /* the output reached the first local member without one */
     pthread_mutex_t mpi_lock; /* other ranks: serialises MPI calls */
-    mpi_buf send;
+    mpi_buf send[SENDQ];      /* other ranks: records being sent (by the output, in turn) */
+    MPI_Request sreq[SENDQ];
+    size_t n_sent; /* records sent so far; the next goes out from send[n_sent % SENDQ] */
 } mpi_stream;
 
 static int stream_lookup(const mpi_stream *s, size_t i, size_t *g)
@@ -364,58 +609,148 @@ static int stream_interrupted(const mpi_stream *s)
     return s->cfg->interrupt != NULL && *s->cfg->interrupt != 0;
 }
 
-/* Asks for the next grant: rank 0 from the coordinator (waiting for the window), the others by
- * MPI. Returns 0 (count 0: nothing more), or -1. */
-static int stream_fetch(mpi_stream *s, size_t *first, size_t *count)
+/* Rank 0: the next grant from the coordinator. While the window is full (the members before
+ * it are on other ranks), this thread runs the service itself, which takes them in. */
+static void stream_fetch_local(mpi_stream *s, size_t *first, size_t *count)
 {
-    unsigned long long msg[2];
+    mpi_coord *c = s->coord;
     unsigned spins = 0;
-    int req = 0, flag = 0, rc;
-    if (s->coord != NULL) {
-        mpi_coord *c = s->coord;
+    for (;;) {
+        int ok, progress;
         pthread_mutex_lock(&c->lock);
-        while (!coord_take(c, first, count)) {
-            pthread_cond_wait(&c->cond, &c->lock);
-        }
-        if (mpi_per_rank != NULL) {
+        ok = coord_take(c, first, count);
+        if (ok && mpi_per_rank != NULL) {
             mpi_per_rank[0] += *count;
         }
         pthread_mutex_unlock(&c->lock);
-        return 0;
+        if (ok) {
+            return;
+        }
+        pthread_mutex_lock(&c->svc);
+        progress = coord_service(c);
+        pthread_mutex_unlock(&c->svc);
+        if (progress) {
+            spins = 0;
+        } else {
+            mpi_pause(&spins);
+        }
     }
+}
+
+/* Other ranks: sends a REQUEST. Returns 0, or -1. */
+static int stream_request(mpi_stream *s)
+{
+    int req = 0, rc;
     pthread_mutex_lock(&s->mpi_lock);
     rc = MPI_Send(&req, 1, MPI_INT, 0, TAG_REQUEST, MPI_COMM_WORLD);
+    pthread_mutex_unlock(&s->mpi_lock);
+    return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+/* Other ranks: receives the GRANT if it is there. Returns 1 (received), 0 (not yet), or -1. */
+static int stream_poll_grant(mpi_stream *s, size_t *first, size_t *count)
+{
+    unsigned long long msg[2];
+    int flag = 0, rc;
+    pthread_mutex_lock(&s->mpi_lock);
+    rc = MPI_Iprobe(0, TAG_GRANT, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+    if (rc == MPI_SUCCESS && flag) {
+        rc = MPI_Recv(msg, 2, MPI_UNSIGNED_LONG_LONG, 0, TAG_GRANT, MPI_COMM_WORLD,
+                      MPI_STATUS_IGNORE);
+    }
     pthread_mutex_unlock(&s->mpi_lock);
     if (rc != MPI_SUCCESS) {
         return -1;
     }
-    /* Polled, not a blocking receive: the output thread may need to send meanwhile. */
+    if (!flag) {
+        return 0;
+    }
+    *first = (size_t)msg[0];
+    *count = (size_t)msg[1];
+    return 1;
+}
+
+/* Other ranks: waits for the GRANT of the REQUEST that is out, polling (not a blocking
+ * receive: the output may need to send meanwhile). Returns 0, or -1. */
+static int stream_wait_grant(mpi_stream *s, size_t *first, size_t *count)
+{
+    unsigned spins = 0;
+    int rc;
+    while ((rc = stream_poll_grant(s, first, count)) == 0) {
+        mpi_pause(&spins);
+    }
+    return rc == 1 ? 0 : -1;
+}
+
+/* Other ranks: waits until the send *r (or MPI_REQUEST_NULL) is complete, polling (the other
+ * threads may need MPI meanwhile). Returns 0, or -1. */
+static int stream_send_wait(mpi_stream *s, MPI_Request *r)
+{
+    unsigned spins = 0;
     for (;;) {
+        int flag = 0, rc;
         pthread_mutex_lock(&s->mpi_lock);
-        rc = MPI_Iprobe(0, TAG_GRANT, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
-        if (rc == MPI_SUCCESS && flag) {
-            rc = MPI_Recv(msg, 2, MPI_UNSIGNED_LONG_LONG, 0, TAG_GRANT, MPI_COMM_WORLD,
-                          MPI_STATUS_IGNORE);
-        }
+        rc = MPI_Test(r, &flag, MPI_STATUS_IGNORE);
         pthread_mutex_unlock(&s->mpi_lock);
         if (rc != MPI_SUCCESS) {
             return -1;
         }
         if (flag) {
-            break;
+            return 0;
         }
         mpi_pause(&spins);
     }
-    *first = (size_t)msg[0];
-    *count = (size_t)msg[1];
-    return 0;
 }
 
-/* The engine's member callback: local member i is global member g. */
+/* Other ranks: waits until every record sent is complete. Returns 0, or -1. */
+static int stream_send_flush(mpi_stream *s)
+{
+    size_t i;
+    int rc = 0;
+    for (i = 0; i < SENDQ; i++) {
+        if (stream_send_wait(s, &s->sreq[i]) != 0) {
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+/* Under s->lock: appends a grant received (rc 0), or ends the stream (nothing more, or a
+ * failure: rank 0 then misses the members of that grant and fails the run, as this rank
+ * reports ERROR). */
+static void stream_add_grant(mpi_stream *s, int rc, size_t first, size_t count)
+{
+    if (rc == 0 && count > 0 && s->n_grants == s->cap_grants) {
+        size_t cap = s->cap_grants > 0 ? 2 * s->cap_grants : 8;
+        mpi_grant *gr = realloc(s->grants, cap * sizeof *gr);
+        if (gr == NULL) {
+            rc = -1;
+        } else {
+            s->grants = gr;
+            s->cap_grants = cap;
+        }
+    }
+    if (rc != 0 || count == 0) {
+        s->ended = 1;
+    } else {
+        s->grants[s->n_grants].local = s->n_mapped;
+        s->grants[s->n_grants].global = first;
+        s->grants[s->n_grants].count = count;
+        s->n_grants++;
+        s->n_mapped += count;
+        s->last_count = count;
+    }
+}
+
+/* The engine's member callback: local member i is global member g.
+ *
+ * Other ranks keep one request ahead: once the members mapped but not yet started are no more
+ * than the last grant, the next REQUEST goes out, and later calls take its GRANT in when it is
+ * there, so the round trip to rank 0 overlaps solving. */
 static ivp_status stream_member(void *ud, size_t i, ivp_ensemble_job *job, ivp_error *err)
 {
     mpi_stream *s = ud;
-    size_t g = 0, first, count;
+    size_t g = 0, first = 0, count = 0;
     int found = 0, rc;
     pthread_mutex_lock(&s->lock);
     for (;;) {
@@ -423,7 +758,9 @@ static ivp_status stream_member(void *ud, size_t i, ivp_ensemble_job *job, ivp_e
             found = stream_lookup(s, i, &g);
             break;
         }
-        if (s->ended || stream_interrupted(s)) {
+        /* An interrupted rank still takes in the grant it asked for, so that its members are
+         * output (status -2) and rank 0 misses none. */
+        if (s->ended || (stream_interrupted(s) && !s->requested)) {
             break;
         }
         if (s->fetching) {
@@ -431,36 +768,45 @@ static ivp_status stream_member(void *ud, size_t i, ivp_ensemble_job *job, ivp_e
             continue;
         }
         s->fetching = 1;
-        pthread_mutex_unlock(&s->lock);
-        rc = stream_fetch(s, &first, &count);
-        pthread_mutex_lock(&s->lock);
-        s->fetching = 0;
-        if (rc == 0 && count > 0 && s->n_grants == s->cap_grants) {
-            size_t cap = s->cap_grants > 0 ? 2 * s->cap_grants : 8;
-            mpi_grant *gr = realloc(s->grants, cap * sizeof *gr);
-            if (gr == NULL) {
-                rc = -1;
-            } else {
-                s->grants = gr;
-                s->cap_grants = cap;
+        if (s->coord == NULL && !s->requested) {
+            s->requested = stream_request(s) == 0;
+            if (!s->requested) {
+                s->ended = 1;
+                s->fetching = 0;
+                break;
             }
         }
-        if (rc != 0 || count == 0) {
-            /* A failed fetch or allocation ends this rank's stream; rank 0 then misses the
-             * members of that grant and fails the run (the rank reports ERROR). */
-            s->ended = 1;
+        pthread_mutex_unlock(&s->lock);
+        if (s->coord != NULL) {
+            stream_fetch_local(s, &first, &count);
+            rc = 0;
         } else {
-            s->grants[s->n_grants].local = s->n_mapped;
-            s->grants[s->n_grants].global = first;
-            s->grants[s->n_grants].count = count;
-            s->n_grants++;
-            s->n_mapped += count;
+            rc = stream_wait_grant(s, &first, &count);
         }
+        pthread_mutex_lock(&s->lock);
+        s->fetching = 0;
+        s->requested = 0;
+        stream_add_grant(s, rc, first, count);
         pthread_cond_broadcast(&s->cond);
+    }
+    if (found && s->coord == NULL && !s->ended && !s->fetching) {
+        if (s->requested) {
+            rc = stream_poll_grant(s, &first, &count);
+            if (rc != 0) {
+                s->requested = 0;
+                stream_add_grant(s, rc == 1 ? 0 : -1, first, count);
+                pthread_cond_broadcast(&s->cond);
+            }
+        } else if (!stream_interrupted(s) && s->n_mapped - i <= s->last_count) {
+            s->requested = stream_request(s) == 0;
+        }
     }
     pthread_mutex_unlock(&s->lock);
     if (!found) {
         return ivp_error_set(err, IVP_ERR_ARG, "no member left for this rank");
+    }
+    if (s->coord != NULL) {
+        coord_poke(s->coord);
     }
     return s->cfg->member(s->cfg->ud, g, job, err);
 }
@@ -489,15 +835,23 @@ static int stream_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
         pthread_mutex_lock(&c->lock);
         slot->state = SLOT_DONE;
         pthread_mutex_unlock(&c->lock);
+        /* written by the service at this thread's next member (or by the main thread) */
     } else {
-        if (rec_pack(&s->sh, &s->send, g, out) != 0 || s->send.len > (size_t)INT32_MAX) {
+        mpi_buf *b = &s->send[s->n_sent % SENDQ];
+        MPI_Request *r = &s->sreq[s->n_sent % SENDQ];
+        if (stream_send_wait(s, r) != 0) {
+            ivp_error_set(err, IVP_ERR_IO, "rank %d: cannot send member %zu", mpi_rank_, g);
+            return -1;
+        }
+        if (rec_pack(&s->sh, b, g, out) != 0 || b->len > (size_t)INT32_MAX) {
             ivp_error_set(err, IVP_ERR_NOMEM, "rank %d: member %zu: out of memory or over 2 GiB",
                           mpi_rank_, g);
             return -1;
         }
         pthread_mutex_lock(&s->mpi_lock);
-        rc = MPI_Send(s->send.p, (int)s->send.len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        rc = MPI_Isend(b->p, (int)b->len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD, r);
         pthread_mutex_unlock(&s->mpi_lock);
+        s->n_sent++;
         if (rc != MPI_SUCCESS) {
             ivp_error_set(err, IVP_ERR_IO, "rank %d: cannot send member %zu", mpi_rank_, g);
             return -1;
@@ -517,10 +871,14 @@ static int stream_output(void *ud, const ivp_ensemble_out *out, ivp_error *err)
 static int stream_init(mpi_stream *s, const ivp_ensemble_config *cfg, const mpi_shape *sh,
                        mpi_coord *coord)
 {
+    size_t i;
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     s->sh = *sh;
     s->coord = coord;
+    for (i = 0; i < SENDQ; i++) {
+        s->sreq[i] = MPI_REQUEST_NULL;
+    }
     if (pthread_mutex_init(&s->lock, NULL) != 0) {
         return -1;
     }
@@ -538,11 +896,14 @@ static int stream_init(mpi_stream *s, const ivp_ensemble_config *cfg, const mpi_
 
 static void stream_free(mpi_stream *s)
 {
+    size_t i;
     pthread_mutex_destroy(&s->mpi_lock);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s->grants);
-    free(s->send.p);
+    for (i = 0; i < SENDQ; i++) {
+        free(s->send[i].p);
+    }
 }
 
 /* Runs this rank's engine on the stream. IVP_OK when it ended because the members did. */
@@ -586,6 +947,9 @@ static ivp_status worker_run(const ivp_ensemble_config *cfg, ivp_error *err)
         st = ivp_error_set(err, IVP_ERR_INTERNAL, "rank %d: cannot make a mutex", mpi_rank_);
     } else {
         st = stream_run(&s, err);
+        if (stream_send_flush(&s) != 0 && st == IVP_OK) {
+            st = ivp_error_set(err, IVP_ERR_IO, "rank %d: cannot send its members", mpi_rank_);
+        }
         stream_free(&s);
     }
     if (st == IVP_OK) {
@@ -604,7 +968,7 @@ typedef struct coord_local {
     mpi_stream *s;
     ivp_error err;
     ivp_status st;
-    volatile int done; /* read under coord->lock */
+    int done; /* under coord->lock */
 } coord_local;
 
 static void *coord_local_main(void *arg)
@@ -618,275 +982,110 @@ static void *coord_local_main(void *arg)
     if (l->st != IVP_OK) {
         c->stopped = 1;
     }
-    pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
     return NULL;
 }
 
-static void coord_count(ivp_ensemble_summary *sum, const ivp_result *res)
-{
-    if (res->status >= 0) {
-        sum->n_ok++;
-    } else if (res->status == -2) {
-        sum->n_interrupted++;
-    } else {
-        sum->n_failed++;
-    }
-    sum->solve_seconds += res->solve_seconds;
-}
+/* How long the watchdog sleeps between its looks at the service. */
+#define COORD_WATCH_NS 1000000L
 
-/* Member k, never handed out (the run was stopped): its spec values and status -2, as the
- * threaded engine writes it. */
-static int coord_output_unstarted(mpi_coord *c, size_t k, double *params, double *y0,
-                                  ivp_ensemble_summary *sum, ivp_error *err)
-{
-    const ivp_ensemble_config *cfg = c->cfg;
-    ivp_ensemble_job job;
-    ivp_ensemble_out out;
-    ivp_memsink data;
-    ivp_result res;
-    ivp_error merr;
-    memset(&job, 0, sizeof job);
-    job.params = params;
-    job.opt = *cfg->opt;
-    memset(&res, 0, sizeof res);
-    res.status = -2;
-    snprintf(res.message, sizeof res.message, "%s", "interrupted before this member was started");
-    memset(&data, 0, sizeof data);
-    data.n = c->sh.n;
-    data.deg = c->sh.deg;
-    ivp_error_clear(&merr);
-    if (cfg->member(cfg->ud, k, &job, &merr) == IVP_OK && job.y0 != NULL) {
-        memcpy(y0, job.y0, c->sh.n * sizeof *y0);
-    }
-    out.k = k;
-    out.res = &res;
-    out.data = &data;
-    out.t0 = job.t0;
-    out.t_end = job.t_end;
-    out.y0 = y0;
-    out.params = params;
-    coord_count(sum, &res);
-    return cfg->output(cfg->ud, &out, err);
-}
-
+/* Rank 0 runs its engine on a thread of its own; the engine's member callback runs the
+ * service (coord_poke) as each member starts, so other ranks are answered within a member's
+ * time without a thread that would compete with the engine for its core (mpirun binds each
+ * rank to one core by default). This thread is the watchdog: every millisecond it runs the
+ * service itself if no one did since its last look (members that take long); once the engine
+ * is done, it serves the other ranks until they are. */
 static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary *sum,
                             ivp_error *err)
 {
     mpi_coord c;
     mpi_stream s0;
     coord_local local;
-    mpi_buf scratch = {NULL, 0, 0};
     pthread_t thread;
-    ivp_status fst = IVP_OK;
-    ivp_error ferr;
-    size_t P = (size_t)mpi_size_, active = P - 1, i, nw;
-    double *spare_p = NULL, *spare_y = NULL;
-    char *pending = NULL;
+    size_t P = (size_t)mpi_size_, i, nw;
+    unsigned long seen;
     unsigned spins = 0;
-    int sync = 0, started = 0;
+    int sync = 0, started = 0, ldone = 0;
 
     memset(&c, 0, sizeof c);
     memset(&local, 0, sizeof local);
-    ivp_error_clear(&ferr);
+    ivp_error_clear(&c.ferr);
+    c.fst = IVP_OK;
     c.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-    c.cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+    c.svc = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
     c.cfg = cfg;
+    c.sum = sum;
     mpi_shape_of(cfg, &c.sh);
     c.K = cfg->n_members;
+    c.P = P;
+    c.active = P - 1;
     nw = cfg->n_workers;
     c.threads = P * nw;
     c.W = 16 * c.threads > 128 ? 16 * c.threads : 128;
     c.batch_max = c.W / (4 * P) > 0 ? c.W / (4 * P) : 1;
     c.slots = calloc(c.W, sizeof *c.slots);
-    pending = calloc(P, 1);
+    c.pending = calloc(P, 1);
     free(mpi_per_rank);
     mpi_per_rank = calloc(P, sizeof *mpi_per_rank);
     mpi_jobs = nw;
-    spare_p = calloc(c.sh.np + 1, sizeof *spare_p);
-    spare_y = calloc(c.sh.n + 1, sizeof *spare_y);
+    c.spare_p = calloc(c.sh.np + 1, sizeof *c.spare_p);
+    c.spare_y = calloc(c.sh.n + 1, sizeof *c.spare_y);
     /* On a failure here rank 0 solves nothing, answers every request with "nothing more"
      * (stopped) and returns the error once the other ranks are done. */
-    if (c.slots == NULL || pending == NULL || spare_p == NULL || spare_y == NULL) {
-        fst = ivp_error_set(&ferr, IVP_ERR_NOMEM, "rank 0: out of memory");
+    if (c.pending == NULL) {
+        cli_error("rank 0: out of memory");
+        MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
+    }
+    if (c.slots == NULL || c.spare_p == NULL || c.spare_y == NULL) {
+        c.fst = ivp_error_set(&c.ferr, IVP_ERR_NOMEM, "rank 0: out of memory");
         c.stopped = 1;
     } else if (stream_init(&s0, cfg, &c.sh, &c) != 0) {
-        fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL, "rank 0: cannot make a mutex");
+        c.fst = ivp_error_set(&c.ferr, IVP_ERR_INTERNAL, "rank 0: cannot make a mutex");
         c.stopped = 1;
     } else {
         sync = 1;
         local.s = &s0;
         if (pthread_create(&thread, NULL, coord_local_main, &local) != 0) {
-            fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL, "rank 0: cannot start a thread");
+            c.fst = ivp_error_set(&c.ferr, IVP_ERR_INTERNAL, "rank 0: cannot start a thread");
             c.stopped = 1;
         } else {
             started = 1;
         }
     }
-    if (!started) {
-        local.done = 1;
-        local.st = IVP_OK;
-    }
 
-    for (;;) {
-        MPI_Status stat;
-        int flag = 0, progress = 0, ldone, nbytes;
-        int src, dummy;
-        if (cfg->interrupt != NULL && *cfg->interrupt != 0) {
-            pthread_mutex_lock(&c.lock);
-            c.stopped = 1;
-            pthread_cond_broadcast(&c.cond);
-            pthread_mutex_unlock(&c.lock);
-        }
-        /* One message from any rank. */
-        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &stat);
-        if (flag) {
-            progress = 1;
-            src = stat.MPI_SOURCE;
-            switch (stat.MPI_TAG) {
-            case TAG_REQUEST:
-                MPI_Recv(&dummy, 1, MPI_INT, src, TAG_REQUEST, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                if (pending != NULL) {
-                    pending[src] = 1;
-                } else {
-                    unsigned long long none[2] = {0, 0};
-                    MPI_Send(none, 2, MPI_UNSIGNED_LONG_LONG, src, TAG_GRANT, MPI_COMM_WORLD);
-                }
-                break;
-            case TAG_RESULT: {
-                rec_view v;
-                mpi_slot *slot;
-                mpi_buf tmp;
-                MPI_Get_count(&stat, MPI_BYTE, &nbytes);
-                if (nbytes < 0 || buf_reserve(&scratch, (size_t)nbytes) != 0) {
-                    cli_error("rank 0: out of memory for a member of %d bytes from rank %d", nbytes,
-                              src);
-                    MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
-                }
-                MPI_Recv(scratch.p, nbytes, MPI_BYTE, src, TAG_RESULT, MPI_COMM_WORLD,
-                         MPI_STATUS_IGNORE);
-                scratch.len = (size_t)nbytes;
-                if (rec_unpack(&c.sh, scratch.p, scratch.len, &v) != 0 || v.out.k >= c.K) {
-                    cli_error("rank 0: rank %d sent a malformed member record", src);
-                    MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
-                }
-                slot = &c.slots[v.out.k % c.W];
-                tmp = slot->rec;
-                slot->rec = scratch;
-                scratch = tmp;
-                pthread_mutex_lock(&c.lock);
-                slot->state = SLOT_DONE;
-                pthread_mutex_unlock(&c.lock);
-                break;
-            }
-            case TAG_DONE:
-                MPI_Recv(&dummy, 1, MPI_INT, src, TAG_DONE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                active--;
-                break;
-            case TAG_ERROR: {
-                char msg[IVP_ERROR_MSG_MAX + 32];
-                MPI_Get_count(&stat, MPI_CHAR, &nbytes);
-                if (nbytes <= 0 || (size_t)nbytes > sizeof msg) {
-                    nbytes = (int)sizeof msg;
-                }
-                MPI_Recv(msg, nbytes, MPI_CHAR, src, TAG_ERROR, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-                msg[sizeof msg - 1] = '\0';
-                msg[nbytes - 1] = '\0';
-                if (fst == IVP_OK) {
-                    fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL, "%s", msg);
-                }
-                pthread_mutex_lock(&c.lock);
-                c.stopped = 1;
-                pthread_cond_broadcast(&c.cond);
-                pthread_mutex_unlock(&c.lock);
-                active--;
-                break;
-            }
-            default:
-                cli_error("rank 0: unexpected message (tag %d) from rank %d", stat.MPI_TAG, src);
-                MPI_Abort(MPI_COMM_WORLD, IVP_EXIT_SOLVER);
-            }
-        }
-        /* Requests that can be answered now. */
-        for (i = 1; pending != NULL && i < P; i++) {
-            size_t first, count;
-            int ok;
-            if (!pending[i]) {
-                continue;
-            }
-            pthread_mutex_lock(&c.lock);
-            ok = coord_take(&c, &first, &count);
-            pthread_mutex_unlock(&c.lock);
-            if (ok) {
-                unsigned long long msg[2];
-                if (mpi_per_rank != NULL) {
-                    mpi_per_rank[i] += count;
-                }
-                msg[0] = first;
-                msg[1] = count;
-                MPI_Send(msg, 2, MPI_UNSIGNED_LONG_LONG, (int)i, TAG_GRANT, MPI_COMM_WORLD);
-                pending[i] = 0;
-                progress = 1;
-            }
-        }
-        /* Members in order, as far as they are there. */
-        while (c.next_out < c.K) {
-            size_t k = c.next_out;
-            mpi_slot *slot = NULL;
-            int ready, rc = 0;
-            pthread_mutex_lock(&c.lock);
-            if (k < c.next_hand) {
-                slot = &c.slots[k % c.W];
-                ready = slot->state == SLOT_DONE;
-            } else {
-                ready = c.stopped ? 2 : 0;
-            }
-            pthread_mutex_unlock(&c.lock);
-            if (!ready) {
-                break;
-            }
-            if (fst == IVP_OK) {
-                if (ready == 1) {
-                    rec_view v;
-                    if (rec_unpack(&c.sh, slot->rec.p, slot->rec.len, &v) != 0 || v.out.k != k) {
-                        fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL,
-                                            "rank 0: member %zu: malformed record", k);
-                    } else {
-                        coord_count(sum, &v.res);
-                        rc = cfg->output(cfg->ud, &v.out, &ferr);
-                    }
-                } else {
-                    rc = coord_output_unstarted(&c, k, spare_p, spare_y, sum, &ferr);
-                }
-                if (rc != 0) {
-                    fst = IVP_ERR_IO;
-                    ferr.status = IVP_ERR_IO;
-                }
-            }
-            pthread_mutex_lock(&c.lock);
-            if (ready == 1) {
-                slot->state = SLOT_FREE;
-            }
-            c.next_out = k + 1;
-            if (fst != IVP_OK) {
-                c.stopped = 1;
-            }
-            pthread_cond_broadcast(&c.cond);
-            pthread_mutex_unlock(&c.lock);
-            progress = 1;
-        }
+    /* The engine runs: watch. */
+    pthread_mutex_lock(&c.svc);
+    seen = c.n_service;
+    pthread_mutex_unlock(&c.svc);
+    while (started) {
+        struct timespec ts = {0, COORD_WATCH_NS};
         pthread_mutex_lock(&c.lock);
         ldone = local.done;
         pthread_mutex_unlock(&c.lock);
-        if (ldone && local.st != IVP_OK && fst == IVP_OK) {
-            fst = local.st;
-            ferr = local.err;
-            pthread_mutex_lock(&c.lock);
-            c.stopped = 1;
-            pthread_cond_broadcast(&c.cond);
-            pthread_mutex_unlock(&c.lock);
+        if (ldone) {
+            break;
         }
-        if (ldone && active == 0 && !progress) {
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c.svc);
+        if (c.n_service == seen) {
+            (void)coord_service(&c);
+        }
+        seen = c.n_service;
+        pthread_mutex_unlock(&c.svc);
+    }
+    /* The engine is done (or never started): serve until the other ranks are done too. */
+    for (;;) {
+        int progress, others;
+        pthread_mutex_lock(&c.svc);
+        if (started && local.st != IVP_OK && c.fst == IVP_OK) {
+            c.fst = local.st;
+            c.ferr = local.err;
+            coord_stop(&c);
+        }
+        progress = coord_service(&c);
+        others = c.active > 0;
+        pthread_mutex_unlock(&c.svc);
+        if (!others && !progress) {
             break;
         }
         if (progress) {
@@ -895,9 +1094,9 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
             mpi_pause(&spins);
         }
     }
-    if (fst == IVP_OK && c.next_out < c.K) {
-        fst = ivp_error_set(&ferr, IVP_ERR_INTERNAL,
-                            "rank 0: member %zu was handed out but never came back", c.next_out);
+    if (c.fst == IVP_OK && c.next_out < c.K) {
+        c.fst = ivp_error_set(&c.ferr, IVP_ERR_INTERNAL,
+                              "rank 0: member %zu was handed out but never came back", c.next_out);
     }
     if (started) {
         pthread_join(thread, NULL);
@@ -905,7 +1104,7 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     if (sync) {
         stream_free(&s0);
     }
-    pthread_cond_destroy(&c.cond);
+    pthread_mutex_destroy(&c.svc);
     pthread_mutex_destroy(&c.lock);
     if (c.slots != NULL) {
         for (i = 0; i < c.W; i++) {
@@ -913,15 +1112,15 @@ static ivp_status coord_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
         }
     }
     free(c.slots);
-    free(scratch.p);
-    free(pending);
-    free(spare_p);
-    free(spare_y);
-    if (fst != IVP_OK && err != NULL) {
-        *err = ferr;
-        err->status = fst;
+    free(c.scratch.p);
+    free(c.pending);
+    free(c.spare_p);
+    free(c.spare_y);
+    if (c.fst != IVP_OK && err != NULL) {
+        *err = c.ferr;
+        err->status = c.fst;
     }
-    return fst;
+    return c.fst;
 }
 
 ivp_status run_mpi_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary *sum,

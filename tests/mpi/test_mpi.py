@@ -9,6 +9,8 @@ uneven ensemble (Van der Pol, mu from 0.1 to 1000: the stiffest members take ove
 the steps of the softest) and on one with events and the ragged layout. A failing member does
 not stop the others (exit 1, the same file); SIGUSR1 (which mpirun forwards to every rank)
 keeps the finished members and exits 130; a single run under 3 ranks is rank 0's alone.
+Under 2 ranks x -j 1 on fast members, rank 1 solves a fair share (and the file is the same);
+a rank that starts late does not mistake rank 0's temporary file for another run's.
 Environment (from tests/mpi/CMakeLists.txt): IVP_BIN, IVP_SOURCE_DIR, IVP_CACHE_DIR, IVP_MPIEXEC.
 """
 import json
@@ -120,6 +122,56 @@ class Mpi(unittest.TestCase):
         self.assertEqual(sum(counts), 30, counts)
         self.assertGreater(min(counts), 0, counts)
         self.assert_same_files(ref, out)
+
+    def test_two_ranks_share_fast_members(self):
+        # 2 ranks x -j 1 on members of ~50 us of CPU each (mpirun binds each rank to a core):
+        # rank 1 must solve a fair share. Rank 0 also writes every member, so rank 1's fair
+        # share is a little under half; a quarter leaves room for a busy machine, and the best
+        # of up to 3 runs is taken. (When rank 0 served the other ranks from a polling thread
+        # of its own, that thread shared rank 0's core with rank 0's engine: each request
+        # from rank 1 waited ~10 ms for the scheduler, and rank 1 solved ~7% of the members.)
+        K = 6000
+        spec = self.write("fast.json", {
+            "plugin": VDP, "t_span": [0, 20], "y0": [2, 0], "params": {"mu": 1},
+            "method": "RK45", "rtol": 1e-6, "atol": 1e-6, "t_eval": {"linspace": [0, 20, 101]},
+            "ensemble": {"grid": {"params.mu": {"linspace": [0.5, 5, K]}}}})
+        ref = self.out("ref.h5")
+        p = run([spec, "-q", "-o", ref, "-j", "2"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = self.out("two.h5")
+        shares = []
+        for _ in range(3):
+            p = run([spec, "-o", out, "-j", "1"], ranks=2)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            m = re.search(r"MPI: 2 ranks x -j 1; members per rank: (\d+) (\d+)\n", p.stderr)
+            self.assertIsNotNone(m, p.stderr)
+            counts = [int(c) for c in m.groups()]
+            self.assertEqual(sum(counts), K, counts)
+            shares.append(counts[1] / K)
+            if shares[-1] >= 0.25:
+                break
+        self.assertGreaterEqual(max(shares), 0.25, "rank 1's shares of the members: %s" % shares)
+        self.assert_same_files(ref, out)
+
+    def test_late_rank_does_not_warn_about_rank_zeros_temp_file(self):
+        # Rank 1 compiles the plugin into a cache of its own (rank 0's is warm), so rank 0 has
+        # made its temporary file when rank 1 looks at the output: only rank 0 looks, or rank 1
+        # would warn that "another run seems to be writing" the output.
+        spec = self.write("osc.json", {"plugin": OSC, "t_span": [0, 2], "y0": [1, 0],
+                                       "params": {"omega": 1.5}, "t_eval": [0, 1, 2],
+                                       "ensemble": {"grid": {"params.omega": [1, 2, 3, 4]}}})
+        out = self.out("late.h5")
+        p = run([spec, "-q", "-o", self.out("warm.h5")])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        args = [IVP, "run", spec, "-o", out, "-j", "1"]
+        cold = os.path.join(self.dir, "cold-cache")
+        p = subprocess.run([MPIEXEC] + MPIFLAGS + ["-n", "1"] + args +
+                           [":", "-n", "1", "-x", "IVP_CACHE_DIR=" + cold] + args,
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.isdir(cold), "rank 1 did not compile into its own cache")
+        self.assertNotIn("another run", p.stderr)
+        self.assertIn("MPI: 2 ranks", p.stderr)
 
     def test_events_ragged_identical_files(self):
         spec = self.write("osc.json", {
