@@ -77,7 +77,7 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
     double *restrict k3 = st->krow[3];
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -91,7 +91,7 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (rk23_a[1] * k0[i] + rk23_a[2] * k1[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k1, t + rk23_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + rk23_c[2] * h, w, k2, err);
@@ -102,7 +102,7 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k2[i]);
         yn[i] = y[i] + h * (rk23_b[0] * k0[i] + rk23_b[1] * k1[i] + rk23_b[2] * k2[i]);
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k2, t + rk23_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k3, err);
@@ -123,16 +123,16 @@ static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h
     const double *restrict k3 = st->krow[3];
     double acc = 0.0;
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = atol[i] + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk23_e[0] * k0[i] + rk23_e[1] * k1[i] + rk23_e[2] * k2[i] + rk23_e[3] * k3[i];
         double q = e * h / sc;
         RK_CHECK(bad, k3[i]);
         acc += q * q;
     }
-    *bad_out = bad != 0.0;
+    *bad_out = RK_BAD(bad);
     return sqrt(acc / (double)n);
 }
 
@@ -146,7 +146,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     double *restrict k3 = st->krow[3];
     double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -160,7 +160,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (rk45_a[1] * k0[i] + rk45_a[2] * k1[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k1, t + rk45_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[2] * h, w, k2, err);
@@ -171,7 +171,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k2[i]);
         w[i] = y[i] + (rk45_a[3] * k0[i] + rk45_a[4] * k1[i] + rk45_a[5] * k2[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k2, t + rk45_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[3] * h, w, k3, err);
@@ -183,7 +183,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         w[i] = y[i] +
                (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] + rk45_a[9] * k3[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k3, t + rk45_c[3] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[4] * h, w, k4, err);
@@ -196,7 +196,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
                        rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) *
                           h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k4, t + rk45_c[4] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[5] * h, w, k5, err);
@@ -208,7 +208,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         yn[i] = y[i] + h * (rk45_b[0] * k0[i] + rk45_b[2] * k2[i] + rk45_b[3] * k3[i] +
                             rk45_b[4] * k4[i] + rk45_b[5] * k5[i]);
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k5, t + rk45_c[5] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k6, err);
@@ -229,17 +229,17 @@ static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h
     const double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     double acc = 0.0;
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = atol[i] + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk45_e[0] * k0[i] + rk45_e[2] * k2[i] + rk45_e[3] * k3[i] + rk45_e[4] * k4[i] +
                    rk45_e[5] * k5[i] + rk45_e[6] * k6[i];
         double q = e * h / sc;
         RK_CHECK(bad, k6[i]);
         acc += q * q;
     }
-    *bad_out = bad != 0.0;
+    *bad_out = RK_BAD(bad);
     return sqrt(acc / (double)n);
 }
 
@@ -435,14 +435,8 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
     return IVP_OK;
 }
 
-int ivp_rk_rhs(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err)
+int ivp_rk_rhs_fail(ivp_stepper *s, int rc, double t, ivp_error *err)
 {
-    const ivp_system *sys = s->sys;
-    int rc = sys->rhs(t, y, f, sys->ctx);
-    s->nfev++;
-    if (rc == 0) {
-        return 0;
-    }
     if (rc < 0) {
         return ivp_error_set(err, IVP_ERR_RHS, "rhs returned %d (fatal) at t = %.17g", rc, t);
     }
