@@ -257,12 +257,14 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
 /* Hairer's combined estimate: |h| S5 / sqrt((S5 + 0.01 S3) n), where S5 and S3 are the squared
  * norms of the 5th- and 3rd-order error vectors over scale, each formed as scipy does
  * (norm(...)**2), both in one pass with the scale. */
-static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+static inline double dop853_error_norm_pass(const ivp_stepper *s, const rk_state *st, double h,
+                                            int *bad_out, int uniform)
 {
     const size_t n = s->n;
     const double *restrict y = s->y;
     const double *restrict yn = st->y_new;
     const double *restrict atol = s->atol;
+    const double atol0 = atol[0];
     const double rtol = s->rtol;
     const double *restrict k0 = st->krow[0], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     const double *restrict k7 = st->krow[7], *restrict k8 = st->krow[8], *restrict k9 = st->krow[9];
@@ -273,7 +275,7 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
     uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = (uniform ? atol0 : atol[i]) + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] + dop_e5[7] * k7[i] +
                     dop_e5[8] * k8[i] + dop_e5[9] * k9[i] + dop_e5[10] * k10[i] +
                     dop_e5[11] * k11[i];
@@ -294,6 +296,14 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
         return 0.0;
     }
     return fabs(h) * s5 / sqrt((s5 + 0.01 * s3) * (double)n);
+}
+
+static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    if (st->atol_uniform) {
+        return dop853_error_norm_pass(s, st, h, bad_out, 1);
+    }
+    return dop853_error_norm_pass(s, st, h, bad_out, 0);
 }
 
 /* Dense output: three extra stages (counted in nfev, as scipy counts them), then Hairer's

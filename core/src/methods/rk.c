@@ -112,12 +112,14 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     return 0;
 }
 
-static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+static inline double rk23_error_norm_pass(const ivp_stepper *s, const rk_state *st, double h,
+                                          int *bad_out, int uniform)
 {
     const size_t n = s->n;
     const double *restrict y = s->y;
     const double *restrict yn = st->y_new;
     const double *restrict atol = s->atol;
+    const double atol0 = atol[0];
     const double rtol = s->rtol;
     const double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
     const double *restrict k3 = st->krow[3];
@@ -126,7 +128,7 @@ static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h
     uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = (uniform ? atol0 : atol[i]) + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk23_e[0] * k0[i] + rk23_e[1] * k1[i] + rk23_e[2] * k2[i] + rk23_e[3] * k3[i];
         double q = e * h / sc;
         RK_CHECK(bad, k3[i]);
@@ -134,6 +136,14 @@ static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h
     }
     *bad_out = RK_BAD(bad);
     return sqrt(acc / (double)n);
+}
+
+static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    if (st->atol_uniform) {
+        return rk23_error_norm_pass(s, st, h, bad_out, 1);
+    }
+    return rk23_error_norm_pass(s, st, h, bad_out, 0);
 }
 
 static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err)
@@ -218,12 +228,14 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     return 0;
 }
 
-static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+static inline double rk45_error_norm_pass(const ivp_stepper *s, const rk_state *st, double h,
+                                          int *bad_out, int uniform)
 {
     const size_t n = s->n;
     const double *restrict y = s->y;
     const double *restrict yn = st->y_new;
     const double *restrict atol = s->atol;
+    const double atol0 = atol[0];
     const double rtol = s->rtol;
     const double *restrict k0 = st->krow[0], *restrict k2 = st->krow[2], *restrict k3 = st->krow[3];
     const double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
@@ -232,7 +244,7 @@ static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h
     uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = (uniform ? atol0 : atol[i]) + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk45_e[0] * k0[i] + rk45_e[2] * k2[i] + rk45_e[3] * k3[i] + rk45_e[4] * k4[i] +
                    rk45_e[5] * k5[i] + rk45_e[6] * k6[i];
         double q = e * h / sc;
@@ -241,6 +253,14 @@ static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h
     }
     *bad_out = RK_BAD(bad);
     return sqrt(acc / (double)n);
+}
+
+static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    if (st->atol_uniform) {
+        return rk45_error_norm_pass(s, st, h, bad_out, 1);
+    }
+    return rk45_error_norm_pass(s, st, h, bad_out, 0);
 }
 
 /* Stiffness estimates. Hairer's test compares two stages at the same node c = 1, where the
@@ -345,27 +365,32 @@ void ivp_rk_combine(size_t n, unsigned m, const double *w, double *const *k, dou
     }
 }
 
+/* Bytes of the state's allocation before k: the struct, rounded up to a cache line. */
+#define RK_STATE_HEAD ((sizeof(rk_state) + 63) / 64 * 64)
+
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
 {
     size_t n = s->n;
-    rk_state *st = ivp_calloc(s->alloc, 1, sizeof *st);
-    if (st == NULL) {
-        goto fail;
-    }
-    s->state = st;
-    st->tab = tab;
+    rk_state *st;
     /* Not zeroed: every value of k, y_new and work is written before it is read. init writes
      * K_0 (and work, y_new when choosing the first step); each step attempt writes work, y_new
      * and K_1..K_S before the error norm reads them; the interpolant and the stiffness test run
      * only after an accepted step, and DOP853's dense stages K_13..K_15 are written by its
      * dense output before use. ivp_rk_reset zeroes them all the same. */
-    if (n > SIZE_MAX / sizeof(double) / tab->n_rows) {
+    if (n > (SIZE_MAX - RK_STATE_HEAD) / sizeof(double) / (tab->n_rows + 1u)) {
         goto fail;
     }
-    st->k = ivp_alloc(s->alloc, (size_t)tab->n_rows * n * sizeof *st->k);
+    st = ivp_alloc(s->alloc, RK_STATE_HEAD + ((size_t)tab->n_rows + 1) * n * sizeof(double));
+    if (st == NULL) {
+        goto fail;
+    }
+    memset(st, 0, sizeof *st);
+    s->state = st;
+    st->tab = tab;
+    st->k = (double *)(void *)((char *)st + RK_STATE_HEAD);
+    st->work = st->k + (size_t)tab->n_rows * n;
     st->y_new = ivp_alloc(s->alloc, n * sizeof *st->y_new);
-    st->work = ivp_alloc(s->alloc, n * sizeof *st->work);
-    if (st->k == NULL || st->y_new == NULL || st->work == NULL) {
+    if (st->y_new == NULL) {
         goto fail;
     }
     return IVP_OK;
@@ -380,9 +405,7 @@ void ivp_rk_free(ivp_stepper *s)
     if (st == NULL) {
         return;
     }
-    ivp_free(s->alloc, st->k);
     ivp_free(s->alloc, st->y_new);
-    ivp_free(s->alloc, st->work);
     ivp_free(s->alloc, st);
     s->state = NULL;
 }
@@ -391,9 +414,8 @@ void ivp_rk_reset(ivp_stepper *s)
 {
     rk_state *st = s->state;
     const size_t n = s->n;
-    memset(st->k, 0, (size_t)st->tab->n_rows * n * sizeof *st->k);
+    memset(st->k, 0, ((size_t)st->tab->n_rows + 1) * n * sizeof *st->k); /* k and work */
     memset(st->y_new, 0, n * sizeof *st->y_new);
-    memset(st->work, 0, n * sizeof *st->work);
     st->h_previous = 0.0;
     st->fsal_pending = 0;
     st->n_accepted = 0;
@@ -406,9 +428,19 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
 {
     rk_state *st = s->state;
     unsigned j;
+    size_t i;
     int rc;
     for (j = 0; j < st->tab->n_rows; j++) {
         st->krow[j] = st->k + (size_t)j * s->n;
+    }
+    /* A scalar atol (the usual case) is expanded to n equal values: the error norms then
+     * read atol[0] instead of the vector (the same values, so the same results) */
+    st->atol_uniform = 1;
+    for (i = 1; i < s->n; i++) {
+        if (s->atol[i] != s->atol[0]) {
+            st->atol_uniform = 0;
+            break;
+        }
     }
     st->fsal_pending = 0;
     st->n_accepted = 0;

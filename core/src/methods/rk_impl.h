@@ -83,12 +83,15 @@ typedef struct rk_tableau {
     double stiff_boundary;      /* the test fires when the estimate exceeds it */
 } rk_tableau;
 
+/* The state is one allocation: this struct, then k and work (y_new is separate: it rotates
+ * with the stepper's y and y_old, which the driver frees). */
 struct rk_state {
     const rk_tableau *tab;
-    double *k;                 /* n_rows x n stage derivatives (the allocation) */
+    double *k;                 /* n_rows x n stage derivatives (in this allocation) */
     double *krow[RK_MAX_ROWS]; /* row j = K_j: rows of k, K_0 and K_S swapped by FSAL */
     double *y_new;             /* candidate state */
-    double *work;              /* stage argument */
+    double *work;              /* stage argument (in this allocation, after k) */
+    int atol_uniform;          /* every atol[i] equals atol[0]: the norms read the scalar */
     double h_previous;         /* signed size of the last accepted step */
     int fsal_pending;          /* the last accepted step's f_new (K_S) is the next step's K_0 */
     unsigned long n_accepted;  /* accepted steps of this solve (for the stiffness test) */
@@ -114,8 +117,7 @@ int ivp_rk_rhs_fail(ivp_stepper *s, int rc, double t, ivp_error *err);
  * status when it returned < 0. Unlike ivp_rhs_eval it does not check f for non-finite values:
  * the next fused pass over f does. Inline: the stage kernels call it 6-12 times a step, and
  * an exported function of the shared library is called through its PLT. */
-static inline int ivp_rk_rhs(ivp_stepper *s, double t, const double *y, double *f,
-                             ivp_error *err)
+static inline int ivp_rk_rhs(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err)
 {
     const ivp_system *sys = s->sys;
     int rc = sys->rhs(t, y, f, sys->ctx);
