@@ -632,19 +632,13 @@ static void solver_reset(driver *d, double t0, double t_end, const double *y0)
     if (d->used) {
         s->type->reset(s);
     }
-    if (d->used && d->dense != NULL) {
-        memset(d->dense, 0, (size_t)(d->deg + 1) * n * sizeof *d->dense);
-        memset(d->ppoly, 0, (size_t)(d->deg + 1) * n * sizeof *d->ppoly);
-        memset(d->ytmp, 0, n * sizeof *d->ytmp);
-        if (m > 0) {
-            memset(d->g_old, 0, m * sizeof *d->g_old);
-            memset(d->g_new, 0, m * sizeof *d->g_new);
-            memset(d->gtmp, 0, m * sizeof *d->gtmp);
-            memset(d->roots, 0, m * sizeof *d->roots);
-            memset(d->active, 0, m * sizeof *d->active);
-            memset(d->count, 0, m * sizeof *d->count);
-            memset(d->zero_done, 0, m * sizeof *d->zero_done);
-        }
+    if (d->used && m > 0) {
+        /* The event counts and zero flags are read before they are written; every other
+         * buffer (the interpolant, the PPoly segment, the event values and roots) is written
+         * before it is read, and is not zeroed: a scan of short solves of a large system
+         * zeroed (2 deg + 3) n doubles per reset for nothing (DOP853, n = 1024: 136 KiB). */
+        memset(d->count, 0, m * sizeof *d->count);
+        memset(d->zero_done, 0, m * sizeof *d->zero_done);
     }
     d->used = 1;
     d->sink = NULL;

@@ -378,7 +378,8 @@ ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
      * K_0 (and work, y_new when choosing the first step); each step attempt writes work, y_new
      * and K_1..K_S before the error norm reads them; the interpolant and the stiffness test run
      * only after an accepted step, and DOP853's dense stages K_13..K_15 are written by its
-     * dense output before use. ivp_rk_reset zeroes them all the same.
+     * dense output before use. Nor does ivp_rk_reset zero them (DOP853: 18 n doubles per
+     * reset that a scan of short solves of a large system paid for nothing).
      * Three blocks, not one: one block of k and work (DOP853, n = 1024: 136 KiB) crossed
      * glibc's mmap/trim thresholds, and a scan of short solves paid 5 page faults per solve
      * (measured) where these sizes pay none. */
@@ -413,10 +414,6 @@ void ivp_rk_free(ivp_stepper *s)
 void ivp_rk_reset(ivp_stepper *s)
 {
     rk_state *st = s->state;
-    const size_t n = s->n;
-    memset(st->k, 0, (size_t)st->tab->n_rows * n * sizeof *st->k);
-    memset(st->y_new, 0, n * sizeof *st->y_new);
-    memset(st->work, 0, n * sizeof *st->work);
     st->h_previous = 0.0;
     st->fsal_pending = 0;
     st->n_accepted = 0;
