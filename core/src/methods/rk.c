@@ -365,31 +365,39 @@ void ivp_rk_combine(size_t n, unsigned m, const double *w, double *const *k, dou
     }
 }
 
+/* Bytes of the state's block before work: the struct, rounded up to a cache line. */
+#define RK_STATE_HEAD ((sizeof(rk_state) + 63) / 64 * 64)
+
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
 {
     size_t n = s->n;
-    rk_state *st = ivp_calloc(s->alloc, 1, sizeof *st);
+    rk_state *st;
+    if (n > (SIZE_MAX - RK_STATE_HEAD) / sizeof(double)) {
+        goto fail;
+    }
+    st = ivp_alloc(s->alloc, RK_STATE_HEAD + n * sizeof(double));
     if (st == NULL) {
         goto fail;
     }
+    memset(st, 0, sizeof *st);
     s->state = st;
     st->tab = tab;
+    st->work = (double *)(void *)((char *)st + RK_STATE_HEAD);
     /* Not zeroed: every value of k, y_new and work is written before it is read. init writes
      * K_0 (and work, y_new when choosing the first step); each step attempt writes work, y_new
      * and K_1..K_S before the error norm reads them; the interpolant and the stiffness test run
      * only after an accepted step, and DOP853's dense stages K_13..K_15 are written by its
      * dense output before use. Nor does ivp_rk_reset zero them (DOP853: 18 n doubles per
      * reset that a scan of short solves of a large system paid for nothing).
-     * Three blocks, not one: one block of k and work (DOP853, n = 1024: 136 KiB) crossed
-     * glibc's mmap/trim thresholds, and a scan of short solves paid 5 page faults per solve
-     * (measured) where these sizes pay none. */
+     * work shares the state's block; k has its own: one block of k and work (DOP853,
+     * n = 1024: 136 KiB) crossed glibc's mmap/trim thresholds, and a scan of short solves
+     * paid 5 page faults per solve (measured) where these sizes pay none. */
     if (n > SIZE_MAX / sizeof(double) / tab->n_rows) {
         goto fail;
     }
     st->k = ivp_alloc(s->alloc, (size_t)tab->n_rows * n * sizeof *st->k);
     st->y_new = ivp_alloc(s->alloc, n * sizeof *st->y_new);
-    st->work = ivp_alloc(s->alloc, n * sizeof *st->work);
-    if (st->k == NULL || st->y_new == NULL || st->work == NULL) {
+    if (st->k == NULL || st->y_new == NULL) {
         goto fail;
     }
     return IVP_OK;
@@ -406,8 +414,7 @@ void ivp_rk_free(ivp_stepper *s)
     }
     ivp_free(s->alloc, st->k);
     ivp_free(s->alloc, st->y_new);
-    ivp_free(s->alloc, st->work);
-    ivp_free(s->alloc, st);
+    ivp_free(s->alloc, st); /* and work */
     s->state = NULL;
 }
 

@@ -90,7 +90,7 @@ struct rk_state {
     double *k;                 /* n_rows x n stage derivatives (the allocation) */
     double *krow[RK_MAX_ROWS]; /* row j = K_j: rows of k, K_0 and K_S swapped by FSAL */
     double *y_new;             /* candidate state */
-    double *work;              /* stage argument */
+    double *work;              /* stage argument (in the state's block, after it) */
     int atol_uniform;          /* every atol[i] equals atol[0]: the norms read the scalar */
     double h_previous;         /* signed size of the last accepted step */
     int fsal_pending;          /* the last accepted step's f_new (K_S) is the next step's K_0 */
