@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT
- * bench/explicit/explicit_bench.c - time per rhs call of ivp's explicit methods (ivp_solve
- * in-process, a no-op sink) against the minimal fused loop of the same tableau (anchor.c), on
- * Van der Pol (mu = 1, [0, 100]) and the linear system y' = -y (n = 2 .. 10^6, [0, 10]),
- * rtol = atol = 1e-6, RK45 and DOP853. Both take the same steps; the program checks that nfev,
- * the step count and the final state (bit for bit) agree, and stops if they do not.
+ * bench/explicit/explicit_bench.c - time per rhs call of ivp's explicit methods in-process (a
+ * no-op sink) against the minimal fused loop of the same tableau (anchor.c), on Van der Pol
+ * (mu = 1, [0, 100]) and the linear system y' = -y (n = 2 .. 10^6, [0, 10]), rtol = atol =
+ * 1e-6, RK45 and DOP853. ivp runs two ways: ivp_solve (a solver made, run and freed per solve)
+ * and a reusable solver (ivp_solver_new once per case, then ivp_solver_reset + ivp_solver_run
+ * per solve, as a scan of many short solves of one system would use it). All take the same
+ * steps; the program checks that nfev, the step count and the final state (bit for bit)
+ * agree, and stops if they do not.
  *
  * Each time is the median over 'repeats' batches of the time per solve; a batch repeats the
- * solve until it has lasted at least 20 ms. Anchor and ivp batches alternate, so that drifts in
- * the machine's load hit both alike. Prints a Markdown table.
+ * solve until it has lasted at least 20 ms. Anchor, ivp_solve and reused-solver batches
+ * alternate, so that drifts in the machine's load hit all alike. Prints a Markdown table.
  *
- * Usage: explicit_bench [repeats (default 7)] [largest n (default 1000000)]
+ * The clock is CLOCK_MONOTONIC (wall time), or with 'cpu' the process's CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID): on a machine shared with other jobs (load above its cores) wall
+ * time also counts the time the process waits to be scheduled, which CPU time leaves out.
+ *
+ * Usage: explicit_bench [repeats (default 7)] [largest n (default 1000000)] [wall | cpu]
  */
 #define _POSIX_C_SOURCE 199309L
 
@@ -25,10 +32,12 @@
 #define MIN_BATCH_SECONDS 0.02
 #define MAX_REPEATS 101
 
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static double now_seconds(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(bench_clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -64,7 +73,10 @@ typedef struct bench_problem {
     ivp_rhs_fn *rhs;
     ivp_ctx ctx;
     double t0, t_end;
-    double *y0, *y_a, *y_i; /* initial state, anchor's and ivp's final states */
+    double *y0, *y_a, *y_i, *y_r; /* initial state; anchor's, ivp_solve's, reused solver's
+                                     final states */
+    ivp_system sys;               /* the system the solvers integrate */
+    ivp_solver *solver;           /* the reusable solver of the current case */
 } bench_problem;
 
 typedef struct run_info {
@@ -91,29 +103,35 @@ static int keep_point(void *ud, double t, const double *y)
     return 0;
 }
 
+static void bench_options(int dop853, ivp_options *opt)
+{
+    ivp_options_init(opt);
+    opt->method = dop853 ? "DOP853" : "RK45";
+    opt->rtol = 1e-6;
+    opt->atol = 1e-6;
+}
+
+/* The sink: keep_point into y_keep, or noop_point counting into *points. */
+static ivp_sink bench_sink(last_point *lp, double *y_keep, size_t n, unsigned long *points)
+{
+    ivp_sink sink;
+    memset(&sink, 0, sizeof sink);
+    lp->n = n;
+    lp->y = y_keep;
+    sink.point = y_keep != NULL ? keep_point : noop_point;
+    sink.ud = y_keep != NULL ? (void *)lp : (void *)points;
+    return sink;
+}
+
 static int solve_ivp(const bench_problem *p, int dop853, run_info *ri, int keep)
 {
-    ivp_system sys;
     ivp_options opt;
-    ivp_sink sink;
     ivp_result res;
-    unsigned long points = 0;
-    memset(&sys, 0, sizeof sys);
-    sys.n = p->ctx.n;
-    sys.rhs = p->rhs;
-    sys.lband = sys.uband = -1;
-    sys.ctx = &p->ctx;
-    ivp_options_init(&opt);
-    opt.method = dop853 ? "DOP853" : "RK45";
-    opt.rtol = 1e-6;
-    opt.atol = 1e-6;
-    memset(&sink, 0, sizeof sink);
     last_point lp;
-    lp.n = p->ctx.n;
-    lp.y = p->y_i;
-    sink.point = keep ? keep_point : noop_point;
-    sink.ud = keep ? (void *)&lp : (void *)&points;
-    if (ivp_solve(&sys, p->t0, p->t_end, p->y0, &opt, &sink, &res, NULL) != IVP_OK) {
+    unsigned long points = 0;
+    const ivp_sink sink = bench_sink(&lp, keep ? p->y_i : NULL, p->ctx.n, &points);
+    bench_options(dop853, &opt);
+    if (ivp_solve(&p->sys, p->t0, p->t_end, p->y0, &opt, &sink, &res, NULL) != IVP_OK) {
         fprintf(stderr, "ivp_solve failed: %s\n", res.message);
         return -1;
     }
@@ -125,6 +143,30 @@ static int solve_ivp(const bench_problem *p, int dop853, run_info *ri, int keep)
 static int run_ivp(const bench_problem *p, int dop853, run_info *ri)
 {
     return solve_ivp(p, dop853, ri, 0);
+}
+
+/* One solve with the case's reusable solver: reset (the options of ivp_solver_new) + run. */
+static int solve_reused(const bench_problem *p, run_info *ri, int keep)
+{
+    ivp_result res;
+    ivp_error err;
+    last_point lp;
+    unsigned long points = 0;
+    const ivp_sink sink = bench_sink(&lp, keep ? p->y_r : NULL, p->ctx.n, &points);
+    if (ivp_solver_reset(p->solver, p->t0, p->t_end, p->y0, NULL, &err) != IVP_OK ||
+        ivp_solver_run(p->solver, &sink, &res, &err) != IVP_OK) {
+        fprintf(stderr, "the reused solver failed: %s\n", err.msg);
+        return -1;
+    }
+    ri->nfev = res.nfev;
+    ri->n_steps = res.n_steps;
+    return 0;
+}
+
+static int run_reused(const bench_problem *p, int dop853, run_info *ri)
+{
+    (void)dop853; /* the solver was made for the case's method */
+    return solve_reused(p, ri, 0);
 }
 
 typedef int run_fn(const bench_problem *p, int dop853, run_info *ri);
@@ -168,35 +210,49 @@ static double median(double *v, int m)
     return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
 }
 
-static void bench_case(const bench_problem *p, int dop853, int repeats)
+static void bench_case(bench_problem *p, int dop853, int repeats)
 {
-    run_info ra, rv;
-    double ta[MAX_REPEATS], tv[MAX_REPEATS], ma, mv;
-    unsigned long reps_a = 0, reps_v = 0;
+    run_info ra, rv, rr;
+    double ta[MAX_REPEATS], tv[MAX_REPEATS], tr[MAX_REPEATS], ma, mv, mr;
+    unsigned long reps_a = 0, reps_v = 0, reps_r = 0;
+    ivp_options opt;
+    ivp_error err;
     int r;
-    if (run_anchor(p, dop853, &ra) != 0 || solve_ivp(p, dop853, &rv, 1) != 0) {
+    bench_options(dop853, &opt);
+    p->solver = ivp_solver_new(&p->sys, &opt, &err);
+    if (p->solver == NULL) {
+        fprintf(stderr, "ivp_solver_new failed: %s\n", err.msg);
+        exit(1);
+    }
+    if (run_anchor(p, dop853, &ra) != 0 || solve_ivp(p, dop853, &rv, 1) != 0 ||
+        solve_reused(p, &rr, 1) != 0) {
         fprintf(stderr, "%s %s n = %zu: a solve failed\n", p->name, dop853 ? "DOP853" : "RK45",
                 p->ctx.n);
         exit(1);
     }
-    if (ra.nfev != rv.nfev || ra.n_steps != rv.n_steps ||
-        memcmp(p->y_a, p->y_i, p->ctx.n * sizeof *p->y_a) != 0) {
+    if (ra.nfev != rv.nfev || ra.n_steps != rv.n_steps || ra.nfev != rr.nfev ||
+        ra.n_steps != rr.n_steps || memcmp(p->y_a, p->y_i, p->ctx.n * sizeof *p->y_a) != 0 ||
+        memcmp(p->y_a, p->y_r, p->ctx.n * sizeof *p->y_a) != 0) {
         fprintf(stderr,
-                "%s %s n = %zu: anchor nfev %lu steps %lu, ivp nfev %lu steps %lu, or "
-                "the final states differ\n",
+                "%s %s n = %zu: anchor nfev %lu steps %lu, ivp_solve nfev %lu steps %lu, reused "
+                "solver nfev %lu steps %lu, or the final states differ\n",
                 p->name, dop853 ? "DOP853" : "RK45", p->ctx.n, ra.nfev, ra.n_steps, rv.nfev,
-                rv.n_steps);
+                rv.n_steps, rr.nfev, rr.n_steps);
         exit(1);
     }
     for (r = 0; r < repeats; r++) {
         ta[r] = batch(run_anchor, p, dop853, &reps_a);
         tv[r] = batch(run_ivp, p, dop853, &reps_v);
+        tr[r] = batch(run_reused, p, dop853, &reps_r);
     }
+    ivp_solver_free(p->solver);
+    p->solver = NULL;
     ma = median(ta, repeats);
     mv = median(tv, repeats);
-    printf("| %s | %s | %zu | %lu | %lu | %.1f | %.1f | %.2f |\n", p->name,
+    mr = median(tr, repeats);
+    printf("| %s | %s | %zu | %lu | %lu | %.1f | %.1f | %.2f | %.1f | %.2f |\n", p->name,
            dop853 ? "DOP853" : "RK45", p->ctx.n, rv.n_steps, rv.nfev, 1e9 * ma / (double)ra.nfev,
-           1e9 * mv / (double)rv.nfev, mv / ma);
+           1e9 * mv / (double)rv.nfev, mv / ma, 1e9 * mr / (double)rr.nfev, mr / ma);
     fflush(stdout);
 }
 
@@ -211,12 +267,17 @@ static int problem_init(bench_problem *p, const char *name, ivp_rhs_fn *f, size_
     p->ctx.p = params;
     p->ctx.np = params != NULL ? 1 : 0;
     p->t_end = t_end;
-    p->y0 = malloc(3 * n * sizeof *p->y0);
+    p->sys.n = n;
+    p->sys.rhs = f;
+    p->sys.lband = p->sys.uband = -1;
+    p->sys.ctx = &p->ctx;
+    p->y0 = malloc(4 * n * sizeof *p->y0);
     if (p->y0 == NULL) {
         return -1;
     }
     p->y_a = p->y0 + n;
     p->y_i = p->y_a + n;
+    p->y_r = p->y_i + n;
     for (i = 0; i < n; i++) {
         p->y0[i] = 1.0 + (double)i / (double)n;
     }
@@ -237,8 +298,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "repeats must be 1..%d\n", MAX_REPEATS);
         return 2;
     }
-    printf("| problem | method | n | steps | nfev | anchor ns/rhs call | ivp ns/rhs call | "
-           "ivp / anchor |\n|---|---|---|---|---|---|---|---|\n");
+    if (argc > 3) {
+        if (strcmp(argv[3], "cpu") == 0) {
+            bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+        } else if (strcmp(argv[3], "wall") != 0) {
+            fprintf(stderr, "the clock must be wall or cpu, not '%s'\n", argv[3]);
+            return 2;
+        }
+    }
+    printf("| problem | method | n | steps | nfev | anchor ns/rhs call | ivp_solve ns/rhs call | "
+           "ivp_solve / anchor | reused solver ns/rhs call | reused / anchor |\n"
+           "|---|---|---|---|---|---|---|---|---|---|\n");
     if (problem_init(&p, "Van der Pol", vdp_rhs, 2, mu, 100.0) != 0) {
         return 1;
     }

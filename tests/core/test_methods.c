@@ -335,6 +335,92 @@ static void methods_fail_on_persistent_rhs_failures(void **state)
     }
 }
 
+/* One bad rhs call: call number 'at' returns 1 (code != 0) or puts 'value' into f[j]. */
+typedef struct one_bad {
+    long calls, at;
+    size_t j;
+    int code;
+    double value;
+} one_bad;
+
+static int rhs_one_bad(double t, const double *y, double *f, const ivp_ctx *ctx)
+{
+    one_bad *b = ctx->data;
+    const long c = b->calls++;
+    size_t i;
+    (void)t;
+    for (i = 0; i < ctx->n; i++) {
+        f[i] = -(1.0 + (double)i / 8.0) * y[i];
+    }
+    if (c == b->at) {
+        if (b->code != 0) {
+            return 1;
+        }
+        f[b->j] = b->value;
+    }
+    return 0;
+}
+
+static int keep_last(void *ud, double t, const double *y)
+{
+    (void)t;
+    memcpy(ud, y, 37 * sizeof *y);
+    return 0;
+}
+
+/* The explicit methods check every stage's rhs value for NaN and infinities inside their
+ * vectorised passes: a non-finite value in any component (vector lanes and the scalar
+ * remainder) at any stage, or in f_new, must end the step attempt exactly where a
+ * recoverable rhs failure of that call does, so the two solves match call for call and bit
+ * for bit. A missed value would propagate into the error norm and change the step sequence. */
+static void explicit_methods_catch_nonfinite_in_every_stage(void **state)
+{
+    static const size_t comps[] = {0, 21, 36};
+    const double values[] = {(double)NAN, HUGE_VAL, -HUGE_VAL};
+    int k;
+    (void)state;
+    for (k = 0; k < 3; k++) {
+        long at;
+        for (at = 2; at < 40; at++) {
+            ivp_ctx ctx;
+            ivp_system sys = make_system(37, rhs_one_bad, &ctx);
+            ivp_options o;
+            ivp_sink sink;
+            ivp_result ref, res;
+            ivp_status st_ref;
+            double y0[37], y_ref[37], y_bad[37];
+            one_bad b = {0, at, 0, 1, 0.0};
+            size_t i, q, v;
+            for (i = 0; i < 37; i++) {
+                y0[i] = 1.0 + (double)i / 37.0;
+            }
+            ctx.data = &b;
+            ivp_options_init(&o);
+            o.method = all_methods[k];
+            o.rtol = 1e-6;
+            o.atol = 1e-9;
+            memset(&sink, 0, sizeof sink);
+            sink.point = keep_last;
+            sink.ud = y_ref;
+            st_ref = ivp_solve(&sys, 0.0, 2.0, y0, &o, &sink, &ref, NULL);
+            assert_int_equal(st_ref, IVP_OK);
+            assert_true(ref.n_rejected >= 1);
+            for (q = 0; q < 3; q++) {
+                for (v = 0; v < 3; v++) {
+                    one_bad bad = {0, at, comps[q], 0, values[v]};
+                    ctx.data = &bad;
+                    sink.ud = y_bad;
+                    assert_int_equal(ivp_solve(&sys, 0.0, 2.0, y0, &o, &sink, &res, NULL), st_ref);
+                    assert_int_equal(res.nfev, ref.nfev);
+                    assert_int_equal(res.n_steps, ref.n_steps);
+                    assert_int_equal(res.n_rejected, ref.n_rejected);
+                    assert_memory_equal(y_bad, y_ref, sizeof y_ref);
+                }
+            }
+        }
+    }
+}
+
 static void methods_stop_on_interrupt(void **state)
 {
     int k;
@@ -655,6 +741,7 @@ int main(void)
         cmocka_unit_test(methods_integrate_backward),
         cmocka_unit_test(methods_retry_after_recoverable_rhs_failure),
         cmocka_unit_test(methods_fail_on_persistent_rhs_failures),
+        cmocka_unit_test(explicit_methods_catch_nonfinite_in_every_stage),
         cmocka_unit_test(methods_stop_on_interrupt),
         cmocka_unit_test(methods_honour_step_limits),
         cmocka_unit_test(methods_find_events),

@@ -104,7 +104,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
     double *restrict k9 = st->krow[9], *restrict k10 = st->krow[10], *restrict k11 = st->krow[11];
     double *restrict k12 = st->krow[12];
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -118,7 +118,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (dop_a[1] * k0[i] + dop_a[2] * k1[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k1, t + dop_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[2] * h, w, k2, err);
@@ -129,7 +129,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         RK_CHECK(bad, k2[i]);
         w[i] = y[i] + (dop_a[3] * k0[i] + dop_a[5] * k2[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k2, t + dop_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[3] * h, w, k3, err);
@@ -140,7 +140,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         RK_CHECK(bad, k3[i]);
         w[i] = y[i] + (dop_a[6] * k0[i] + dop_a[8] * k2[i] + dop_a[9] * k3[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k3, t + dop_c[3] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[4] * h, w, k4, err);
@@ -151,7 +151,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         RK_CHECK(bad, k4[i]);
         w[i] = y[i] + (dop_a[10] * k0[i] + dop_a[13] * k3[i] + dop_a[14] * k4[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k4, t + dop_c[4] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[5] * h, w, k5, err);
@@ -163,7 +163,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
         w[i] = y[i] +
                (dop_a[15] * k0[i] + dop_a[18] * k3[i] + dop_a[19] * k4[i] + dop_a[20] * k5[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k5, t + dop_c[5] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[6] * h, w, k6, err);
@@ -176,7 +176,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
                        dop_a[26] * k5[i] + dop_a[27] * k6[i]) *
                           h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k6, t + dop_c[6] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[7] * h, w, k7, err);
@@ -189,7 +189,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
                        dop_a[33] * k5[i] + dop_a[34] * k6[i] + dop_a[35] * k7[i]) *
                           h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k7, t + dop_c[7] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[8] * h, w, k8, err);
@@ -203,7 +203,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
                 dop_a[42] * k6[i] + dop_a[43] * k7[i] + dop_a[44] * k8[i]) *
                    h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k8, t + dop_c[8] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[9] * h, w, k9, err);
@@ -217,7 +217,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
                 dop_a[51] * k6[i] + dop_a[52] * k7[i] + dop_a[53] * k8[i] + dop_a[54] * k9[i]) *
                    h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k9, t + dop_c[9] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[10] * h, w, k10, err);
@@ -231,7 +231,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
                        dop_a[63] * k8[i] + dop_a[64] * k9[i] + dop_a[65] * k10[i]) *
                           h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k10, t + dop_c[10] * h);
     }
     rc = ivp_rk_rhs(s, t + dop_c[11] * h, w, k11, err);
@@ -244,7 +244,7 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
                             dop_a[73] * k7[i] + dop_a[74] * k8[i] + dop_a[75] * k9[i] +
                             dop_a[76] * k10[i] + dop_a[77] * k11[i]);
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k11, t + dop_c[11] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k12, err);
@@ -257,12 +257,14 @@ static int dop853_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_e
 /* Hairer's combined estimate: |h| S5 / sqrt((S5 + 0.01 S3) n), where S5 and S3 are the squared
  * norms of the 5th- and 3rd-order error vectors over scale, each formed as scipy does
  * (norm(...)**2), both in one pass with the scale. */
-static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+static inline double dop853_error_norm_pass(const ivp_stepper *s, const rk_state *st, double h,
+                                            int *bad_out, int uniform)
 {
     const size_t n = s->n;
     const double *restrict y = s->y;
     const double *restrict yn = st->y_new;
     const double *restrict atol = s->atol;
+    const double atol0 = atol[0];
     const double rtol = s->rtol;
     const double *restrict k0 = st->krow[0], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     const double *restrict k7 = st->krow[7], *restrict k8 = st->krow[8], *restrict k9 = st->krow[9];
@@ -270,10 +272,10 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
     const double *restrict k12 = st->krow[12];
     double acc5 = 0.0, acc3 = 0.0, s5, s3;
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = (uniform ? atol0 : atol[i]) + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e5 = dop_e5[0] * k0[i] + dop_e5[5] * k5[i] + dop_e5[6] * k6[i] + dop_e5[7] * k7[i] +
                     dop_e5[8] * k8[i] + dop_e5[9] * k9[i] + dop_e5[10] * k10[i] +
                     dop_e5[11] * k11[i];
@@ -285,7 +287,7 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
         acc5 += q5 * q5;
         acc3 += q3 * q3;
     }
-    *bad_out = bad != 0.0;
+    *bad_out = RK_BAD(bad);
     s5 = sqrt(acc5);
     s5 *= s5;
     s3 = sqrt(acc3);
@@ -294,6 +296,14 @@ static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double
         return 0.0;
     }
     return fabs(h) * s5 / sqrt((s5 + 0.01 * s3) * (double)n);
+}
+
+static double dop853_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    if (st->atol_uniform) {
+        return dop853_error_norm_pass(s, st, h, bad_out, 1);
+    }
+    return dop853_error_norm_pass(s, st, h, bad_out, 0);
 }
 
 /* Dense output: three extra stages (counted in nfev, as scipy counts them), then Hairer's

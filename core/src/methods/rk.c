@@ -77,7 +77,7 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
     double *restrict k3 = st->krow[3];
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -91,7 +91,7 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (rk23_a[1] * k0[i] + rk23_a[2] * k1[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k1, t + rk23_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + rk23_c[2] * h, w, k2, err);
@@ -102,7 +102,7 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k2[i]);
         yn[i] = y[i] + h * (rk23_b[0] * k0[i] + rk23_b[1] * k1[i] + rk23_b[2] * k2[i]);
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k2, t + rk23_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k3, err);
@@ -112,28 +112,38 @@ static int rk23_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     return 0;
 }
 
-static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+static inline double rk23_error_norm_pass(const ivp_stepper *s, const rk_state *st, double h,
+                                          int *bad_out, int uniform)
 {
     const size_t n = s->n;
     const double *restrict y = s->y;
     const double *restrict yn = st->y_new;
     const double *restrict atol = s->atol;
+    const double atol0 = atol[0];
     const double rtol = s->rtol;
     const double *restrict k0 = st->krow[0], *restrict k1 = st->krow[1], *restrict k2 = st->krow[2];
     const double *restrict k3 = st->krow[3];
     double acc = 0.0;
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = (uniform ? atol0 : atol[i]) + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk23_e[0] * k0[i] + rk23_e[1] * k1[i] + rk23_e[2] * k2[i] + rk23_e[3] * k3[i];
         double q = e * h / sc;
         RK_CHECK(bad, k3[i]);
         acc += q * q;
     }
-    *bad_out = bad != 0.0;
+    *bad_out = RK_BAD(bad);
     return sqrt(acc / (double)n);
+}
+
+static double rk23_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    if (st->atol_uniform) {
+        return rk23_error_norm_pass(s, st, h, bad_out, 1);
+    }
+    return rk23_error_norm_pass(s, st, h, bad_out, 0);
 }
 
 static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_error *err)
@@ -146,7 +156,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     double *restrict k3 = st->krow[3];
     double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
     int rc;
 
     for (i = 0; i < n; i++) {
@@ -160,7 +170,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k1[i]);
         w[i] = y[i] + (rk45_a[1] * k0[i] + rk45_a[2] * k1[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k1, t + rk45_c[1] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[2] * h, w, k2, err);
@@ -171,7 +181,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         RK_CHECK(bad, k2[i]);
         w[i] = y[i] + (rk45_a[3] * k0[i] + rk45_a[4] * k1[i] + rk45_a[5] * k2[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k2, t + rk45_c[2] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[3] * h, w, k3, err);
@@ -183,7 +193,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         w[i] = y[i] +
                (rk45_a[6] * k0[i] + rk45_a[7] * k1[i] + rk45_a[8] * k2[i] + rk45_a[9] * k3[i]) * h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k3, t + rk45_c[3] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[4] * h, w, k4, err);
@@ -196,7 +206,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
                        rk45_a[13] * k3[i] + rk45_a[14] * k4[i]) *
                           h;
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k4, t + rk45_c[4] * h);
     }
     rc = ivp_rk_rhs(s, t + rk45_c[5] * h, w, k5, err);
@@ -208,7 +218,7 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
         yn[i] = y[i] + h * (rk45_b[0] * k0[i] + rk45_b[2] * k2[i] + rk45_b[3] * k3[i] +
                             rk45_b[4] * k4[i] + rk45_b[5] * k5[i]);
     }
-    if (bad != 0.0) {
+    if (RK_BAD(bad)) {
         return ivp_rk_nonfinite(s, k5, t + rk45_c[5] * h);
     }
     rc = ivp_rk_rhs(s, t + h, yn, k6, err);
@@ -218,29 +228,39 @@ static int rk45_stages(ivp_stepper *s, rk_state *st, double t, double h, ivp_err
     return 0;
 }
 
-static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+static inline double rk45_error_norm_pass(const ivp_stepper *s, const rk_state *st, double h,
+                                          int *bad_out, int uniform)
 {
     const size_t n = s->n;
     const double *restrict y = s->y;
     const double *restrict yn = st->y_new;
     const double *restrict atol = s->atol;
+    const double atol0 = atol[0];
     const double rtol = s->rtol;
     const double *restrict k0 = st->krow[0], *restrict k2 = st->krow[2], *restrict k3 = st->krow[3];
     const double *restrict k4 = st->krow[4], *restrict k5 = st->krow[5], *restrict k6 = st->krow[6];
     double acc = 0.0;
     size_t i;
-    double bad = 0.0;
+    uint64_t bad = 0;
 
     for (i = 0; i < n; i++) {
-        double sc = atol[i] + fmax(fabs(y[i]), fabs(yn[i])) * rtol;
+        double sc = (uniform ? atol0 : atol[i]) + rk_fmax_abs(fabs(y[i]), fabs(yn[i])) * rtol;
         double e = rk45_e[0] * k0[i] + rk45_e[2] * k2[i] + rk45_e[3] * k3[i] + rk45_e[4] * k4[i] +
                    rk45_e[5] * k5[i] + rk45_e[6] * k6[i];
         double q = e * h / sc;
         RK_CHECK(bad, k6[i]);
         acc += q * q;
     }
-    *bad_out = bad != 0.0;
+    *bad_out = RK_BAD(bad);
     return sqrt(acc / (double)n);
+}
+
+static double rk45_error_norm(const ivp_stepper *s, const rk_state *st, double h, int *bad_out)
+{
+    if (st->atol_uniform) {
+        return rk45_error_norm_pass(s, st, h, bad_out, 1);
+    }
+    return rk45_error_norm_pass(s, st, h, bad_out, 0);
 }
 
 /* Stiffness estimates. Hairer's test compares two stages at the same node c = 1, where the
@@ -345,27 +365,39 @@ void ivp_rk_combine(size_t n, unsigned m, const double *w, double *const *k, dou
     }
 }
 
+/* Bytes of the state's block before work: the struct, rounded up to a cache line. */
+#define RK_STATE_HEAD ((sizeof(rk_state) + 63) / 64 * 64)
+
 ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err)
 {
     size_t n = s->n;
-    rk_state *st = ivp_calloc(s->alloc, 1, sizeof *st);
+    rk_state *st;
+    if (n > (SIZE_MAX - RK_STATE_HEAD) / sizeof(double)) {
+        goto fail;
+    }
+    st = ivp_alloc(s->alloc, RK_STATE_HEAD + n * sizeof(double));
     if (st == NULL) {
         goto fail;
     }
+    memset(st, 0, sizeof *st);
     s->state = st;
     st->tab = tab;
+    st->work = (double *)(void *)((char *)st + RK_STATE_HEAD);
     /* Not zeroed: every value of k, y_new and work is written before it is read. init writes
      * K_0 (and work, y_new when choosing the first step); each step attempt writes work, y_new
      * and K_1..K_S before the error norm reads them; the interpolant and the stiffness test run
      * only after an accepted step, and DOP853's dense stages K_13..K_15 are written by its
-     * dense output before use. ivp_rk_reset zeroes them all the same. */
+     * dense output before use. Nor does ivp_rk_reset zero them (DOP853: 18 n doubles per
+     * reset that a scan of short solves of a large system paid for nothing).
+     * work shares the state's block; k has its own: one block of k and work (DOP853,
+     * n = 1024: 136 KiB) crossed glibc's mmap/trim thresholds, and a scan of short solves
+     * paid 5 page faults per solve (measured) where these sizes pay none. */
     if (n > SIZE_MAX / sizeof(double) / tab->n_rows) {
         goto fail;
     }
     st->k = ivp_alloc(s->alloc, (size_t)tab->n_rows * n * sizeof *st->k);
     st->y_new = ivp_alloc(s->alloc, n * sizeof *st->y_new);
-    st->work = ivp_alloc(s->alloc, n * sizeof *st->work);
-    if (st->k == NULL || st->y_new == NULL || st->work == NULL) {
+    if (st->k == NULL || st->y_new == NULL) {
         goto fail;
     }
     return IVP_OK;
@@ -382,18 +414,13 @@ void ivp_rk_free(ivp_stepper *s)
     }
     ivp_free(s->alloc, st->k);
     ivp_free(s->alloc, st->y_new);
-    ivp_free(s->alloc, st->work);
-    ivp_free(s->alloc, st);
+    ivp_free(s->alloc, st); /* and work */
     s->state = NULL;
 }
 
 void ivp_rk_reset(ivp_stepper *s)
 {
     rk_state *st = s->state;
-    const size_t n = s->n;
-    memset(st->k, 0, (size_t)st->tab->n_rows * n * sizeof *st->k);
-    memset(st->y_new, 0, n * sizeof *st->y_new);
-    memset(st->work, 0, n * sizeof *st->work);
     st->h_previous = 0.0;
     st->fsal_pending = 0;
     st->n_accepted = 0;
@@ -406,9 +433,19 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
 {
     rk_state *st = s->state;
     unsigned j;
+    size_t i;
     int rc;
     for (j = 0; j < st->tab->n_rows; j++) {
         st->krow[j] = st->k + (size_t)j * s->n;
+    }
+    /* A scalar atol (the usual case) is expanded to n equal values: the error norms then
+     * read atol[0] instead of the vector (the same values, so the same results) */
+    st->atol_uniform = 1;
+    for (i = 1; i < s->n; i++) {
+        if (s->atol[i] != s->atol[0]) {
+            st->atol_uniform = 0;
+            break;
+        }
     }
     st->fsal_pending = 0;
     st->n_accepted = 0;
@@ -435,14 +472,8 @@ ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err)
     return IVP_OK;
 }
 
-int ivp_rk_rhs(ivp_stepper *s, double t, const double *y, double *f, ivp_error *err)
+int ivp_rk_rhs_fail(ivp_stepper *s, int rc, double t, ivp_error *err)
 {
-    const ivp_system *sys = s->sys;
-    int rc = sys->rhs(t, y, f, sys->ctx);
-    s->nfev++;
-    if (rc == 0) {
-        return 0;
-    }
     if (rc < 0) {
         return ivp_error_set(err, IVP_ERR_RHS, "rhs returned %d (fatal) at t = %.17g", rc, t);
     }
