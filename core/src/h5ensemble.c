@@ -41,6 +41,8 @@ typedef struct h5e_col {
     char *pool;         /* the strings in buf, one after the other (kept from chunk to chunk) */
     size_t pool_len, pool_cap;
     size_t longest; /* bytes of the longest string written (without its NUL) */
+    char *first;    /* a copy of the first string written */
+    int all_same;   /* every string written so far equals 'first' */
 } h5e_col;
 
 /* A string column's element holds an offset into its pool until the chunk is written. */
@@ -288,6 +290,17 @@ static int col_push_i64(ivp_h5ens *w, h5e_col *c, int64_t v)
 static int col_push_str(ivp_h5ens *w, h5e_col *c, const char *s)
 {
     size_t len = strlen(s) + 1, off = c->pool_len;
+    if (c->len + c->count == 0) {
+        free(c->first);
+        c->first = malloc(len);
+        if (c->first == NULL) {
+            return h5e_nomem(w);
+        }
+        memcpy(c->first, s, len);
+        c->all_same = 1;
+    } else if (c->all_same && strcmp(s, c->first) != 0) {
+        c->all_same = 0;
+    }
     if (len > c->pool_cap - c->pool_len) {
         size_t cap = c->pool_cap > 0 ? c->pool_cap : 4096;
         char *q;
@@ -313,6 +326,8 @@ static void col_close(h5e_col *c)
 {
     free(c->pool);
     c->pool = NULL;
+    free(c->first);
+    c->first = NULL;
     free(c->buf);
     c->buf = NULL;
     if (c->dset >= 0) {
@@ -794,7 +809,8 @@ static int h5e_info_strs(ivp_h5ens *w, hid_t g, const char *name, const char *co
 #define H5E_MSG_BLOCK 1024 /* messages read back at a time */
 
 /* /info/message: /members/message as fixed-length strings as wide as the longest (known from
- * writing them), read back H5E_MSG_BLOCK at a time. */
+ * writing them), read back H5E_MSG_BLOCK at a time; or, when every member has the same message
+ * (the writer saw it), that message K times without reading anything back. */
 static int h5e_info_messages(ivp_h5ens *w, hid_t g)
 {
     char *v[H5E_MSG_BLOCK];
@@ -803,8 +819,16 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
     hid_t vt = H5I_INVALID_HID, ft = H5I_INVALID_HID, fs = H5I_INVALID_HID;
     hid_t ms = H5I_INVALID_HID, dst = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     size_t width = w->cols[C_MESSAGE].longest > 0 ? w->cols[C_MESSAGE].longest : 1, i;
-    char *buf = malloc(H5E_MSG_BLOCK * width);
+    char *buf = calloc(H5E_MSG_BLOCK, width);
     int rc = -1, nomem = buf == NULL;
+    const int same = w->cols[C_MESSAGE].all_same && w->cols[C_MESSAGE].first != NULL;
+    if (same && buf != NULL) {
+        const char *m = w->cols[C_MESSAGE].first;
+        size_t len = strlen(m);
+        for (i = 0; i < H5E_MSG_BLOCK; i++) {
+            memcpy(buf + i * width, m, len < width ? len : width);
+        }
+    }
     vt = H5Tcopy(H5T_C_S1);
     ft = ivp_h5_str_type(width);
     dst = H5Screate_simple(1, &K, NULL);
@@ -821,9 +845,10 @@ static int h5e_info_messages(ivp_h5ens *w, hid_t g)
             H5Sclose(ms);
         }
         ms = H5Screate_simple(1, &cnt, NULL);
-        ok = ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
-             H5Dread(src, vt, ms, fs, H5P_DEFAULT, v) >= 0;
-        for (i = 0; ok && i < cnt; i++) {
+        ok = ms >= 0 &&
+             (same || (H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+                       H5Dread(src, vt, ms, fs, H5P_DEFAULT, v) >= 0));
+        for (i = 0; ok && !same && i < cnt; i++) {
             size_t len = v[i] != NULL ? strlen(v[i]) : 0;
             memset(buf + i * width, 0, width);
             memcpy(buf + i * width, v[i] != NULL ? v[i] : "", len < width ? len : width);

@@ -183,6 +183,23 @@ class Ensemble(unittest.TestCase):
             self.assertTrue(np.all(np.isnan(f["y"][1, :, cnt[1]:])))
             self.assertTrue(np.allclose(f["y"][0, 0], np.cos([0, 1, 2, 3]), atol=1e-2))
             self.assertTrue(same(f["y"][0], f["y"][2]))
+            # /info/message (Octave's copy, fixed-length) holds each member's own message, the
+            # failed one's too; and, in a file where all agree, the one message K times
+            msgs = [m.decode() for m in f["members/message"][()]]
+            self.assertEqual([m.decode() for m in f["info/message"][()]], msgs)
+            self.assertNotEqual(msgs[0], msgs[1])
+        ok, path = self.out("ok.h5"), os.path.join(self.dir, "ok.json")
+        with open(path, "w") as f:
+            json.dump({"plugin": RHSFAIL, "t_span": [0, 3], "y0": [1, 0],
+                       "params": {"t_f": 10, "code": -7}, "t_eval": [0, 1, 2, 3],
+                       "ensemble": {"zip": {"params.t_f": [10, 11, 12]}}}, f)
+        p = run([path, "-o", ok])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with h5py.File(ok, "r") as f:
+            msgs = [m.decode() for m in f["members/message"][()]]
+            self.assertEqual(len(set(msgs)), 1)
+            self.assertEqual([m.decode() for m in f["info/message"][()]], msgs)
+            self.assertEqual(f["info/message"].dtype.itemsize, len(msgs[0].encode()))
 
     def assert_spec_error(self, args, *fragments, stdin=None):
         out = self.out("never.h5")
