@@ -304,9 +304,16 @@ def main():
     if a.write_readme:
         commit = subprocess.run(["git", "-C", SRC, "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True).stdout.strip()
-        with open(os.path.join(HERE, "README.md"), "w") as f:
+        readme = os.path.join(HERE, "README.md")
+        notes = ""  # a hand-written "## Notes" section at the end is kept
+        if os.path.exists(readme):
+            with open(readme) as f:
+                old = f.read()
+            at = old.find("\n## Notes")
+            notes = old[at:] if at >= 0 else ""
+        with open(readme, "w") as f:
             f.write(README_HEAD + "\n## Latest run\n\n`%s` at commit %s on %s; medians of %d "
-                    "runs.\n\n%s\n" % (cmd, commit, mach, a.repeat, text))
+                    "runs.\n\n%s\n%s" % (cmd, commit, mach, a.repeat, text, notes))
 
 
 README_HEAD = """# Ensemble benchmarks (issue 8)
