@@ -22,6 +22,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "numfmt.h"
+
 /* Longest JSON path kept for messages; longer paths end in "...". */
 #define SPEC_PATH_MAX 256
 /* Largest integer accepted for counts and indices: 2^53 - 1, the last one a double (and so a
@@ -64,14 +66,7 @@ static char *spec_strdup(const char *s)
  * and exactly d in the resolved spec. */
 static const char *spec_num(double d, char buf[32])
 {
-    int digits;
-    for (digits = 15; digits <= 17; digits++) {
-        snprintf(buf, 32, "%.*g", digits, d);
-        if (!isfinite(d) || strtod(buf, NULL) == d) {
-            break;
-        }
-    }
-    return buf;
+    return ivp_numfmt_shortest(d, buf);
 }
 
 static const char *spec_type_name(const cJSON *v)
