@@ -70,14 +70,34 @@ static const uint64_t numfmt_pow10[18] = {1ULL,
                                           100000000000000000ULL};
 
 /* 5^k for k <= 27, the largest power of five below 2^64. */
-static uint64_t numfmt_pow5(int k)
-{
-    uint64_t p = 1;
-    while (k-- > 0) {
-        p *= 5;
-    }
-    return p;
-}
+static const uint64_t numfmt_pow5[28] = {1ULL,
+                                         5ULL,
+                                         25ULL,
+                                         125ULL,
+                                         625ULL,
+                                         3125ULL,
+                                         15625ULL,
+                                         78125ULL,
+                                         390625ULL,
+                                         1953125ULL,
+                                         9765625ULL,
+                                         48828125ULL,
+                                         244140625ULL,
+                                         1220703125ULL,
+                                         6103515625ULL,
+                                         30517578125ULL,
+                                         152587890625ULL,
+                                         762939453125ULL,
+                                         3814697265625ULL,
+                                         19073486328125ULL,
+                                         95367431640625ULL,
+                                         476837158203125ULL,
+                                         2384185791015625ULL,
+                                         11920928955078125ULL,
+                                         59604644775390625ULL,
+                                         298023223876953125ULL,
+                                         1490116119384765625ULL,
+                                         7450580596923828125ULL};
 
 /* V = |d| 10^s as A / B (B a power of two 2^shift when pow2, else B itself); U = A / m.
  * 0 when out of the range where A < 2^125 holds (then the loop formats d). */
@@ -94,7 +114,7 @@ static int numfmt_scale(uint64_t m, int e, int s, numfmt_scaled *v)
         if (s > 31) {
             return 0; /* 5^31 < 2^72 < 5^32 */
         }
-        f = s > 27 ? (numfmt_u128)numfmt_pow5(27) * numfmt_pow5(s - 27) : numfmt_pow5(s);
+        f = s > 27 ? (numfmt_u128)numfmt_pow5[27] * numfmt_pow5[s - 27] : numfmt_pow5[s];
         if (e + s >= 0) {
             if (e + s > 72 || (f >> (72 - (e + s))) != 0) {
                 return 0;
@@ -118,7 +138,7 @@ static int numfmt_scale(uint64_t m, int e, int s, numfmt_scaled *v)
         f = (numfmt_u128)1 << (e + s);
         v->pow2 = 0;
         v->shift = 0;
-        v->b = numfmt_pow5(-s);
+        v->b = numfmt_pow5[-s];
     }
     v->u = f;
     v->a = f * m;
@@ -134,9 +154,10 @@ static uint64_t numfmt_round(uint64_t i, int rest, int p)
     if (p == 17) {
         return i + (rest > 0 || (rest == 0 && (i & 1) != 0));
     }
-    q = i / numfmt_pow10[17 - p];
-    r = i % numfmt_pow10[17 - p];
-    h = numfmt_pow10[17 - p] / 2;
+    /* constant divisors (a multiplication, not a division) */
+    q = p == 16 ? i / 10 : i / 100;
+    r = i - q * (p == 16 ? 10 : 100);
+    h = p == 16 ? 5 : 50;
     return q + (r > h || (r == h && (rest != -2 || (q & 1) != 0)));
 }
 
@@ -166,9 +187,14 @@ static char *numfmt_render(char *o, uint64_t c, int p, int x)
         c = numfmt_pow10[p - 1];
         x++;
     }
-    for (k = p - 1; k >= 0; k--) {
-        dig[k] = (char)('0' + (int)(c % 10));
-        c /= 10;
+    for (k = p - 1; k >= 1; k -= 2) {
+        unsigned two = (unsigned)(c % 100);
+        c /= 100;
+        dig[k] = (char)('0' + two % 10);
+        dig[k - 1] = (char)('0' + two / 10);
+    }
+    if (k == 0) {
+        dig[0] = (char)('0' + (int)c);
     }
     for (n = p; n > 1 && dig[n - 1] == '0'; n--) {
     }
@@ -231,8 +257,9 @@ const char *ivp_numfmt_shortest(double d, char buf[32])
     }
     m |= UINT64_C(1) << 52;
     e = be - 1075;
-    /* 2^(e+52) <= |d| < 2^(e+53): X is this floor or one more */
-    x = (int)floor((double)(e + 52) * 0.30102999566398119521);
+    /* 2^(e+52) <= |d| < 2^(e+53): X is floor((e + 52) log10(2)) or one more (78913 / 2^18 is
+     * log10(2) to 1e-7; the loop below corrects an X that is off) */
+    x = e + 52 >= 0 ? (e + 52) * 78913 / 262144 : -((-(e + 52) * 78913 + 262143) / 262144);
     for (tries = 0;; tries++) {
         numfmt_u128 q;
         s = 16 - x;
