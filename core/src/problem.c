@@ -22,6 +22,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "numfmt.h"
+
 /* Longest JSON path kept for messages; longer paths end in "...". */
 #define SPEC_PATH_MAX 256
 /* Largest integer accepted for counts and indices: 2^53 - 1, the last one a double (and so a
@@ -64,14 +66,7 @@ static char *spec_strdup(const char *s)
  * and exactly d in the resolved spec. */
 static const char *spec_num(double d, char buf[32])
 {
-    int digits;
-    for (digits = 15; digits <= 17; digits++) {
-        snprintf(buf, 32, "%.*g", digits, d);
-        if (!isfinite(d) || strtod(buf, NULL) == d) {
-            break;
-        }
-    }
-    return buf;
+    return ivp_numfmt_shortest(d, buf);
 }
 
 static const char *spec_type_name(const cJSON *v)
@@ -815,7 +810,7 @@ static ivp_status spec_t_eval(spec_ctx *c, const cJSON *v, ivp_problem *p)
 {
     static const char *const keys[] = {"linspace", NULL};
     const cJSON *ls;
-    double a, b, num, lo = fmin(p->t0, p->t_end), hi = fmax(p->t0, p->t_end);
+    double a = 0, b = 0, num = 0, lo = fmin(p->t0, p->t_end), hi = fmax(p->t0, p->t_end);
     char b0[32], b1[32], b2[32];
     size_t mark;
     ivp_status s;
@@ -934,7 +929,7 @@ static ivp_status spec_one_event(spec_ctx *c, const cJSON *v, ivp_event_opts *o)
         if (cJSON_IsBool(e)) {
             o->terminal = cJSON_IsTrue(e) ? 1ul : 0ul;
         } else if (cJSON_IsNumber(e)) {
-            double k;
+            double k = 0;
             s = spec_integer(c, e, 1, SPEC_INT_MAX,
                              "true, false or a positive integer (stop at that occurrence)", &k);
             if (s != IVP_OK) {
