@@ -26,6 +26,7 @@
 typedef struct h5e_col {
     char path[H5E_PATH_MAX];
     hid_t dset;
+    hid_t info_dset;    /* its copy under /info (h5e_info), or H5I_INVALID_HID */
     hid_t ftype, mtype; /* file and memory types (mtype owned when 'strings') */
     size_t esize;       /* bytes per element in memory */
     int has_a;          /* a leading fixed axis (n of /y (n, P)) */
@@ -150,10 +151,39 @@ static int col_dims(const h5e_col *c, hsize_t along, hsize_t *d)
     return r;
 }
 
-/* Creates the column's dataset (empty, extendible) and its buffer; cap_records bounds the
- * chunk (0: none). */
+/* The numeric /members columns that /info repeats (without attributes) for Octave, which
+ * cannot read /members when it holds variable-length strings (see h5e_info). */
+static const char *const h5e_info_copies[] = {
+    "status",        "nfev", "njev",   "nlu",   "n_steps", "n_rejected",
+    "solve_seconds", "y0",   "t_span", "count", "params",  "dense_count"};
+
+/* The name under /info of column c's copy, or NULL when /info has none. */
+static const char *h5e_info_copy(const ivp_h5ens *w, const h5e_col *c)
+{
+    const char *name;
+    size_t i;
+    if (strncmp(c->path, "/members/", 9) != 0) {
+        return NULL;
+    }
+    name = c->path + 9;
+    if ((strcmp(name, "params") == 0 && w->cfg.np == 0) ||
+        (strcmp(name, "dense_count") == 0 && !w->cfg.dense)) {
+        return NULL;
+    }
+    for (i = 0; i < sizeof h5e_info_copies / sizeof h5e_info_copies[0]; i++) {
+        if (strcmp(name, h5e_info_copies[i]) == 0) {
+            return name;
+        }
+    }
+    return NULL;
+}
+
+/* Creates the column's dataset (empty, extendible), its copy under /info if it has one (the
+ * same type, shape and chunks; written chunk by chunk with it), and its buffer; cap_records
+ * bounds the chunk (0: none). */
 static int col_create(ivp_h5ens *w, h5e_col *c, size_t cap_records)
 {
+    const char *copy = h5e_info_copy(w, c);
     hsize_t dims[4], maxd[4], chunk[4];
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, dapl = H5I_INVALID_HID;
     size_t rec_bytes = (c->has_a ? c->a : 1) * c->b * c->esize;
@@ -199,6 +229,15 @@ static int col_create(ivp_h5ens *w, h5e_col *c, size_t cap_records)
         h5e_fail(w, "creating", c->path);
         goto done;
     }
+    if (copy != NULL) {
+        char ipath[H5E_PATH_MAX];
+        snprintf(ipath, sizeof ipath, "/info/%s", copy);
+        c->info_dset = H5Dcreate2(w->file, ipath, c->ftype, space, H5P_DEFAULT, dcpl, dapl);
+        if (c->info_dset < 0) {
+            h5e_fail(w, "creating", ipath);
+            goto done;
+        }
+    }
     rc = 0;
 done:
     if (space >= 0) {
@@ -215,8 +254,8 @@ done:
 
 static int col_flush(ivp_h5ens *w, h5e_col *c)
 {
-    hsize_t dims[4], start[4], count[4], mdims[4];
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hsize_t dims[4], start[4], count[4], mdims[4], zero[4] = {0, 0, 0, 0};
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID, ispace = H5I_INVALID_HID;
     int rank, i, rc = -1;
     if (c->count == 0 || c->dset < 0) {
         return 0;
@@ -244,15 +283,20 @@ static int col_flush(ivp_h5ens *w, h5e_col *c)
         h5e_fail(w, "extending", c->path);
         goto done;
     }
-    for (i = 0; i < rank; i++) {
-        start[i] = 0;
-    }
-    if (H5Sselect_hyperslab(mspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+    if (H5Sselect_hyperslab(mspace, H5S_SELECT_SET, zero, NULL, count, NULL) < 0 ||
         H5Dwrite(c->dset, c->mtype, mspace, fspace, w->dxpl, c->buf) < 0) {
         h5e_fail(w, "writing", c->path);
         goto done;
     }
-    ivp_outfile_written(&w->out, c->count * (c->has_a ? c->a : 1) * c->b * c->esize);
+    if (c->info_dset >= 0 &&
+        (H5Dset_extent(c->info_dset, dims) < 0 || (ispace = H5Dget_space(c->info_dset)) < 0 ||
+         H5Sselect_hyperslab(ispace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+         H5Dwrite(c->info_dset, c->mtype, mspace, ispace, w->dxpl, c->buf) < 0)) {
+        h5e_fail(w, "writing the /info copy of", c->path);
+        goto done;
+    }
+    ivp_outfile_written(&w->out, (c->info_dset >= 0 ? 2u : 1u) * c->count * (c->has_a ? c->a : 1) *
+                                     c->b * c->esize);
     rc = 0;
 done:
     c->pool_len = 0;
@@ -260,6 +304,9 @@ done:
     c->count = 0;
     if (fspace >= 0) {
         H5Sclose(fspace);
+    }
+    if (ispace >= 0) {
+        H5Sclose(ispace);
     }
     if (mspace >= 0) {
         H5Sclose(mspace);
@@ -333,6 +380,10 @@ static void col_close(h5e_col *c)
     if (c->dset >= 0) {
         H5Dclose(c->dset);
         c->dset = H5I_INVALID_HID;
+    }
+    if (c->info_dset >= 0) {
+        H5Dclose(c->info_dset);
+        c->info_dset = H5I_INVALID_HID;
     }
     if (c->strings && c->mtype >= 0) {
         H5Tclose(c->mtype);
@@ -511,6 +562,7 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     strcpy(w->path, cfg->path);
     for (i = 0; i < w->n_cols; i++) {
         w->cols[i].dset = H5I_INVALID_HID;
+        w->cols[i].info_dset = H5I_INVALID_HID;
         w->cols[i].mtype = H5I_INVALID_HID;
     }
     w->n_cols = 0; /* columns made so far (closed by h5e_free) */
@@ -549,7 +601,7 @@ ivp_status ivp_h5ens_open(const ivp_h5ens_config *cfg, ivp_h5ens **out, ivp_erro
     n = cfg->n;
     w->stacked = cfg->t_eval != NULL && cfg->n_t_eval > 0;
     if (h5e_group(w, "/members") != 0 || h5e_group(w, "/events") != 0 ||
-        (cfg->dense && h5e_group(w, "/dense") != 0)) {
+        h5e_group(w, "/info") != 0 || (cfg->dense && h5e_group(w, "/dense") != 0)) {
         goto fail;
     }
 #define DEF(idx, ...)                                                                              \
@@ -891,34 +943,20 @@ done:
     return rc != 0 ? h5e_fail(w, "writing", "/info/message") : 0;
 }
 
-/* /info (called once by ivp_h5ens_finish, the columns flushed): layout, method,
+/* The rest of /info (called once by ivp_h5ens_finish, the columns flushed): layout, method,
  * param_names and (when their order is the plugin's) event_names as fixed-length strings,
- * message (above), member_offset in a shard file, and copies (without attributes) of the
- * numeric /members columns under the same names, so that ivpread.m under Octave reads the
- * members from /info when /members is out of its reach. */
+ * message (above), member_offset in a shard file. The copies (without attributes) of the
+ * numeric /members columns under the same names, which let ivpread.m under Octave read the
+ * members from /info when /members is out of its reach, are written with the columns
+ * (col_create, col_flush). */
 static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
 {
-    static const char *const copies[] = {"status",  "nfev",       "njev",          "nlu",
-                                         "n_steps", "n_rejected", "solve_seconds", "y0",
-                                         "t_span",  "count",      "params",        "dense_count"};
     const char *layout = w->stacked ? "stacked" : "ragged";
     const char *method = meta->method != NULL ? meta->method : "";
-    hid_t g = H5Gcreate2(w->file, "/info", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t ocpy = H5Pcreate(H5P_OBJECT_COPY);
-    size_t i, n_copies = sizeof copies / sizeof copies[0] - (w->cfg.dense ? 0 : 1);
+    hid_t g = H5Gopen2(w->file, "/info", H5P_DEFAULT);
     int rc = 0;
-    if (g < 0 || ocpy < 0 || H5Pset_copy_object(ocpy, H5O_COPY_WITHOUT_ATTR_FLAG) < 0) {
-        rc = h5e_fail(w, "creating", "/info");
-    }
-    for (i = 0; rc == 0 && i < n_copies; i++) {
-        char src[H5E_PATH_MAX];
-        if (strcmp(copies[i], "params") == 0 && w->cfg.np == 0) {
-            continue;
-        }
-        snprintf(src, sizeof src, "/members/%s", copies[i]);
-        if (H5Ocopy(w->file, src, g, copies[i], ocpy, H5P_DEFAULT) < 0) {
-            rc = h5e_fail(w, "copying into /info", src);
-        }
+    if (g < 0) {
+        rc = h5e_fail(w, "opening", "/info");
     }
     if (rc == 0) {
         rc |= h5e_info_strs(w, g, "layout", &layout, 0);
@@ -950,9 +988,6 @@ static int h5e_info(ivp_h5ens *w, const ivp_h5ens_meta *meta)
     }
     if (rc == 0) {
         rc |= h5e_info_messages(w, g);
-    }
-    if (ocpy >= 0) {
-        H5Pclose(ocpy);
     }
     if (g >= 0 && H5Gclose(g) < 0 && rc == 0) {
         rc = h5e_fail(w, "closing", "/info");

@@ -61,6 +61,25 @@ def same(a, b):
     return a == b
 
 
+
+INFO_COPIES = ("status", "nfev", "njev", "nlu", "n_steps", "n_rejected", "solve_seconds", "y0",
+               "t_span", "count", "params", "dense_count")
+
+
+def assert_info_copies(tc, f):
+    """/info repeats the numeric /members columns for Octave: same values, shape and type, no
+    attributes; params only with parameters, dense_count only with dense output."""
+    names = [k for k in INFO_COPIES if k in f["members"]]
+    tc.assertIn("status", names)
+    for k in names:
+        if k == "params" and f["members/params"].shape[1] == 0:
+            continue
+        a, b = f["members/" + k], f["info/" + k]
+        tc.assertEqual(a.dtype, b.dtype, k)
+        tc.assertEqual(a.shape, b.shape, k)
+        tc.assertTrue(np.array_equal(a[()], b[()], equal_nan=a.dtype.kind == "f"), k)
+        tc.assertEqual(len(b.attrs), 0, k)
+
 class Ensemble(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ivp-ens-")
@@ -188,6 +207,7 @@ class Ensemble(unittest.TestCase):
             msgs = [m.decode() for m in f["members/message"][()]]
             self.assertEqual([m.decode() for m in f["info/message"][()]], msgs)
             self.assertNotEqual(msgs[0], msgs[1])
+            assert_info_copies(self, f)
         ok, path = self.out("ok.h5"), os.path.join(self.dir, "ok.json")
         with open(path, "w") as f:
             json.dump({"plugin": RHSFAIL, "t_span": [0, 3], "y0": [1, 0],
@@ -318,6 +338,7 @@ class Ensemble(unittest.TestCase):
             with h5py.File(out, "r") as f:
                 self.assertEqual(f["y"].shape, (K, 2, 3))
                 self.assertEqual(int(np.sum(f["members/status"][()] != 0)), 0)
+                assert_info_copies(self, f)  # columns of several chunks each
         if not sanitized:
             self.assertLess(over[200000] - over[50000], 2048, over)
 
