@@ -353,18 +353,6 @@ static int coord_take(mpi_coord *c, size_t *first, size_t *count)
     return 1;
 }
 
-static void coord_count(ivp_ensemble_summary *sum, const ivp_result *res)
-{
-    if (res->status >= 0) {
-        sum->n_ok++;
-    } else if (res->status == -2) {
-        sum->n_interrupted++;
-    } else {
-        sum->n_failed++;
-    }
-    sum->solve_seconds += res->solve_seconds;
-}
-
 /* Member k, never handed out (the run was stopped): its spec values and status -2, as the
  * threaded engine writes it. */
 static int coord_output_unstarted(mpi_coord *c, size_t k, ivp_error *err)
@@ -395,7 +383,7 @@ static int coord_output_unstarted(mpi_coord *c, size_t k, ivp_error *err)
     out.t_end = job.t_end;
     out.y0 = c->spare_y;
     out.params = c->spare_p;
-    coord_count(c->sum, &res);
+    ivp_ensemble_summary_add(c->sum, &res);
     return cfg->output(cfg->ud, &out, err);
 }
 
@@ -524,7 +512,7 @@ static int coord_service(mpi_coord *c)
                     c->fst = ivp_error_set(&c->ferr, IVP_ERR_INTERNAL,
                                            "rank 0: member %zu: malformed record", k);
                 } else {
-                    coord_count(c->sum, &v.res);
+                    ivp_ensemble_summary_add(c->sum, &v.res);
                     rc = cfg->output(cfg->ud, &v.out, &c->ferr);
                 }
             } else {

@@ -141,7 +141,7 @@ static void ens_solve(ens_worker *w, size_t k, ens_slot *s)
     }
 }
 
-static void ens_count(ivp_ensemble_summary *sum, const ivp_result *res)
+void ivp_ensemble_summary_add(ivp_ensemble_summary *sum, const ivp_result *res)
 {
     if (res->status >= 0) {
         sum->n_ok++;
@@ -200,7 +200,7 @@ static void ens_try_drain(ens_run *r)
             out.y0 = s->y0;
             out.params = s->params;
             rc = cfg->output(cfg->ud, &out, &r->oerr);
-            ens_count(&r->sum, &s->res);
+            ivp_ensemble_summary_add(&r->sum, &s->res);
             atomic_store(&s->state, SLOT_FREE);
             if (rc != 0) {
                 r->out_failed = 1;
@@ -433,7 +433,7 @@ ivp_status ivp_ensemble_run(const ivp_ensemble_config *cfg, ivp_ensemble_summary
     for (k = atomic_load(&r.next_out); st == IVP_OK && !r.out_failed && k < cfg->n_members; k++) {
         ens_slot *s = &r.slots[k % r.window];
         int rc = ens_output_unstarted(&r, k, s, spare, &r.oerr);
-        ens_count(&r.sum, &s->res);
+        ivp_ensemble_summary_add(&r.sum, &s->res);
         atomic_store(&r.next_out, k + 1);
         if (rc != 0) {
             r.out_failed = 1;

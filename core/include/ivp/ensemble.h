@@ -87,6 +87,11 @@ typedef struct ivp_ensemble_summary {
     double solve_seconds; /* sum over members */
 } ivp_ensemble_summary;
 
+/* Counts one member's result into sum (by its status) and adds its solve_seconds: what
+ * ivp_ensemble_run does for each member it outputs, for callers that gather members
+ * themselves (the MPI coordinator). */
+void ivp_ensemble_summary_add(ivp_ensemble_summary *sum, const ivp_result *res);
+
 /* Runs the ensemble. IVP_OK when every member was output (whatever their statuses: see sum);
  * IVP_ERR_ARG for a bad configuration, IVP_ERR_NOMEM, or the solver's error when a worker's
  * solver cannot be made (nothing was output then); IVP_ERR_IO when output failed (members
