@@ -423,11 +423,8 @@ static const rk_tableau dop853_tab = {
     .a = dop_a,
     .b = dop_a + (size_t)DOP_STAGES * (DOP_STAGES - 1) / 2,
     .e = NULL,
-    .p = NULL,
-    .dense_cols = 7,
     .stages = dop853_stages,
     .error_norm = dop853_error_norm,
-    .dense = dop853_dense,
     .stiff_hlambda = dop853_stiff_hlambda,
     .stiff_boundary = 6.1,
 };

@@ -323,8 +323,6 @@ static const rk_tableau rk23_tab = {
     .a = rk23_a,
     .b = rk23_b,
     .e = rk23_e,
-    .p = rk23_p,
-    .dense_cols = 3,
     .stages = rk23_stages,
     .error_norm = rk23_error_norm,
     .stiff_hlambda = rk23_stiff_hlambda,
@@ -338,8 +336,6 @@ static const rk_tableau rk45_tab = {
     .a = rk45_a,
     .b = rk45_b,
     .e = rk45_e,
-    .p = rk45_p,
-    .dense_cols = 4,
     .stages = rk45_stages,
     .error_norm = rk45_error_norm,
     .stiff_hlambda = rk45_stiff_hlambda,
@@ -646,8 +642,9 @@ ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err)
  * entries of P left out, all in one pass over the state. (Until 2026-12 this was one pass per
  * column and row; the terms and their order are the same, so are the doubles.) */
 #define RK45_P(j, c) rk45_p[(j)*4 + (c)]
-static void rk45_dense(const ivp_stepper *s, const rk_state *st, double *a)
+static ivp_status rk45_dense(ivp_stepper *s, double *a, ivp_error *err)
 {
+    const rk_state *st = s->state;
     const size_t n = s->n;
     const double h = st->h_previous;
     const double *restrict yo = s->y_old;
@@ -684,12 +681,15 @@ static void rk45_dense(const ivp_stepper *s, const rk_state *st, double *a)
         a3[i] = s3 * h;
         a4[i] = s4 * h;
     }
+    (void)err;
+    return IVP_OK;
 }
 #undef RK45_P
 
 #define RK23_P(j, c) rk23_p[(j)*3 + (c)]
-static void rk23_dense(const ivp_stepper *s, const rk_state *st, double *a)
+static ivp_status rk23_dense(ivp_stepper *s, double *a, ivp_error *err)
 {
+    const rk_state *st = s->state;
     const size_t n = s->n;
     const double h = st->h_previous;
     const double *restrict yo = s->y_old;
@@ -714,20 +714,10 @@ static void rk23_dense(const ivp_stepper *s, const rk_state *st, double *a)
         a2[i] = s2 * h;
         a3[i] = s3 * h;
     }
-}
-#undef RK23_P
-
-ivp_status ivp_rk_dense(ivp_stepper *s, double *a, ivp_error *err)
-{
-    const rk_state *st = s->state;
     (void)err;
-    if (st->tab == &rk23_tab) {
-        rk23_dense(s, st, a);
-    } else {
-        rk45_dense(s, st, a);
-    }
     return IVP_OK;
 }
+#undef RK23_P
 
 static ivp_status rk23_alloc(ivp_stepper *s, ivp_error *err)
 {
@@ -744,7 +734,7 @@ const ivp_method_type ivp_method_rk23 = {
     .reset = ivp_rk_reset,
     .init = ivp_rk_init,
     .step = ivp_rk_step,
-    .dense = ivp_rk_dense,
+    .dense = rk23_dense,
     .free = ivp_rk_free,
 };
 
@@ -753,6 +743,6 @@ const ivp_method_type ivp_method_rk45 = {
     .reset = ivp_rk_reset,
     .init = ivp_rk_init,
     .step = ivp_rk_step,
-    .dense = ivp_rk_dense,
+    .dense = rk45_dense,
     .free = ivp_rk_free,
 };

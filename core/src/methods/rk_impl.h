@@ -68,19 +68,15 @@ typedef double rk_stiff_fn(const ivp_stepper *s, const rk_state *st, double h);
 /* Butcher tableau plus what differs between the methods. A is packed lower-triangular: row s
  * (stage s, s >= 1) holds a[s][0..s-1] starting at offset s(s-1)/2. */
 typedef struct rk_tableau {
-    unsigned n_stages;      /* S: stages per step (3, 6, 12) */
-    unsigned n_rows;        /* rows of K kept: S + 1 (f_new), DOP853 16 (dense stages) */
-    unsigned error_order;   /* error estimator order: 2, 4, 7 */
-    const double *c;        /* n_rows nodes */
-    const double *a;        /* packed rows 1..n_rows-1 */
-    const double *b;        /* S weights */
-    const double *e;        /* S + 1 error weights (RK23/RK45); NULL for DOP853 */
-    const double *p;        /* (S + 1) x dense_cols interpolant matrix (RK23/RK45) */
-    unsigned dense_cols;    /* columns of p = interpolant degree */
-    rk_stages_fn *stages;   /* the method's fused stage passes */
-    rk_norm_fn *error_norm; /* the method's fused error norm */
-    /* Interpolant coefficients (ivp_method_type.dense); NULL: the generic K^T P form. */
-    ivp_status (*dense)(ivp_stepper *s, double *a, ivp_error *err);
+    unsigned n_stages;          /* S: stages per step (3, 6, 12) */
+    unsigned n_rows;            /* rows of K kept: S + 1 (f_new), DOP853 16 (dense stages) */
+    unsigned error_order;       /* error estimator order: 2, 4, 7 */
+    const double *c;            /* n_rows nodes */
+    const double *a;            /* packed rows 1..n_rows-1 */
+    const double *b;            /* S weights */
+    const double *e;            /* S + 1 error weights (RK23/RK45); NULL for DOP853 */
+    rk_stages_fn *stages;       /* the method's fused stage passes */
+    rk_norm_fn *error_norm;     /* the method's fused error norm */
     rk_stiff_fn *stiff_hlambda; /* the stiffness estimate |h| lambda */
     double stiff_boundary;      /* the test fires when the estimate exceeds it */
 } rk_tableau;
@@ -104,7 +100,6 @@ ivp_status ivp_rk_alloc(ivp_stepper *s, const rk_tableau *tab, ivp_error *err);
 void ivp_rk_reset(ivp_stepper *s);
 ivp_status ivp_rk_init(ivp_stepper *s, ivp_error *err);
 ivp_status ivp_rk_step(ivp_stepper *s, ivp_error *err);
-ivp_status ivp_rk_dense(ivp_stepper *s, double *a, ivp_error *err);
 void ivp_rk_free(ivp_stepper *s);
 
 /* out[i] = sum_{j < m} w[j] K_j[i]. */
